@@ -1,0 +1,119 @@
+# SpikeVault — build, test, install. `make` builds build/lib/libspikevault.so*;
+# `make demo` runs the example end to end; `make check` runs every test (what CI runs).
+SHELL := /bin/bash
+VERSION_FILE := Sources/SpikeVaultC/Version.swift
+MAJOR := $(shell sed -n 's/.*static let major: Int32 = \([0-9]*\).*/\1/p' $(VERSION_FILE))
+MINOR := $(shell sed -n 's/.*static let minor: Int32 = \([0-9]*\).*/\1/p' $(VERSION_FILE))
+PATCH := $(shell sed -n 's/.*static let patch: Int32 = \([0-9]*\).*/\1/p' $(VERSION_FILE))
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR := build/lib
+SONAME := libspikevault.so.$(MAJOR)
+REALNAME := libspikevault.so.$(VERSION)
+SWIFT_FLAGS := -c release --product spikevault -Xswiftc -static-stdlib -Xswiftc -use-ld=lld \
+	-Xlinker --version-script=$(CURDIR)/scripts/exports.map -Xlinker -soname=$(SONAME)
+BIN = $(shell swift build -c release --show-bin-path)
+SOURCES := $(shell find Sources -type f) Package.swift scripts/exports.map
+STAGE := build/stage
+CC ?= cc
+PYTHON ?= python3
+export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
+
+.PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
+	check-ldd check-c check-python demo size install uninstall bench clean
+
+all: lib
+
+deps:
+	@scripts/deps.sh
+
+lib: $(LIBDIR)/$(REALNAME)
+
+$(LIBDIR)/$(REALNAME): $(SOURCES) | deps
+	swift build $(SWIFT_FLAGS)
+	mkdir -p $(LIBDIR)
+	cp "$(BIN)/libspikevault.so" $@.tmp
+	strip --strip-unneeded $@.tmp
+	mv $@.tmp $@
+	ln -sf $(REALNAME) $(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(LIBDIR)/libspikevault.so
+
+# Regenerate include/spikevault.h from the compiler's output for the release build.
+header: lib
+	$(PYTHON) scripts/gen_header.py "$(BIN)/SpikeVault.build/include/SpikeVault-Swift.h" \
+		"$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h" Sources/SpikeVaultC include/spikevault.h
+
+size: lib
+	@echo "libspikevault (stripped): $$(stat -c %s $(LIBDIR)/$(REALNAME)) bytes" \
+		"($$(( $$(stat -c %s $(LIBDIR)/$(REALNAME)) / 1024 )) KiB; limit 8 MiB)"
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(LIBDIR)/$(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(REALNAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libspikevault.so
+	install -m 0644 include/spikevault.h $(DESTDIR)$(PREFIX)/include/spikevault.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/spikevault.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/spikevault.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libspikevault.so* $(DESTDIR)$(PREFIX)/include/spikevault.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/spikevault.pc
+
+# ---- tests ----
+check: lib check-swift check-header check-header-compile check-symbols check-ldd check-c check-python
+	@echo "make check: all checks passed"
+
+check-swift: | deps
+	swift test 2>&1 | tee build/swift-test.log | grep -E "^(Test run|✔|✘|Executed|.*error)|passed|failed" | tail -40; \
+		exit $${PIPESTATUS[0]}
+
+check-header: lib
+	@mkdir -p build
+	$(PYTHON) scripts/gen_header.py "$(BIN)/SpikeVault.build/include/SpikeVault-Swift.h" \
+		"$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h" Sources/SpikeVaultC build/spikevault.h
+	diff -u include/spikevault.h build/spikevault.h || \
+		{ echo "include/spikevault.h is stale: run 'make header' and commit it"; exit 1; }
+	@echo "header: committed include/spikevault.h matches the regenerated one"
+
+check-header-compile:
+	@set -e; for cc in gcc clang; do \
+		echo '#include "spikevault.h"' | $$cc -std=c99 -Wall -Wextra -pedantic -Werror -Iinclude -x c -fsyntax-only -; \
+		echo '#include "spikevault.h"' | $$cc -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -x c++ -fsyntax-only -; \
+		echo "header: compiles alone as C99 and C++11 with $$cc"; done
+
+check-symbols: lib
+	@nm -D --defined-only $(LIBDIR)/$(REALNAME) | awk '{print $$3}' | sort > build/exported.txt
+	@sed -n 's/^[a-z][a-z_0-9 *]*[ *]\(sv_[a-z_0-9]*\)(.*/\1/p' include/spikevault.h | sort > build/declared.txt
+	@diff -u build/declared.txt build/exported.txt || \
+		{ echo "exported symbols differ from the header's functions"; exit 1; }
+	@echo "symbols: exports are exactly the $$(wc -l < build/declared.txt) functions of the header"
+
+check-ldd: lib
+	@if ldd $(LIBDIR)/$(REALNAME) | grep -i swift; then echo "ldd: the Swift runtime is linked dynamically"; exit 1; fi
+	@echo "ldd: no Swift runtime library needed ($$(readelf -d $(LIBDIR)/$(REALNAME) | grep -c NEEDED) NEEDED entries)"
+
+# The C example and the C ABI tests, built through pkg-config from a `make install DESTDIR=` tree.
+check-c: lib
+	rm -rf $(STAGE)
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(STAGE) PREFIX=/usr
+	$(MAKE) --no-print-directory -C bindings/c clean all \
+		PKG_CONFIG_PATH=$(CURDIR)/$(STAGE)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(STAGE)
+	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/abi_test
+	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/example build/c-example-vault
+
+check-python: lib
+	cd bindings/python && $(PYTHON) -m pytest -q tests
+
+demo: lib
+	@$(MAKE) --no-print-directory -s -C bindings/c all PKG_CONFIG_PATH= SPIKEVAULT_UNINSTALLED=$(CURDIR)
+	LD_LIBRARY_PATH=$(CURDIR)/$(LIBDIR) bindings/c/build/example $${SPIKEVAULT_DIR:-build/demo-vault}
+
+bench: lib
+	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
+	$(MAKE) --no-print-directory -C bench run
+
+clean:
+	rm -rf build bindings/c/build

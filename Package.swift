@@ -1,0 +1,21 @@
+// swift-tools-version: 6.0
+// SpikeVault: a Swift core (library product `SpikeVault`) exported through a thin
+// @c layer (`SpikeVaultC`) that becomes libspikevault.so. See docs/architecture.md.
+import PackageDescription
+
+let package = Package(
+    name: "SpikeVault",
+    products: [
+        .library(name: "SpikeVault", targets: ["SpikeVault"]),
+        .library(name: "spikevault", type: .dynamic, targets: ["SpikeVaultC"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .target(name: "SpikeVault", dependencies: ["CSQLite", "CZstd"]),
+        .target(name: "SpikeVaultC", dependencies: ["SpikeVault"]),
+        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault"]),
+    ]
+)

@@ -1,0 +1,153 @@
+import CSQLite
+
+/// A single SQLite connection with a statement cache. Not thread-safe by itself: the vault
+/// serialises access with its lock.
+final class Database: @unchecked Sendable {  // only used under the vault lock
+    private(set) var handle: OpaquePointer?
+    private var cache: [String: Statement] = [:]
+    let path: String
+
+    /// SQLite's destructor constant that makes it copy bound text before the call returns.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(path: String, busyTimeoutMs: Int32) throws {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw Database.error(rc, "opening database \(path): \(message)")
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeoutMs)
+    }
+
+    deinit { close() }
+
+    func close() {
+        for statement in cache.values { statement.finalize() }
+        cache.removeAll()
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    /// Maps an SQLite result code to a status; `SQLITE_FULL` and friends become `.noSpace`.
+    static func error(_ rc: Int32, _ message: String) -> SpikeVaultError {
+        switch rc & 0xff {
+        case SQLITE_FULL: return SpikeVaultError(.noSpace, message)
+        case SQLITE_BUSY, SQLITE_LOCKED: return SpikeVaultError(.busy, message)
+        case SQLITE_CORRUPT, SQLITE_NOTADB: return SpikeVaultError(.corrupt, message)
+        case SQLITE_PERM, SQLITE_READONLY, SQLITE_AUTH: return SpikeVaultError(.permission, message)
+        case SQLITE_CANTOPEN: return SpikeVaultError(.permission, message)
+        case SQLITE_NOMEM: return SpikeVaultError(.noMemory, message)
+        case SQLITE_IOERR: return SpikeVaultError(.io, message)
+        default: return SpikeVaultError(.database, message)
+        }
+    }
+
+    func lastError(_ rc: Int32, _ what: String) -> SpikeVaultError {
+        let detail = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed"
+        return Database.error(rc, "\(what): \(detail)")
+    }
+
+    func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let detail = err.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(err)
+            throw Database.error(rc, "\(detail) (in: \(sql.prefix(80)))")
+        }
+    }
+
+    /// A cached prepared statement, reset and with its bindings cleared.
+    func statement(_ sql: String) throws -> Statement {
+        if let cached = cache[sql] {
+            cached.reset()
+            return cached
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw lastError(rc, "preparing statement") }
+        let statement = Statement(stmt, database: self)
+        cache[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
+    func writeTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    var changes: Int64 { Int64(sqlite3_changes(handle)) }
+
+    /// Runs a query returning one integer (e.g. a PRAGMA).
+    func scalarInt(_ sql: String) throws -> Int64 {
+        let st = try statement(sql)
+        defer { st.reset() }
+        guard try st.step() else { return 0 }
+        return st.int64(0)
+    }
+}
+
+/// A prepared statement with typed bind and column helpers (indices as SQLite counts them).
+final class Statement {
+    private var stmt: OpaquePointer?
+    private unowned let database: Database
+
+    init(_ stmt: OpaquePointer, database: Database) {
+        self.stmt = stmt
+        self.database = database
+    }
+
+    func finalize() { sqlite3_finalize(stmt); stmt = nil }
+
+    func reset() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+
+    func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(stmt, index, value) } else { sqlite3_bind_null(stmt, index) }
+    }
+
+    func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(stmt, index, value) }
+
+    func bind(_ index: Int32, _ value: String?) {
+        guard let value else { sqlite3_bind_null(stmt, index); return }
+        sqlite3_bind_text(stmt, index, value, -1, Database.transient)
+    }
+
+    /// Steps once: true when a row is available, false when done.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        let error = database.lastError(rc, "executing statement")
+        sqlite3_reset(stmt)
+        throw error
+    }
+
+    /// Steps to completion, for statements that return no rows.
+    func run() throws { while try step() {} ; sqlite3_reset(stmt) }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
+    func double(_ column: Int32) -> Double { sqlite3_column_double(stmt, column) }
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
+    func text(_ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(stmt, column) else { return nil }
+        return String(cString: p)
+    }
+}

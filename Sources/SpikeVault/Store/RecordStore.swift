@@ -1,0 +1,139 @@
+/// The SQL that reads and writes capture rows. Callers hold the vault's lock.
+enum RecordStore {
+    private static let columns = """
+        c.id, c.processName, c.pid, c.triggerMetric, c.triggerValue, c.capturedAt, c.profilePath,
+        c.durationSeconds, c.notes, c.status, c.processStartTime,
+        a.kind, a.path, a.rawBytes, a.storedBytes, a.checksum
+        """
+
+    static func isJSONObject(_ db: Database, _ text: String) throws -> Bool {
+        let st = try db.statement("SELECT json_valid(?1) AND json_type(?1) = 'object'")
+        st.bind(1, text)
+        defer { st.reset() }
+        return try st.step() && st.int64(0) == 1
+    }
+
+    /// Inserts the capture row and its artefact rows; the caller wraps this in a transaction.
+    static func insert(_ db: Database, _ r: ProfileRecord) throws -> Int64 {
+        let st = try db.statement("""
+            INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt,
+                profilePath, durationSeconds, notes, status, processStartTime, rawBytes, storedBytes)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            """)
+        st.bind(1, r.processName)
+        st.bind(2, Int64(r.pid))
+        st.bind(3, r.triggerMetric.rawValue)
+        st.bind(4, r.triggerValue)
+        st.bind(5, r.capturedAt.milliseconds)
+        st.bind(6, r.profilePath)
+        st.bind(7, r.durationSeconds)
+        st.bind(8, r.notes)
+        st.bind(9, r.status.rawValue)
+        st.bind(10, r.processStartTime)
+        st.bind(11, r.rawBytes)
+        st.bind(12, r.storedBytes)
+        try st.run()
+        let id = db.lastInsertRowID
+        let add = try db.statement("""
+            INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            """)
+        for a in r.artefacts {
+            add.reset()
+            add.bind(1, id)
+            add.bind(2, a.kind)
+            add.bind(3, a.path)
+            add.bind(4, a.rawBytes)
+            add.bind(5, a.storedBytes)
+            add.bind(6, a.checksum)
+            try add.run()
+        }
+        return id
+    }
+
+    static func record(_ db: Database, id: Int64) throws -> ProfileRecord? {
+        let st = try db.statement("""
+            SELECT \(columns) FROM profile_capture c LEFT JOIN capture_artefact a ON a.captureId = c.id
+            WHERE c.id = ?1 ORDER BY a.id
+            """)
+        st.bind(1, id)
+        return try collect(st).first
+    }
+
+    /// The newest `limit` captures, newest first (the seed's `fetchRecent(limit:)`).
+    static func recent(_ db: Database, limit: Int64) throws -> [ProfileRecord] {
+        let st = try db.statement("""
+            SELECT \(columns)
+            FROM (SELECT * FROM profile_capture ORDER BY capturedAt DESC, id DESC LIMIT ?1) c
+            LEFT JOIN capture_artefact a ON a.captureId = c.id
+            ORDER BY c.capturedAt DESC, c.id DESC, a.id
+            """)
+        st.bind(1, limit)
+        return try collect(st)
+    }
+
+    /// Deletes captures with `capturedAt < cutoff`; returns how many and the artefact file
+    /// names they referenced (for the caller to remove after the commit).
+    static func deleteOlderThan(_ db: Database, _ cutoff: Timestamp) throws -> (count: Int64, files: [String]) {
+        let names = try db.statement("""
+            SELECT a.path FROM capture_artefact a JOIN profile_capture c ON a.captureId = c.id
+            WHERE c.capturedAt < ?1
+            UNION SELECT profilePath FROM profile_capture WHERE capturedAt < ?1 AND profilePath IS NOT NULL
+            """)
+        names.bind(1, cutoff.milliseconds)
+        var files: [String] = []
+        while try names.step() { if let p = names.text(0) { files.append(p) } }
+        names.reset()
+        let del = try db.statement("DELETE FROM profile_capture WHERE capturedAt < ?1")
+        del.bind(1, cutoff.milliseconds)
+        try del.run()
+        return (db.changes, files)
+    }
+
+    /// The artefact row of a capture: the first one, or the one of `kind`.
+    static func artefact(_ db: Database, captureID: Int64, kind: String?) throws -> ArtefactInfo? {
+        let st = try db.statement("""
+            SELECT kind, path, rawBytes, storedBytes, checksum FROM capture_artefact
+            WHERE captureId = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY id LIMIT 1
+            """)
+        st.bind(1, captureID)
+        st.bind(2, kind)
+        defer { st.reset() }
+        guard try st.step() else { return nil }
+        return ArtefactInfo(kind: st.text(0) ?? "", path: st.text(1) ?? "", rawBytes: st.int64(2),
+                            storedBytes: st.int64(3), checksum: st.text(4) ?? "")
+    }
+
+    static func exists(_ db: Database, id: Int64) throws -> Bool {
+        let st = try db.statement("SELECT 1 FROM profile_capture WHERE id = ?1")
+        st.bind(1, id)
+        defer { st.reset() }
+        return try st.step()
+    }
+
+    /// Folds joined rows (one per artefact) into records, keeping the query's order.
+    private static func collect(_ st: Statement) throws -> [ProfileRecord] {
+        defer { st.reset() }
+        var records: [ProfileRecord] = []
+        while try st.step() {
+            let id = st.int64(0)
+            if records.last?.id != id {
+                guard let metric = TriggerMetric(rawValue: st.text(3) ?? ""),
+                      let status = CaptureStatus(rawValue: st.text(9) ?? "")
+                else { throw SpikeVaultError(.corrupt, "capture \(id) has an unknown metric or status") }
+                records.append(ProfileRecord(
+                    id: id, processName: st.text(1) ?? "", pid: Int32(truncatingIfNeeded: st.int64(2)),
+                    triggerMetric: metric, triggerValue: st.double(4),
+                    capturedAt: Timestamp(milliseconds: st.int64(5)), profilePath: st.text(6),
+                    durationSeconds: st.double(7), notes: st.text(8) ?? "{}", status: status,
+                    processStartTime: st.isNull(10) ? nil : st.int64(10)))
+            }
+            if !st.isNull(11) {
+                records[records.count - 1].artefacts.append(ArtefactInfo(
+                    kind: st.text(11) ?? "", path: st.text(12) ?? "", rawBytes: st.int64(13),
+                    storedBytes: st.int64(14), checksum: st.text(15) ?? ""))
+            }
+        }
+        return records
+    }
+}

@@ -1,0 +1,234 @@
+import Synchronization
+
+/// An open vault directory: the thread-safe façade over storage.
+///
+/// Share one `Vault` across threads freely. Compression runs on the calling thread outside
+/// the lock; only the SQLite transaction is serialised. A vault opened before `fork()` refuses
+/// to work in the child (`.forked`): the child must open its own.
+public final class Vault: Sendable {
+    public let path: String
+    public let options: VaultOptions
+    private let database: Mutex<Database?>
+    let artefacts: ArtefactDirectory
+    private let directoryFD: Int32
+    private let ownerPID: pid_t
+    private let compressors = Mutex<[ZstdCompressor]>([])
+    /// Temp files swept when this vault opened.
+    public let sweptTempFiles: Int
+
+    /// Opens (creating if needed) the vault at `path`.
+    public init(path: String, options: VaultOptions = VaultOptions()) throws {
+        let fds = try VaultDirectory.open(path)
+        let artefactDir = ArtefactDirectory(fd: fds.artefacts, path: path + "/" + VaultDirectory.artefactsName)
+        do {
+            let db = try Database(path: path + "/" + VaultDirectory.databaseName,
+                                  busyTimeoutMs: Int32(clamping: options.busyTimeoutMilliseconds))
+            try db.execute("PRAGMA journal_mode = WAL")
+            try db.execute("PRAGMA foreign_keys = ON")
+            try db.execute("PRAGMA synchronous = \(options.durability == .full ? "FULL" : options.durability == .off ? "OFF" : "NORMAL")")
+            try Schema.migrate(db)
+            sweptTempFiles = try artefactDir.sweepTemps()
+            self.database = Mutex(db)
+        } catch {
+            Posix.close(fds.directory)
+            throw error
+        }
+        self.path = path
+        self.options = options
+        self.artefacts = artefactDir
+        self.directoryFD = fds.directory
+        self.ownerPID = getpid()
+    }
+
+    deinit { Posix.close(directoryFD) }
+
+    /// Closes the database. Idempotent; later calls fail with `.closed`.
+    public func close() {
+        database.withLock { db in
+            db?.close()
+            db = nil
+        }
+    }
+
+    public var isClosed: Bool { database.withLock { $0 == nil } }
+
+    /// Runs `body` with the connection under the lock, after the closed and fork checks.
+    func withDatabase<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        guard getpid() == ownerPID else {
+            throw SpikeVaultError(.forked, "this vault was opened by process \(ownerPID); open it again in process \(getpid())")
+        }
+        return try database.withLock { db throws -> T in
+            guard let db else { throw SpikeVaultError(.closed, "the vault at \(path) is closed") }
+            return try body(db)
+        }
+    }
+
+    // MARK: Records
+
+    /// Validates `record`, stores each artefact (compress to a temp file, fsync, publish,
+    /// fsync the directory), then inserts the rows in one transaction. Either everything is
+    /// stored or nothing is visible. Returns the record with its id and artefacts filled in.
+    public func save(_ record: ProfileRecord, artefacts newArtefacts: [NewArtefact]) throws -> ProfileRecord {
+        try validate(record, newArtefacts)
+        var saved = record
+        saved.artefacts = []
+        var published: [String] = []
+        do {
+            for artefact in newArtefacts {
+                let info = try store(artefact, stem: "\(record.capturedAt.compactUTC)-\(record.pid)")
+                published.append(info.path)
+                saved.artefacts.append(info)
+            }
+            if options.durability != .off && !published.isEmpty { try self.artefacts.sync() }
+            saved.profilePath = saved.artefacts.first?.path
+            let toInsert = saved
+            saved.id = try withDatabase { db in try db.writeTransaction { try RecordStore.insert(db, toInsert) } }
+            return saved
+        } catch {
+            for name in published { _ = self.artefacts.remove(name) }
+            throw error
+        }
+    }
+
+    private func validate(_ r: ProfileRecord, _ newArtefacts: [NewArtefact]) throws {
+        guard !r.processName.isEmpty, r.processName.utf8.count <= 4096, !r.processName.utf8.contains(0) else {
+            throw SpikeVaultError(.invalidArgument, "process name must be 1-4096 bytes without NUL")
+        }
+        guard r.pid > 0 else { throw SpikeVaultError(.invalidArgument, "pid must be positive, got \(r.pid)") }
+        guard r.triggerValue.isFinite else {
+            throw SpikeVaultError(.invalidArgument, "trigger value must be a finite number, got \(r.triggerValue)")
+        }
+        guard r.durationSeconds.isFinite && r.durationSeconds >= 0 else {
+            throw SpikeVaultError(.invalidArgument, "duration must be a finite number of seconds >= 0, got \(r.durationSeconds)")
+        }
+        if let start = r.processStartTime, start < 0 {
+            throw SpikeVaultError(.invalidArgument, "process start time must be >= 0, got \(start)")
+        }
+        var kinds = Set<String>()
+        for a in newArtefacts {
+            try NewArtefact.validateKind(a.kind)
+            guard kinds.insert(a.kind).inserted else {
+                throw SpikeVaultError(.invalidArgument, "artefact kind '\(a.kind)' appears twice in one capture")
+            }
+            if case .bytes(let b) = a.source, b.isEmpty {
+                throw SpikeVaultError(.empty, "artefact '\(a.kind)' is empty (0 bytes)")
+            }
+        }
+        let notes = r.notes
+        guard try withDatabase({ db in try RecordStore.isJSONObject(db, notes) }) else {
+            throw SpikeVaultError(.invalidArgument, "notes must be a JSON object, got: \(notes.prefix(60))")
+        }
+    }
+
+    /// Compresses one artefact into a temp file and publishes it under its final name.
+    private func store(_ artefact: NewArtefact, stem: String) throws -> ArtefactInfo {
+        if case .file(let source) = artefact.source { try Self.requireNonEmptyFile(source, kind: artefact.kind) }
+        let temp = try artefacts.createTemp()
+        var published = false
+        defer {
+            Posix.close(temp.fd)
+            if !published { artefacts.discard(temp.name) }
+        }
+        let compressor = try takeCompressor()
+        defer { returnCompressor(compressor) }
+        let result = try compressor.compress(artefact.source, to: temp.fd)
+        if result.rawBytes == 0 { throw SpikeVaultError(.empty, "artefact '\(artefact.kind)' is empty (0 bytes)") }
+        if options.durability != .off { try Posix.fsync(temp.fd, "syncing artefact") }
+        let name = try artefacts.publish(temp.name, stem: stem, suffix: "\(artefact.kind).zst")
+        published = true
+        return ArtefactInfo(kind: artefact.kind, path: name, rawBytes: result.rawBytes,
+                            storedBytes: result.storedBytes, checksum: result.checksum)
+    }
+
+    private static func requireNonEmptyFile(_ path: String, kind: String) throws {
+        var st = stat()
+        if stat(path, &st) != 0 { throw SpikeVaultError.errno(errno, "artefact '\(kind)' source \(path)") }
+        if (st.st_mode & S_IFMT) == S_IFREG && st.st_size == 0 {
+            throw SpikeVaultError(.empty, "artefact '\(kind)' source \(path) is empty (0 bytes)")
+        }
+    }
+
+    private func takeCompressor() throws -> ZstdCompressor {
+        if let c = compressors.withLock({ $0.popLast() }) { return c }
+        return try ZstdCompressor(level: Int32(options.compressionLevel))
+    }
+
+    private func returnCompressor(_ c: ZstdCompressor) {
+        compressors.withLock { pool in if pool.count < 4 { pool.append(c) } }
+    }
+
+    /// The capture with `id`, or `.notFound`.
+    public func record(id: Int64) throws -> ProfileRecord {
+        guard let r = try withDatabase({ db in try RecordStore.record(db, id: id) }) else {
+            throw SpikeVaultError(.notFound, "no capture with id \(id)")
+        }
+        return r
+    }
+
+    /// The newest `limit` captures, newest first.
+    public func recent(limit: Int) throws -> [ProfileRecord] {
+        guard limit >= 0 else { throw SpikeVaultError(.invalidArgument, "limit must be >= 0, got \(limit)") }
+        return try withDatabase { db in try RecordStore.recent(db, limit: Int64(limit)) }
+    }
+
+    /// Deletes captures older than `cutoff` (strictly), rows first in one transaction, then
+    /// their files (only plain files inside `artefacts/`). Returns how many captures went.
+    @discardableResult
+    public func deleteOlderThan(_ cutoff: Timestamp) throws -> Int {
+        let (count, files) = try withDatabase { db in try db.writeTransaction { try RecordStore.deleteOlderThan(db, cutoff) } }
+        for name in files { _ = artefacts.remove(name) }
+        return Int(count)
+    }
+
+    // MARK: Artefacts
+
+    /// Looks up the artefact row: the first of the capture, or the one of `kind`.
+    public func artefact(captureID: Int64, kind: String? = nil) throws -> ArtefactInfo {
+        let found = try withDatabase { db -> ArtefactInfo? in
+            if let a = try RecordStore.artefact(db, captureID: captureID, kind: kind) { return a }
+            guard try RecordStore.exists(db, id: captureID) else {
+                throw SpikeVaultError(.notFound, "no capture with id \(captureID)")
+            }
+            return nil
+        }
+        guard let found else {
+            throw SpikeVaultError(.notFound, "capture \(captureID) has no artefact" + (kind.map { " of kind '\($0)'" } ?? ""))
+        }
+        return found
+    }
+
+    /// The absolute path of an artefact file (for "reveal in file manager").
+    public func artefactPath(captureID: Int64, kind: String? = nil) throws -> String {
+        artefacts.path + "/" + (try artefact(captureID: captureID, kind: kind).path)
+    }
+
+    private var decompressor: ZstdDecompressor {
+        ZstdDecompressor(windowLogMax: Int32(options.windowLogMax), maxOutputBytes: options.maxArtefactBytes)
+    }
+
+    /// Reads an artefact back into memory, verifying the zstd frame and the stored checksum.
+    public func readArtefact(captureID: Int64, kind: String? = nil) throws -> [UInt8] {
+        let info = try artefact(captureID: captureID, kind: kind)
+        let fd = try artefacts.openForReading(info.path)
+        defer { Posix.close(fd) }
+        var out: [UInt8] = []
+        if info.rawBytes > 0 && info.rawBytes <= options.maxArtefactBytes { out.reserveCapacity(Int(info.rawBytes)) }
+        _ = try decompressor.decompress(from: fd, name: info.path, expectedChecksum: info.checksum) { chunk in
+            out.append(contentsOf: chunk)
+        }
+        return out
+    }
+
+    /// Writes an artefact, decompressed, to `destination` (which must not exist). The file
+    /// appears whole or not at all: it is written to a temp name beside it and then linked.
+    public func exportArtefact(captureID: Int64, kind: String? = nil, to destination: String) throws {
+        let info = try artefact(captureID: captureID, kind: kind)
+        try AtomicFile.write(to: destination) { out in
+            let fd = try artefacts.openForReading(info.path)
+            defer { Posix.close(fd) }
+            _ = try decompressor.decompress(from: fd, name: info.path, expectedChecksum: info.checksum) { chunk in
+                try Posix.writeAll(out, chunk, "writing \(destination)")
+            }
+        }
+    }
+}

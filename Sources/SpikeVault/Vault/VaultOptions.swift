@@ -1,0 +1,61 @@
+/// Tunables of a vault. Every field has a default and documented bounds (see `bounds`),
+/// mirrored one to one by the C ABI's `sv_option` keys.
+public struct VaultOptions: Sendable, Equatable {
+    /// How hard saves work to survive a crash or power loss.
+    public enum Durability: Int64, Sendable {
+        /// No fsync at all: for tests and throwaway vaults.
+        case off = 0
+        /// Artefact files and their directory are fsynced; SQLite WAL with `synchronous=NORMAL`
+        /// (a committed save survives a process crash; a power cut may lose the last commits).
+        case normal = 1
+        /// As `normal`, with SQLite `synchronous=FULL`.
+        case full = 2
+    }
+
+    /// zstd level for new artefacts (1–19).
+    public var compressionLevel: Int64 = 3
+    public var durability: Durability = .normal
+    /// How long a writer waits for another process's lock before failing with `.busy`.
+    public var busyTimeoutMilliseconds: Int64 = 10_000
+    /// Reading refuses an artefact that decompresses to more than this.
+    public var maxArtefactBytes: Int64 = 256 << 20
+    /// Reading refuses a zstd frame whose window exceeds 2^windowLogMax bytes.
+    public var windowLogMax: Int64 = 27
+
+    public init() {}
+
+    /// Inclusive bounds and default for each tunable, by key name.
+    public static let bounds: [String: (min: Int64, max: Int64, defaultValue: Int64)] = [
+        "compressionLevel": (1, 19, 3),
+        "durability": (0, 2, 1),
+        "busyTimeoutMilliseconds": (0, 600_000, 10_000),
+        "maxArtefactBytes": (1, 1 << 40, 256 << 20),
+        "windowLogMax": (10, 31, 27),
+    ]
+
+    /// Sets a tunable by name after checking its bounds.
+    public mutating func set(_ key: String, _ value: Int64) throws {
+        guard let b = Self.bounds[key] else { throw SpikeVaultError(.invalidArgument, "unknown option \(key)") }
+        guard value >= b.min && value <= b.max else {
+            throw SpikeVaultError(.invalidArgument, "option \(key) = \(value) is outside \(b.min)...\(b.max)")
+        }
+        switch key {
+        case "compressionLevel": compressionLevel = value
+        case "durability": durability = Durability(rawValue: value) ?? .normal
+        case "busyTimeoutMilliseconds": busyTimeoutMilliseconds = value
+        case "maxArtefactBytes": maxArtefactBytes = value
+        default: windowLogMax = value
+        }
+    }
+
+    public func get(_ key: String) throws -> Int64 {
+        switch key {
+        case "compressionLevel": return compressionLevel
+        case "durability": return durability.rawValue
+        case "busyTimeoutMilliseconds": return busyTimeoutMilliseconds
+        case "maxArtefactBytes": return maxArtefactBytes
+        case "windowLogMax": return windowLogMax
+        default: throw SpikeVaultError(.invalidArgument, "unknown option \(key)")
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import SpikeVault
+
+/// Heap box behind an `sv_cursor *` handle: materialised records and the C strings of the
+/// current row, which live until the next sv_cursor_next or sv_cursor_close.
+final class CursorBox: @unchecked Sendable {
+    let records: [ProfileRecord]
+    private(set) var index = -1
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+
+    init(_ records: [ProfileRecord]) { self.records = records }
+    deinit { releaseStrings() }
+
+    private func releaseStrings() {
+        strings.forEach { free($0) }
+        strings.removeAll()
+    }
+
+    func advance() -> Status {
+        releaseStrings()
+        if index < records.count { index += 1 }
+        return index < records.count ? .row : .done
+    }
+
+    var current: ProfileRecord {
+        get throws {
+            guard index >= 0 && index < records.count else {
+                throw SpikeVaultError(.invalidArgument, "cursor has no current row (call sv_cursor_next first)")
+            }
+            return records[index]
+        }
+    }
+
+    func artefact(_ i: Int32) throws -> ArtefactInfo {
+        let r = try current
+        guard i >= 0 && Int(i) < r.artefacts.count else {
+            throw SpikeVaultError(.invalidArgument, "artefact index \(i) is outside 0..<\(r.artefacts.count)")
+        }
+        return r.artefacts[Int(i)]
+    }
+
+    /// A C copy of `s` owned by the cursor until it moves.
+    func keep(_ s: String) -> UnsafePointer<CChar> {
+        let p = strdup(s)!
+        strings.append(p)
+        return UnsafePointer(p)
+    }
+}
+
+private func cursorValue<T>(_ cursor: OpaquePointer?, _ fallback: T, _ body: (CursorBox) throws -> T) -> T {
+    guardedValue(fallback) { try body(try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor")) }
+}
+
+/// Moves the cursor to its next row: SV_ROW when one is available, SV_DONE at the end (and on
+/// every later call). Strings returned by accessors for the previous row become invalid.
+/// Use one cursor from one thread at a time.
+@c(sv_cursor_next)
+public func sv_cursor_next(_ cursor: OpaquePointer?) -> Int32 {
+    var result = Status.done
+    let status = guarded { result = try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor").advance() }
+    return status == Status.ok.rawValue ? result.rawValue : status
+}
+
+/// Closes a cursor and frees the strings it handed out. NULL is a no-op (SV_OK); closing twice
+/// gives SV_ERR_CLOSED.
+@c(sv_cursor_close)
+public func sv_cursor_close(_ cursor: OpaquePointer?) -> Int32 {
+    guarded { _ = try Handles.shared.remove(cursor, as: CursorBox.self, "cursor") }
+}
+
+/// The current row's capture id; 0 when there is no current row or the cursor is invalid
+/// (sv_errmsg says why). The same convention holds for every accessor: 0, -1 or NULL on misuse.
+@c(sv_cursor_id)
+public func sv_cursor_id(_ cursor: OpaquePointer?) -> Int64 { cursorValue(cursor, 0) { try $0.current.id } }
+
+/// The current row's process name (UTF-8). Owned by the cursor: valid until the next
+/// sv_cursor_next or sv_cursor_close. NULL on misuse.
+@c(sv_cursor_process_name)
+public func sv_cursor_process_name(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
+    cursorValue(cursor, nil) { c in c.keep(try c.current.processName) }
+}
+
+/// The current row's process id; 0 on misuse.
+@c(sv_cursor_pid)
+public func sv_cursor_pid(_ cursor: OpaquePointer?) -> Int64 { cursorValue(cursor, 0) { Int64(try $0.current.pid) } }
+
+/// The current row's trigger metric (an SV_METRIC_* value); 0 on misuse.
+@c(sv_cursor_metric)
+public func sv_cursor_metric(_ cursor: OpaquePointer?) -> Int32 {
+    cursorValue(cursor, 0) { sv_metric.number(try $0.current.triggerMetric) }
+}
+
+/// The current row's trigger value; 0 on misuse.
+@c(sv_cursor_trigger_value)
+public func sv_cursor_trigger_value(_ cursor: OpaquePointer?) -> Double { cursorValue(cursor, 0) { try $0.current.triggerValue } }
+
+/// The current row's capture time in milliseconds since the Unix epoch, UTC; 0 on misuse.
+@c(sv_cursor_captured_at)
+public func sv_cursor_captured_at(_ cursor: OpaquePointer?) -> Int64 {
+    cursorValue(cursor, 0) { try $0.current.capturedAt.milliseconds }
+}
+
+/// The current row's capture duration in seconds; 0 on misuse.
+@c(sv_cursor_duration)
+public func sv_cursor_duration(_ cursor: OpaquePointer?) -> Double { cursorValue(cursor, 0) { try $0.current.durationSeconds } }
+
+/// The current row's notes, a JSON object as UTF-8 text. Owned by the cursor: valid until the
+/// next sv_cursor_next or sv_cursor_close. NULL on misuse.
+@c(sv_cursor_notes)
+public func sv_cursor_notes(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
+    cursorValue(cursor, nil) { c in c.keep(try c.current.notes) }
+}
+
+/// The current row's status (an SV_CAPTURE_* value); 0 on misuse.
+@c(sv_cursor_status)
+public func sv_cursor_status(_ cursor: OpaquePointer?) -> Int32 {
+    cursorValue(cursor, 0) { sv_capture_status.number(try $0.current.status) }
+}
+
+/// The current row's process start time in clock ticks since boot; -1 when unknown or on misuse.
+@c(sv_cursor_process_start_time)
+public func sv_cursor_process_start_time(_ cursor: OpaquePointer?) -> Int64 {
+    cursorValue(cursor, -1) { try $0.current.processStartTime ?? -1 }
+}
+
+/// The number of artefacts of the current row; -1 on misuse.
+@c(sv_cursor_artefact_count)
+public func sv_cursor_artefact_count(_ cursor: OpaquePointer?) -> Int32 {
+    cursorValue(cursor, -1) { Int32(clamping: try $0.current.artefacts.count) }
+}
+
+/// The kind of artefact `index` (0-based) of the current row. Owned by the cursor: valid
+/// until the next sv_cursor_next or sv_cursor_close. NULL on misuse or a bad index.
+@c(sv_cursor_artefact_kind)
+public func sv_cursor_artefact_kind(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
+    cursorValue(cursor, nil) { c in c.keep(try c.artefact(index).kind) }
+}
+
+/// The file name of artefact `index`, relative to the vault's artefacts/ directory. Owned by
+/// the cursor: valid until the next sv_cursor_next or sv_cursor_close. NULL on misuse.
+@c(sv_cursor_artefact_path)
+public func sv_cursor_artefact_path(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
+    cursorValue(cursor, nil) { c in c.keep(try c.artefact(index).path) }
+}
+
+/// The checksum of artefact `index` ("xxh64:" and 16 hex digits, over the raw bytes). Owned by
+/// the cursor: valid until the next sv_cursor_next or sv_cursor_close. NULL on misuse.
+@c(sv_cursor_artefact_checksum)
+public func sv_cursor_artefact_checksum(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
+    cursorValue(cursor, nil) { c in c.keep(try c.artefact(index).checksum) }
+}
+
+/// The uncompressed size in bytes of artefact `index`; -1 on misuse.
+@c(sv_cursor_artefact_raw_bytes)
+public func sv_cursor_artefact_raw_bytes(_ cursor: OpaquePointer?, _ index: Int32) -> Int64 {
+    cursorValue(cursor, -1) { try $0.artefact(index).rawBytes }
+}
+
+/// The compressed size in bytes of artefact `index` as stored; -1 on misuse.
+@c(sv_cursor_artefact_stored_bytes)
+public func sv_cursor_artefact_stored_bytes(_ cursor: OpaquePointer?, _ index: Int32) -> Int64 {
+    cursorValue(cursor, -1) { try $0.artefact(index).storedBytes }
+}

@@ -1,0 +1,135 @@
+import SpikeVault
+
+
+private func withVault(_ vault: OpaquePointer?, _ body: (Vault) throws -> Void) -> Int32 {
+    guarded { try body(try Handles.shared.lookup(vault, as: Vault.self, "vault")) }
+}
+
+/// Opens the vault directory at `path` (UTF-8), creating it with mode 0700 if missing, and
+/// its database and artefacts/ inside. A path that is a symlink, or a directory owned by
+/// another user, gives SV_ERR_UNSAFE_PATH. `options` may be NULL for the defaults; it is
+/// copied. On success *out_vault receives a handle the caller owns and closes with
+/// sv_vault_close. The handle is thread-safe: share it across threads. A handle inherited
+/// through fork() gives SV_ERR_FORKED in the child: open the vault again there.
+@c(sv_vault_open)
+public func sv_vault_open(_ path: UnsafePointer<CChar>?, _ options: OpaquePointer?,
+                          _ out_vault: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guarded {
+        let out = try requireOut(out_vault, "out_vault")
+        out.pointee = nil
+        let p = try cString(path, "path")
+        var opts = VaultOptions()
+        if options != nil { opts = try Handles.shared.lookup(options, as: OptionsBox.self, "options").options }
+        out.pointee = Handles.shared.register(try Vault(path: p, options: opts))
+    }
+}
+
+/// Closes a vault and releases its handle. NULL is a no-op (SV_OK); closing twice gives
+/// SV_ERR_CLOSED and changes nothing. Cursors opened on the vault stay readable. Do not call
+/// while another thread is still using the same handle.
+@c(sv_vault_close)
+public func sv_vault_close(_ vault: OpaquePointer?) -> Int32 {
+    guarded { try Handles.shared.remove(vault, as: Vault.self, "vault")?.close() }
+}
+
+/// Saves a record and its artefacts: each artefact is compressed into artefacts/, made
+/// durable, then the rows are inserted in one transaction, so either the whole capture is
+/// stored or nothing is. On success *out_id (may be NULL) receives the new capture id.
+/// The record is not consumed. Thread-safe.
+@c(sv_vault_save)
+public func sv_vault_save(_ vault: OpaquePointer?, _ record: OpaquePointer?, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
+    withVault(vault) { v in
+        let box = try Handles.shared.lookup(record, as: RecordBox.self, "record")
+        guard !box.record.processName.isEmpty else {
+            throw SpikeVaultError(.invalidArgument, "record has no process name (sv_record_set_process)")
+        }
+        guard box.record.pid > 0 else { throw SpikeVaultError(.invalidArgument, "record has no pid (sv_record_set_pid)") }
+        guard box.triggerSet else { throw SpikeVaultError(.invalidArgument, "record has no trigger (sv_record_set_trigger)") }
+        let saved = try v.save(box.record, artefacts: box.artefacts)
+        out_id?.pointee = saved.id
+    }
+}
+
+/// Opens a cursor over the one capture with `id`; SV_ERR_NOT_FOUND if there is none. The caller
+/// owns *out_cursor and closes it with sv_cursor_close. Thread-safe.
+@c(sv_vault_get)
+public func sv_vault_get(_ vault: OpaquePointer?, _ id: Int64, _ out_cursor: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withVault(vault) { v in
+        let out = try requireOut(out_cursor, "out_cursor")
+        out.pointee = nil
+        out.pointee = Handles.shared.register(CursorBox([try v.record(id: id)]))
+    }
+}
+
+/// Opens a cursor over the newest `limit` captures, newest first (limit 0..1000000; negative
+/// gives SV_ERR_INVALID_ARGUMENT). The caller owns *out_cursor and closes it with
+/// sv_cursor_close. Thread-safe.
+@c(sv_vault_recent)
+public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_cursor: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withVault(vault) { v in
+        let out = try requireOut(out_cursor, "out_cursor")
+        out.pointee = nil
+        guard limit >= 0 && limit <= 1_000_000 else {
+            throw SpikeVaultError(.invalidArgument, "limit must be between 0 and 1000000, got \(limit)")
+        }
+        out.pointee = Handles.shared.register(CursorBox(try v.recent(limit: Int(limit))))
+    }
+}
+
+/// Deletes every capture taken strictly before `cutoff_unix_ms` (milliseconds since the Unix
+/// epoch, UTC): the rows in one transaction, then their files, and only regular files inside
+/// artefacts/. *out_deleted (may be NULL) receives the number of captures deleted. Thread-safe.
+@c(sv_vault_delete_older_than)
+public func sv_vault_delete_older_than(_ vault: OpaquePointer?, _ cutoff_unix_ms: Int64,
+                                       _ out_deleted: UnsafeMutablePointer<Int64>?) -> Int32 {
+    withVault(vault) { v in
+        out_deleted?.pointee = Int64(try v.deleteOlderThan(Timestamp(milliseconds: cutoff_unix_ms)))
+    }
+}
+
+/// Reads an artefact of capture `id` back into memory, decompressed and verified (zstd frame
+/// checksum and the stored xxh64). `kind` selects the artefact; NULL means the capture's first.
+/// On success *out_data receives a buffer of *out_size bytes that the caller frees with
+/// sv_free. Corrupt, truncated or foreign data gives SV_ERR_CORRUPT; more than
+/// SV_OPT_MAX_ARTEFACT_BYTES gives SV_ERR_TOO_LARGE. Thread-safe.
+@c(sv_vault_read_artefact)
+public func sv_vault_read_artefact(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
+                                   _ out_data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                   _ out_size: UnsafeMutablePointer<UInt>?) -> Int32 {
+    withVault(vault) { v in
+        let data = try requireOut(out_data, "out_data")
+        let size = try requireOut(out_size, "out_size")
+        data.pointee = nil
+        size.pointee = 0
+        let bytes = try v.readArtefact(captureID: id, kind: try optionalCString(kind, "kind"))
+        guard let buffer = malloc(max(bytes.count, 1)) else { throw SpikeVaultError(.noMemory, "allocating \(bytes.count) bytes") }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        data.pointee = buffer
+        size.pointee = UInt(bytes.count)
+    }
+}
+
+/// Writes an artefact of capture `id`, decompressed and verified, to the file `dest_path`,
+/// which must not exist (SV_ERR_ALREADY_EXISTS otherwise). The file appears complete or not at
+/// all. `kind` selects the artefact; NULL means the capture's first. Thread-safe.
+@c(sv_vault_export_artefact)
+public func sv_vault_export_artefact(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
+                                     _ dest_path: UnsafePointer<CChar>?) -> Int32 {
+    withVault(vault) { v in
+        let dest = try cString(dest_path, "dest_path")
+        try v.exportArtefact(captureID: id, kind: try optionalCString(kind, "kind"), to: dest)
+    }
+}
+
+/// Gives the absolute path of an artefact file (still compressed), e.g. to reveal it in a file
+/// manager. `kind` NULL means the capture's first. *out_path receives a string the caller frees
+/// with sv_free. Thread-safe.
+@c(sv_vault_artefact_path)
+public func sv_vault_artefact_path(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
+                                   _ out_path: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    withVault(vault) { v in
+        let out = try requireOut(out_path, "out_path")
+        out.pointee = nil
+        out.pointee = strdup(try v.artefactPath(captureID: id, kind: try optionalCString(kind, "kind")))
+    }
+}

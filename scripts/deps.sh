@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what building and testing SpikeVault needs on Debian, when missing.
+# As root it installs; otherwise it stops and prints the exact command to run.
+set -euo pipefail
+
+debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils)
+missing=()
+for p in "${debs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "deps: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "deps: missing Debian packages. Run:" >&2
+        echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+pips=()
+python3 -c "import pytest" 2>/dev/null || pips+=(pytest)
+if [ "${SPIKEVAULT_BENCH_DEPS:-0}" = 1 ]; then
+    python3 -c "import zstandard" 2>/dev/null || pips+=(zstandard)
+fi
+if [ ${#pips[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ] || [ -n "${VIRTUAL_ENV:-}" ]; then
+        echo "deps: installing Python packages ${pips[*]}"
+        python3 -m pip install -q "${pips[@]}"
+    else
+        echo "deps: missing Python packages. Run:" >&2
+        echo "  python3 -m pip install --user ${pips[*]}" >&2
+        exit 1
+    fi
+fi

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Normalise the compiler's generated headers into include/spikevault.h.
+
+Inputs: the `-Swift.h` headers SwiftPM emits for the core (for `sv_status`) and for the
+export layer (functions and the other enums), plus Sources/SpikeVaultC/Version.swift.
+The compiler's output is clang-flavoured and types every handle as `void *`; this script
+keeps its declarations and doc comments and rewrites them as portable C99: typed opaque
+handles (by parameter name), `SV_*` enum constants, plain comments, grouped by noun.
+
+Usage: gen_header.py CORE_SWIFT_H EXPORT_SWIFT_H EXPORT_SOURCES_DIR OUT_H
+(functions keep the order of their @c declarations in EXPORT_SOURCES_DIR; its Version.swift
+gives the version macros)
+"""
+import re
+import sys
+
+HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options"}
+ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status"}
+CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options")}
+RETURNS = {"sv_version_number": "int", "sv_cursor_metric": "sv_metric",
+           "sv_cursor_status": "sv_capture_status", "sv_cursor_artefact_count": "int32_t"}
+ENUM_PREFIX = {"sv_metric": "SV_METRIC_", "sv_capture_status": "SV_CAPTURE_", "sv_option": "SV_OPT_"}
+GROUPS = [
+    ("Library: version, errors, memory", ("sv_version", "sv_status", "sv_errmsg", "sv_free")),
+    ("Options: tunables for sv_vault_open (like ZSTD_CCtx_setParameter)", ("sv_option",)),
+    ("Vault: open, save, read, delete", ("sv_vault_",)),
+    ("Records: build a capture to save", ("sv_record_",)),
+    ("Cursors: read stored captures (like sqlite3_step / sqlite3_column_*)", ("sv_cursor_",)),
+]
+
+
+def snake_upper(camel):
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", camel).upper()
+
+
+def clean_doc(lines):
+    out = []
+    for line in lines:
+        text = line.strip()[3:].strip()
+        text = re.sub(r"</?code>", "", text)
+        text = re.sub(r"</?em>", "*", text)
+        text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"').replace("\u2014", "-")
+        text = text.replace("/*", "/ *").replace("*/", "* /")
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        out.append(text)
+    return out
+
+
+def parse(path):
+    """Yields ('enum', name, doc, [(case, value)]) and ('func', name, doc, ret, [(type, name)])."""
+    lines = open(path, encoding="utf-8").read().splitlines()
+    doc = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("///"):
+            doc.append(line)
+        elif m := re.match(r"typedef SWIFT_ENUM(?:_NAMED)?\(int32_t, (sv_\w+)", line):
+            name, cases = m.group(1), []
+            i += 1
+            while not lines[i].startswith("};"):
+                cm = re.match(r"\s*(sv_\w+?) = (-?\d+),", lines[i])
+                if cm:
+                    cases.append((cm.group(1)[len(name):], int(cm.group(2))))
+                i += 1
+            yield ("enum", name, clean_doc(doc), cases)
+            doc = []
+        elif line.startswith("SWIFT_EXTERN ") and " sv_" in line:
+            fm = re.match(r"SWIFT_EXTERN (.+?)\s*\b(sv_\w+)\((.*)\) SWIFT_NOEXCEPT", line)
+            ret, name, params = fm.group(1), fm.group(2), fm.group(3)
+            plist = [] if params == "void" else [p.strip() for p in params.split(",")]
+            yield ("func", name, clean_doc(doc), ret, [split_param(p) for p in plist])
+            doc = []
+        else:
+            doc = []
+        i += 1
+
+
+def split_param(p):
+    m = re.match(r"(.*?)\s*(\w+)$", p)
+    return m.group(1), m.group(2)
+
+
+def c_type(func, ctype, pname):
+    t = strip_nullability(ctype)
+    base = pname[4:] if pname.startswith("out_") else pname
+    if base in HANDLE_PARAMS and t.startswith("void *"):
+        const = "const " if (func, pname) in CONST_HANDLES else ""
+        return const + HANDLE_PARAMS[base] + " *" + ("*" if pname.startswith("out_") else "")
+    if pname in ENUM_PARAMS and t == "int32_t":
+        return ENUM_PARAMS[pname]
+    t = t.replace("char const *", "const char *").replace("void const *", "const void *")
+    t = t.replace("* *", "**")
+    return t
+
+
+def strip_nullability(t):
+    return t.replace(" _Nullable", "").replace(" _Nonnull", "").strip()
+
+
+def declaration(func, ret, params):
+    r = RETURNS.get(func, "sv_status" if ret == "int32_t" else strip_nullability(ret).replace("char const", "const char"))
+    args = ", ".join(f"{c_type(func, t, n)}{'' if c_type(func, t, n).endswith('*') else ' '}{n}" for t, n in params) or "void"
+    return f"{r}{'' if r.endswith('*') else ' '}{func}({args});"
+
+
+def block_comment(doc):
+    if not doc:
+        return []
+    lines = ["/* " + doc[0]] + [(" * " + d) if d else " *" for d in doc[1:]]
+    lines[-1] += " */"
+    return lines
+
+
+def enum_block(name, doc, cases):
+    lines = block_comment(doc)
+    lines.append(f"typedef enum {name} {{")
+    for case, value in cases:
+        if name == "sv_status":
+            const = ("SV_ERR_" if value < 0 else "SV_") + snake_upper(case)
+        else:
+            const = ENUM_PREFIX[name] + snake_upper(case)
+        lines.append(f"    {const} = {value},")
+    lines.append(f"}} {name};")
+    return "\n".join(lines)
+
+
+def version(path):
+    text = open(path, encoding="utf-8").read()
+    return [int(re.search(rf"static let {k}: Int32 = (\d+)", text).group(1)) for k in ("major", "minor", "patch")]
+
+
+def source_order(sources_dir):
+    import os
+    names = []
+    for fname in sorted(os.listdir(sources_dir)):
+        if fname.endswith(".swift"):
+            names += re.findall(r"@c\((sv_\w+)\)", open(os.path.join(sources_dir, fname), encoding="utf-8").read())
+    return {n: i for i, n in enumerate(names)}
+
+
+def main(core_h, export_h, sources_dir, out):
+    import os
+    version_swift = os.path.join(sources_dir, "Version.swift")
+    rank = source_order(sources_dir)
+    items = list(parse(core_h)) + list(parse(export_h))
+    enums = [i for i in items if i[0] == "enum"]
+    funcs = {i[1]: i for i in items if i[0] == "func"}
+    major, minor, patch = version(version_swift)
+    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_option"]
+    enums.sort(key=lambda e: order.index(e[1]) if e[1] in order else len(order))
+
+    out_lines = [
+        "/* spikevault.h - the C interface of libspikevault.",
+        " *",
+        " * GENERATED by scripts/gen_header.py from the Swift sources (`make header`): do not edit.",
+        " *",
+        " * Conventions (docs/conventions.md): functions are sv_<noun>_<verb>; handles are opaque;",
+        " * fallible calls return sv_status (SV_OK = 0, errors < 0) and sv_errmsg() gives this",
+        " * thread's last failure; out-parameters come last and are named out_*; memory the",
+        " * library hands over is released with sv_free(); every handle made by a _new or _open",
+        " * call has a NULL-safe _free or _close. Strings are UTF-8 and NUL-terminated. Times are",
+        " * milliseconds since the Unix epoch, UTC.",
+        " */",
+        "#ifndef SPIKEVAULT_H",
+        "#define SPIKEVAULT_H",
+        "",
+        "#include <stddef.h>",
+        "#include <stdint.h>",
+        "",
+        "#ifdef __cplusplus",
+        'extern "C" {',
+        "#endif",
+        "",
+        f"#define SV_VERSION_MAJOR {major}",
+        f"#define SV_VERSION_MINOR {minor}",
+        f"#define SV_VERSION_PATCH {patch}",
+        "#define SV_VERSION_NUMBER (SV_VERSION_MAJOR * 10000 + SV_VERSION_MINOR * 100 + SV_VERSION_PATCH)",
+        f'#define SV_VERSION_STRING "{major}.{minor}.{patch}"',
+        "",
+        "/* Opaque handles. They are keys, not pointers to memory: a stale or closed handle is",
+        " * detected and refused with SV_ERR_CLOSED rather than dereferenced. */",
+        "typedef struct sv_vault sv_vault;",
+        "typedef struct sv_options sv_options;",
+        "typedef struct sv_record sv_record;",
+        "typedef struct sv_cursor sv_cursor;",
+        "",
+    ]
+    for _, name, doc, cases in enums:
+        out_lines += [enum_block(name, doc, cases), ""]
+    placed = set()
+    for title, prefixes in GROUPS:
+        out_lines += [f"/* ---- {title} ---- */", ""]
+        members = [n for n in funcs if n.startswith(prefixes) and n not in placed]
+        for name in sorted(members, key=lambda n: rank.get(n, len(rank))):
+            _, _, doc, ret, params = funcs[name]
+            placed.add(name)
+            out_lines += block_comment(doc)
+            out_lines += [declaration(name, ret, params), ""]
+    missing = set(funcs) - placed
+    if missing:
+        sys.exit(f"gen_header: functions in no group: {sorted(missing)}")
+    out_lines += ["#ifdef __cplusplus", "}", "#endif", "", "#endif /* SPIKEVAULT_H */", ""]
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(out_lines))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    main(*sys.argv[1:])

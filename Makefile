@@ -42,8 +42,7 @@ $(LIBDIR)/$(REALNAME): $(SOURCES) | deps
 
 # Regenerate include/spikevault.h from the compiler's output for the release build.
 header: lib
-	$(PYTHON) scripts/gen_header.py "$(BIN)/SpikeVault.build/include/SpikeVault-Swift.h" \
-		"$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h" Sources/SpikeVaultC include/spikevault.h
+	$(PYTHON) scripts/gen_header.py "$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h" Sources/SpikeVaultC include/spikevault.h
 
 size: lib
 	@echo "libspikevault (stripped): $$(stat -c %s $(LIBDIR)/$(REALNAME)) bytes" \
@@ -72,8 +71,7 @@ check-swift: | deps
 
 check-header: lib
 	@mkdir -p build
-	$(PYTHON) scripts/gen_header.py "$(BIN)/SpikeVault.build/include/SpikeVault-Swift.h" \
-		"$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h" Sources/SpikeVaultC build/spikevault.h
+	$(PYTHON) scripts/gen_header.py "$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h" Sources/SpikeVaultC build/spikevault.h
 	diff -u include/spikevault.h build/spikevault.h || \
 		{ echo "include/spikevault.h is stale: run 'make header' and commit it"; exit 1; }
 	@echo "header: committed include/spikevault.h matches the regenerated one"

@@ -32,9 +32,8 @@ typedef struct sv_options sv_options;
 typedef struct sv_record sv_record;
 typedef struct sv_cursor sv_cursor;
 
-/* Status codes shared by the Swift core and the C ABI (sv_status).
- * Negative values are errors, zero is success, small positive values are cursor states.
- * The raw values are ABI: never renumber a case, only add new ones. */
+/* Status codes of the C ABI (SV_OK, SV_ERR_*): zero is success, negative values are
+ * errors, small positive values are cursor states. Numbers are ABI: never renumber a case. */
 typedef enum sv_status {
     SV_OK = 0,
     SV_ROW = 1,

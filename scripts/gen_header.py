@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Normalise the compiler's generated headers into include/spikevault.h.
 
-Inputs: the `-Swift.h` headers SwiftPM emits for the core (for `sv_status`) and for the
-export layer (functions and the other enums), plus Sources/SpikeVaultC/Version.swift.
+Inputs: the `-Swift.h` header SwiftPM emits for the export layer (functions and enums), plus
+Sources/SpikeVaultC/Version.swift.
 The compiler's output is clang-flavoured and types every handle as `void *`; this script
 keeps its declarations and doc comments and rewrites them as portable C99: typed opaque
 handles (by parameter name), `SV_*` enum constants, plain comments, grouped by noun.
 
-Usage: gen_header.py CORE_SWIFT_H EXPORT_SWIFT_H EXPORT_SOURCES_DIR OUT_H
+Usage: gen_header.py EXPORT_SWIFT_H EXPORT_SOURCES_DIR OUT_H
 (functions keep the order of their @c declarations in EXPORT_SOURCES_DIR; its Version.swift
 gives the version macros)
 """
@@ -139,11 +139,11 @@ def source_order(sources_dir):
     return {n: i for i, n in enumerate(names)}
 
 
-def main(core_h, export_h, sources_dir, out):
+def main(export_h, sources_dir, out):
     import os
     version_swift = os.path.join(sources_dir, "Version.swift")
     rank = source_order(sources_dir)
-    items = list(parse(core_h)) + list(parse(export_h))
+    items = list(parse(export_h))
     enums = [i for i in items if i[0] == "enum"]
     funcs = {i[1]: i for i in items if i[0] == "func"}
     major, minor, patch = version(version_swift)
@@ -206,6 +206,6 @@ def main(core_h, export_h, sources_dir, out):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
+    if len(sys.argv) != 4:
         sys.exit(__doc__)
     main(*sys.argv[1:])

@@ -57,7 +57,7 @@ private func cursorValue<T>(_ cursor: OpaquePointer?, _ fallback: T, _ body: (Cu
 public func sv_cursor_next(_ cursor: OpaquePointer?) -> Int32 {
     var result = Status.done
     let status = guarded { result = try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor").advance() }
-    return status == Status.ok.rawValue ? result.rawValue : status
+    return status == sv_status.ok.rawValue ? sv_status(result).rawValue : status
 }
 
 /// Closes a cursor and frees the strings it handed out. NULL is a no-op (SV_OK); closing twice

@@ -1,5 +1,69 @@
 import SpikeVault
 
+/// Status codes of the C ABI (`SV_OK`, `SV_ERR_*`): zero is success, negative values are
+/// errors, small positive values are cursor states. Numbers are ABI: never renumber a case.
+@c public enum sv_status: Int32 {
+    case ok = 0
+    case row = 1
+    case done = 2
+    case invalidArgument = -1
+    case nullArgument = -2
+    case encoding = -3
+    case io = -4
+    case noSpace = -5
+    case permission = -6
+    case notFound = -7
+    case corrupt = -8
+    case tooLarge = -9
+    case database = -10
+    case closed = -11
+    case busy = -12
+    case unsupported = -13
+    case noSuchProcess = -14
+    case unsafePath = -15
+    case timeout = -16
+    case cancelled = -17
+    case empty = -18
+    case noMemory = -19
+    case forked = -20
+    case internalError = -21
+    case alreadyExists = -22
+}
+
+extension sv_status {
+    /// The C number of a core status. The switch is exhaustive, so a status added to the
+    /// core does not compile until it has its C number here.
+    init(_ status: Status) {
+        switch status {
+        case .ok: self = .ok
+        case .row: self = .row
+        case .done: self = .done
+        case .invalidArgument: self = .invalidArgument
+        case .nullArgument: self = .nullArgument
+        case .encoding: self = .encoding
+        case .io: self = .io
+        case .noSpace: self = .noSpace
+        case .permission: self = .permission
+        case .notFound: self = .notFound
+        case .corrupt: self = .corrupt
+        case .tooLarge: self = .tooLarge
+        case .database: self = .database
+        case .closed: self = .closed
+        case .busy: self = .busy
+        case .unsupported: self = .unsupported
+        case .noSuchProcess: self = .noSuchProcess
+        case .unsafePath: self = .unsafePath
+        case .timeout: self = .timeout
+        case .cancelled: self = .cancelled
+        case .empty: self = .empty
+        case .noMemory: self = .noMemory
+        case .forked: self = .forked
+        case .internalError: self = .internalError
+        case .alreadyExists: self = .alreadyExists
+        }
+    }
+}
+
 /// Trigger metrics as the C ABI numbers them (`SV_METRIC_*`). Numbers are ABI.
 @c public enum sv_metric: Int32 {
     case cpu = 1

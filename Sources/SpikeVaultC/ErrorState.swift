@@ -27,13 +27,13 @@ enum ErrorState {
 func guarded(_ body: () throws -> Void) -> Int32 {
     do {
         try body()
-        return Status.ok.rawValue
+        return sv_status.ok.rawValue
     } catch let error as SpikeVaultError {
         ErrorState.set(error.message)
-        return error.status.rawValue
+        return sv_status(error.status).rawValue
     } catch {
         ErrorState.set("unexpected error: \(error)")
-        return Status.internalError.rawValue
+        return sv_status.internalError.rawValue
     }
 }
 

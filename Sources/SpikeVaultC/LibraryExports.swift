@@ -3,7 +3,7 @@ import SpikeVault
 /// Static C strings for the status texts and the version, made once.
 private enum StaticText {
     nonisolated(unsafe) static let statuses: [Int32: UnsafePointer<CChar>] = Dictionary(
-        uniqueKeysWithValues: Status.allCases.map { ($0.rawValue, UnsafePointer(strdup($0.text)!)) })
+        uniqueKeysWithValues: Status.allCases.map { (sv_status($0).rawValue, UnsafePointer(strdup($0.text)!)) })
     nonisolated(unsafe) static let unknownStatus = UnsafePointer(strdup("unknown status code")!)
     nonisolated(unsafe) static let version = UnsafePointer(strdup(LibraryVersion.string)!)
 }

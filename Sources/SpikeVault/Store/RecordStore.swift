@@ -7,7 +7,7 @@ enum RecordStore {
         """
 
     static func isJSONObject(_ db: Database, _ text: String) throws -> Bool {
-        let st = try db.statement("SELECT json_valid(?1) AND json_type(?1) = 'object'")
+        let st = try db.statement("SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'object' ELSE 0 END")
         st.bind(1, text)
         defer { st.reset() }
         return try st.step() && st.int64(0) == 1

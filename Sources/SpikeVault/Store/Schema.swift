@@ -21,7 +21,7 @@ enum Schema {
             capturedAt INTEGER NOT NULL DEFAULT (\(nowMilliseconds)),
             profilePath TEXT,
             durationSeconds REAL NOT NULL DEFAULT 0 CHECK (durationSeconds >= 0),
-            notes TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(notes) AND json_type(notes) = 'object'),
+            notes TEXT NOT NULL DEFAULT '{}' CHECK (CASE WHEN json_valid(notes) THEN json_type(notes) = 'object' ELSE 0 END),
             status TEXT NOT NULL DEFAULT 'complete'
                 CHECK (status IN ('complete','partial','failed','missing','quarantined')),
             processStartTime INTEGER,
@@ -61,10 +61,6 @@ enum Schema {
         if version > currentVersion {
             throw SpikeVaultError(.unsupported,
                                   "database schema version \(version) is newer than this library's \(currentVersion)")
-        }
-        if version == 0 {
-            // Must precede the first table: lets maintenance return space in small steps.
-            try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         }
         for index in Int(version)..<migrations.count {
             try db.writeTransaction {

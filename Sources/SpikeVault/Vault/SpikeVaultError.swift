@@ -2,7 +2,6 @@
 ///
 /// Negative values are errors, zero is success, small positive values are cursor states.
 /// The raw values are ABI: never renumber a case, only add new ones.
-@c(sv_status)
 public enum Status: Int32, Sendable, CaseIterable {
     case ok = 0
     case row = 1

@@ -23,6 +23,9 @@ public final class Vault: Sendable {
         do {
             let db = try Database(path: path + "/" + VaultDirectory.databaseName,
                                   busyTimeoutMs: Int32(clamping: options.busyTimeoutMilliseconds))
+            // Before anything writes page 1 (WAL does): lets maintenance return space in small
+            // steps. A no-op on an existing database.
+            try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute("PRAGMA journal_mode = WAL")
             try db.execute("PRAGMA foreign_keys = ON")
             try db.execute("PRAGMA synchronous = \(options.durability == .full ? "FULL" : options.durability == .off ? "OFF" : "NORMAL")")

@@ -1,0 +1,93 @@
+/// Fields of `/proc/PID/stat` (or `/proc/PID/task/TID/stat`) the capture layer uses.
+/// Field numbers follow proc(5).
+public struct ProcStat: Sendable, Equatable {
+    public var pid: Int32          // field 1
+    public var comm: String        // field 2, without the parentheses
+    public var state: Character    // field 3 (R, S, D, Z, T, t, X, I, ...)
+    public var ppid: Int32         // field 4
+    public var utimeTicks: UInt64  // field 14
+    public var stimeTicks: UInt64  // field 15
+    public var numThreads: Int     // field 20
+    public var startTimeTicks: UInt64 // field 22, clock ticks since boot
+
+    public init(pid: Int32, comm: String, state: Character, ppid: Int32, utimeTicks: UInt64,
+                stimeTicks: UInt64, numThreads: Int, startTimeTicks: UInt64) {
+        self.pid = pid; self.comm = comm; self.state = state; self.ppid = ppid
+        self.utimeTicks = utimeTicks; self.stimeTicks = stimeTicks
+        self.numThreads = numThreads; self.startTimeTicks = startTimeTicks
+    }
+
+    /// True for a zombie or dead task: it no longer runs and has no stacks to sample.
+    public var hasExited: Bool { state == "Z" || state == "X" || state == "x" }
+
+    /// Parses the text of a stat file. `comm` sits in parentheses and may itself contain
+    /// spaces, parentheses and newlines, so it ends at the LAST `)` in the text.
+    /// Returns nil when the text is not a stat line.
+    public static func parse(_ text: String) -> ProcStat? {
+        let bytes = Array(text.utf8)
+        guard let open = bytes.firstIndex(of: UInt8(ascii: "(")),
+              let close = bytes.lastIndex(of: UInt8(ascii: ")")), open < close else { return nil }
+        let pidText = String(decoding: bytes[0..<open], as: UTF8.self)
+        guard let pid = Int32(pidText.trimmingASCIIWhitespace()) else { return nil }
+        let comm = String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
+        let rest = String(decoding: bytes[(close + 1)...], as: UTF8.self)
+        let f = rest.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        // f[0] is field 3; field n is f[n - 3].
+        guard f.count >= 20, f[0].count == 1, let state = f[0].first,
+              let ppid = Int32(f[1]), let ut = UInt64(f[11]), let st = UInt64(f[12]),
+              let nt = Int(f[17]), let start = UInt64(f[19]) else { return nil }
+        return ProcStat(pid: pid, comm: comm, state: state, ppid: ppid, utimeTicks: ut,
+                        stimeTicks: st, numThreads: nt, startTimeTicks: start)
+    }
+}
+
+/// `Key:  value` lines of `/proc/PID/status`, `/proc/PID/io` and `smaps_rollup`.
+public enum ProcKeyValue {
+    /// Parses `Key: value` lines; values keep their text (e.g. "1234 kB").
+    public static func parse(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let k = String(line[..<colon])
+            let v = String(line[line.index(after: colon)...]).trimmingASCIIWhitespace()
+            out[k] = v
+        }
+        return out
+    }
+
+    /// The first integer of a value ("1234 kB" -> 1234, "0\t0\t0\t0" -> 0).
+    public static func firstInteger(_ value: String?) -> UInt64? {
+        guard let value else { return nil }
+        let digits = value.prefix { $0.isASCII && $0.isNumber }
+        return UInt64(digits)
+    }
+
+    /// The whitespace-separated integers of a value ("1000\t1000\t1000\t1000").
+    public static func integers(_ value: String?) -> [UInt64] {
+        guard let value else { return [] }
+        return value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt64($0) }
+    }
+}
+
+extension String {
+    func trimmingASCIIWhitespace() -> String {
+        let isWS: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let start = firstIndex(where: { !isWS($0) }) else { return "" }
+        let end = lastIndex(where: { !isWS($0) })!
+        return String(self[start...end])
+    }
+
+    func hasPrefixBytes(_ p: String) -> Bool { utf8.starts(with: p.utf8) }
+
+    /// Splits on the exact separator string (no Foundation `components(separatedBy:)`).
+    func splitOn(_ separator: String) -> [Substring] {
+        var parts: [Substring] = []
+        var rest = self[...]
+        while let r = rest.firstRange(of: separator) {
+            parts.append(rest[..<r.lowerBound])
+            rest = rest[r.upperBound...]
+        }
+        parts.append(rest)
+        return parts
+    }
+}

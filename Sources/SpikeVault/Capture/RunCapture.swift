@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+
+/// Order in which `auto` picks its stack backend: the first whose tool is in PATH.
+public let autoStackBackends: [CaptureBackend] = [.euStack, .perf, .gdb]
+
+/// Captures what `request.pid` is doing, synchronously, writing raw artefacts into
+/// `workDirectory` (which must exist; file names are fixed by the library, never derived from
+/// process names). Blocks for about `durationSeconds` (+ tool start-up and post-processing).
+///
+/// `auto` runs procfs and the first available stack backend (eu-stack, perf, gdb)
+/// CONCURRENTLY: procfs on a Dispatch worker, the stack backend on the calling thread, so
+/// both cover the same time window. If the stack backend fails, the capture is `partial`
+/// and the failure is in `backendsSkipped`.
+///
+/// - Throws: `.invalidArgument` (request), `.noSuchProcess`, `.permission` (target not
+///   inspectable, ptrace or perf_event_paranoid refusal for an explicitly chosen backend),
+///   `.notFound` (explicitly chosen tool missing from PATH), `.unsupported` (`sample`,
+///   `spindump` off macOS), `.notFound` for a missing work directory.
+///   The target exiting or its pid being reused is not an error: the outcome is
+///   `partial`/`failed` with the reason. Cancellation gives `partial`/`failed` with reason "cancelled".
+public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel: CancelFlag) throws -> CaptureOutcome {
+    try request.validate()
+    guard CaptureSys.isDirectory(workDirectory) else {
+        throw SpikeVaultError(.notFound, "work directory \(workDirectory) does not exist")
+    }
+    #if !os(macOS)
+    if request.backend == .sample || request.backend == .spindump {
+        throw SpikeVaultError(.unsupported, "backend '\(request.backend.rawValue)' is macOS-only; use procfs, eu-stack, perf or gdb on Linux")
+    }
+    #endif
+    let identity = try ProcessIdentity.read(pid: request.pid)
+    let startedAt = CaptureSys.unixSeconds()
+    let t0 = CaptureSys.monotonicSeconds()
+
+    var results: [BackendResult] = []
+    var skipped: [SkippedBackend] = []
+
+    func runStack(_ backend: CaptureBackend) throws -> BackendResult {
+        switch backend {
+        case .euStack:
+            return try SnapshotBackend.run(.euStack, identity: identity, intervalSeconds: request.intervalSeconds,
+                                           durationSeconds: request.durationSeconds, workDirectory: workDirectory, cancel: cancel)
+        case .gdb:
+            return try SnapshotBackend.run(.gdb, identity: identity, intervalSeconds: request.intervalSeconds,
+                                           durationSeconds: request.durationSeconds, workDirectory: workDirectory, cancel: cancel)
+        case .perf:
+            return try PerfBackend.run(identity: identity, frequency: request.perfFrequency,
+                                       durationSeconds: request.durationSeconds, workDirectory: workDirectory, cancel: cancel)
+        case .command:
+            return try CommandBackend.run(request, identity: identity, workDirectory: workDirectory, cancel: cancel)
+        case .sample, .spindump:
+            return try CommandBackend.runPreset(request, identity: identity, workDirectory: workDirectory, cancel: cancel)
+        case .procfs, .auto:
+            preconditionFailure("not a stack backend")
+        }
+    }
+
+    @Sendable func runProcfs() throws -> BackendResult {
+        try ProcfsSampler.run(identity: identity, intervalSeconds: request.intervalSeconds,
+                              durationSeconds: request.durationSeconds,
+                              outputPath: "\(workDirectory)/procfs.json", cancel: cancel)
+    }
+
+    switch request.backend {
+    case .procfs:
+        results.append(try runProcfs())
+    case .auto:
+        var chosen: CaptureBackend?
+        for b in autoStackBackends {
+            let tool = b == .euStack ? "eu-stack" : b.rawValue
+            if chosen != nil {
+                skipped.append(SkippedBackend(backend: b.rawValue, reason: "auto ran \(chosen!.rawValue) instead"))
+            } else if ToolRunner.resolve(tool) == nil {
+                skipped.append(SkippedBackend(backend: b.rawValue, reason: "tool '\(tool)' not found in PATH"))
+            } else {
+                chosen = b
+            }
+        }
+        let procfsBox = Mutex<Result<BackendResult, any Error>?>(nil)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            let r = Result { try runProcfs() }
+            procfsBox.withLock { $0 = r }
+        }
+        var stackResult: BackendResult?
+        if let chosen {
+            do { stackResult = try runStack(chosen) } catch {
+                skipped.append(SkippedBackend(backend: chosen.rawValue, reason: "failed: \(error)"))
+            }
+        }
+        group.wait()
+        switch procfsBox.withLock({ $0 })! {
+        case .success(let r): results.append(r)
+        case .failure(let e): skipped.append(SkippedBackend(backend: "procfs", reason: "failed: \(e)"))
+        }
+        if let stackResult { results.append(stackResult) }
+    default:
+        results.append(try runStack(request.backend))
+    }
+
+    var reasons = results.compactMap { $0.reason }
+    reasons += skipped.filter { $0.reason.hasPrefix("failed") }.map { "\($0.backend) \($0.reason)" }
+    let withData = results.filter { $0.status != .failed && !$0.artefacts.isEmpty }
+    let status: CaptureStatus
+    if withData.isEmpty { status = .failed }
+    else if reasons.isEmpty && results.allSatisfy({ $0.status == .complete }) { status = .complete }
+    else { status = .partial }
+    var stats: [String: [String: Double]] = [:]
+    for r in results { stats[r.backend] = r.stats }
+    return CaptureOutcome(identity: identity,
+                          artefacts: results.flatMap { $0.artefacts },
+                          status: status,
+                          reason: reasons.isEmpty ? (status == .complete ? nil : "no backend produced data") : reasons.joined(separator: "; "),
+                          backendsRun: results.map { $0.backend },
+                          backendsSkipped: skipped,
+                          stats: stats,
+                          startedAtUnixSeconds: startedAt,
+                          elapsedSeconds: CaptureSys.monotonicSeconds() - t0)
+}

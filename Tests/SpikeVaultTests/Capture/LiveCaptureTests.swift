@@ -1,0 +1,202 @@
+import Glibc
+import Testing
+@testable import SpikeVault
+
+/// Tests against real processes. Serialized: concurrent CPU burners would distort each
+/// other's CPU percentages on a small machine. Every child is killed and reaped by `defer`.
+@Suite(.serialized) struct LiveCaptureTests {
+    @Test func procfsSeesTwoBurnersAndOneIdleThread() throws {
+        let target = try CaptureTestSupport.startHot()
+        defer { target.kill(); target.wait() }
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 190, durationSeconds: 1,
+                                                intervalSeconds: 0.1, backend: .procfs),
+                                 workDirectory: work, cancel: CancelFlag())
+        #expect(out.status == .complete, "\(out.reason ?? "")")
+        #expect(out.backendsRun == ["procfs"])
+        let art = try #require(out.artefacts.first { $0.kind == "procfs.json" })
+        let json = try #require(CaptureSys.readText(art.path))
+        #expect(json.hasPrefix(#"{"schema":"spikevault.procfs","version":1,"#))
+        #expect(json.contains(#""outcome":{"status":"complete","reason":null}"#))
+        // Per-thread CPU from the summary: {"tid":N,"name":"hot","cpuPercent":X,...}
+        let cpus = summaryCPU(json)
+        print("procfs thread CPU %: \(cpus)")
+        #expect(cpus.count == 4)
+        let sorted = cpus.sorted(by: >)
+        #expect(sorted.count == 4 && sorted[0] > 75 && sorted[1] > 75, "two burners near 100%: \(sorted)")
+        #expect(sorted.count == 4 && sorted[2] < 5 && sorted[3] < 5, "idle threads near 0: \(sorted)")
+        #expect((out.stats["procfs"]?["samples"] ?? 0) >= 8)
+        if CaptureTestSupport.toolAvailable("python3") {
+            let check = try ToolRunner.run(["python3", "-c", "import json,sys; d=json.load(open(sys.argv[1])); assert d['schema']=='spikevault.procfs' and d['version']==1 and len(d['samples'])>0", art.path],
+                                           timeoutSeconds: 30)
+            #expect(check.succeeded, "procfs.json is not valid JSON of the expected shape")
+        }
+        #expect(json.contains(#""fdCount":"#) && json.contains(#""vmRSSKiB":"#) && json.contains(#""readBytesPerSecond":"#))
+    }
+
+    /// Extracts `cpuPercent` values from the artefact's summary section.
+    func summaryCPU(_ json: String) -> [Double] {
+        guard let r = json.firstRange(of: #""summary":"#) else { return [] }
+        let parts = String(json[r.upperBound...]).splitOn(#""cpuPercent":"#).dropFirst()
+        var out: [Double] = []
+        for part in parts {
+            let num = part.prefix { (c: Character) -> Bool in c == "." || c == "-" || c == "e" || c.isNumber }
+            if let d = Double(num) { out.append(d) }
+        }
+        return out
+    }
+
+    func stackBackendAttributesHotFunction(_ backend: CaptureBackend, tool: String) throws {
+        guard CaptureTestSupport.toolAvailable(tool) else { return }
+        let target = try CaptureTestSupport.startHot()
+        defer { target.kill(); target.wait() }
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 190, durationSeconds: 1,
+                                                intervalSeconds: 0.1, backend: backend),
+                                 workDirectory: work, cancel: CancelFlag())
+        #expect(out.status == .complete, "\(out.reason ?? "")")
+        let on = CaptureTestSupport.stacks(out, kind: "oncpu.folded")
+        let hot = on.samples(containingFrame: "spikevault_hot_spin")
+        print("\(backend.rawValue): on-CPU samples \(on.totalSamples), hot \(hot), stats \(out.stats[backend.rawValue] ?? [:])")
+        #expect(on.totalSamples > 0)
+        #expect(Double(hot) >= 0.8 * Double(on.totalSamples), "\(on.text)")
+        if backend != .perf {
+            let off = CaptureTestSupport.stacks(out, kind: "offcpu.folded")
+            #expect(off.totalSamples > 0 && off.samples(containingFrame: "spikevault_hot_spin") <= off.totalSamples / 5)
+        } else {
+            #expect(out.artefacts.contains { $0.kind == "perf.script" })
+        }
+    }
+
+    @Test func euStackOnCPUIsHot() throws { try stackBackendAttributesHotFunction(.euStack, tool: "eu-stack") }
+    @Test func perfOnCPUIsHot() throws { try stackBackendAttributesHotFunction(.perf, tool: "perf") }
+    @Test func gdbOnCPUIsHot() throws { try stackBackendAttributesHotFunction(.gdb, tool: "gdb") }
+
+    @Test func autoRunsProcfsAndFirstStackBackend() throws {
+        let target = try CaptureTestSupport.startHot()
+        defer { target.kill(); target.wait() }
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 190, durationSeconds: 1),
+                                 workDirectory: work, cancel: CancelFlag())
+        #expect(out.backendsRun.first == "procfs")
+        #expect(out.backendsRun.count == 2)
+        #expect(out.backendsRun.count + out.backendsSkipped.count == 4)
+        #expect(out.status == .complete, "\(out.reason ?? "")")
+        print("auto ran \(out.backendsRun), skipped \(out.backendsSkipped.map { "\($0.backend): \($0.reason)" })")
+    }
+
+    @Test func targetExitingMidCaptureIsPartial() throws {
+        let target = try CaptureTestSupport.startHot(lifeSeconds: 1)
+        defer { target.kill(); target.wait() }
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 1, durationSeconds: 3,
+                                                intervalSeconds: 0.1, backend: ToolRunner.resolve("eu-stack") != nil ? .auto : .procfs),
+                                 workDirectory: work, cancel: CancelFlag())
+        #expect(out.status == .partial)
+        #expect(out.reason?.contains("exited") == true, "\(out.reason ?? "nil")")
+        #expect(out.elapsedSeconds < 2.8)
+        let json = CaptureSys.readText(out.artefacts.first { $0.kind == "procfs.json" }?.path ?? "") ?? ""
+        #expect(json.contains(#""status":"partial""#))
+    }
+
+    @Test func nonexistentPid() throws {
+        let p = try ToolRunner.spawn(["true"])
+        let pid = p.pid
+        p.wait()
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let e = #expect(throws: SpikeVaultError.self) {
+            try runCapture(CaptureRequest(pid: pid, metric: "cpu", value: 1, durationSeconds: 1), workDirectory: work, cancel: CancelFlag())
+        }
+        #expect(e?.status == .noSuchProcess)
+    }
+
+    @Test func macOSBackendsAreUnsupportedOnLinux() throws {
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        for b in [CaptureBackend.sample, .spindump] {
+            let e = #expect(throws: SpikeVaultError.self) {
+                try runCapture(CaptureRequest(pid: getpid(), metric: "cpu", value: 1, durationSeconds: 1, backend: b),
+                               workDirectory: work, cancel: CancelFlag())
+            }
+            #expect(e?.status == .unsupported)
+        }
+    }
+
+    /// Name and argv full of shell syntax; every backend must run only the intended tool.
+    @Test func shellMetacharactersAreData() throws {
+        let hot = try CaptureTestSupport.hotBinary.get()
+        let dir = CaptureTestSupport.makeTempDir("sv-inject")
+        defer { CaptureTestSupport.removeTree(dir) }
+        let canary = dir + "/CANARY"
+        let weirdName = dir + "/h;`touch CANARY`$(touch CANARY)'\"\n x"
+        _ = try ToolRunner.run(["cp", hot, weirdName], timeoutSeconds: 10)
+        let args = ["; touch \(canary)", "$(touch \(canary))", "`touch \(canary)`", "'\"quoted\"'", "line1\nline2 && touch \(canary)", "| touch \(canary)"]
+        let target = try CaptureTestSupport.startHot(binary: weirdName, extraArgs: args)
+        defer { target.kill(); target.wait() }
+        let id = try ProcessIdentity.read(pid: target.pid)
+        #expect(id.cmdline == [weirdName, "30"] + args)
+        #expect(id.exe == weirdName)
+        var backends: [CaptureBackend] = [.procfs]
+        for (b, t) in [(CaptureBackend.euStack, "eu-stack"), (.perf, "perf"), (.gdb, "gdb")] where CaptureTestSupport.toolAvailable(t) { backends.append(b) }
+        for b in backends {
+            let work = CaptureTestSupport.makeTempDir()
+            defer { CaptureTestSupport.removeTree(work) }
+            let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu;$(touch \(canary))", value: 1,
+                                                    durationSeconds: 0.5, intervalSeconds: 0.1, backend: b),
+                                     workDirectory: work, cancel: CancelFlag())
+            #expect(out.status == .complete, "\(b.rawValue): \(out.reason ?? "")")
+        }
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 1, durationSeconds: 0.5,
+                                                backend: .command, commandTemplate: ["cp", "/proc/{pid}/cmdline", "{output}"]),
+                                 workDirectory: work, cancel: CancelFlag())
+        #expect(out.status == .complete, "\(out.reason ?? "")")
+        let copied = CaptureSys.read(out.artefacts.first { $0.kind == "command.output" }?.path ?? "").bytes ?? []
+        #expect(ProcessIdentity.splitCmdline(copied).map(LosslessText.escape) == [weirdName, "30"] + args)
+        #expect(!CaptureSys.fileExists(canary), "an injected command ran")
+        #expect(!CaptureSys.fileExists("CANARY") && !CaptureSys.fileExists(dir + "/CANARY"))
+    }
+}
+
+@Suite struct ToolRunnerTests {
+    @Test func redirectsOutputAndReportsStatus() throws {
+        let dir = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(dir) }
+        let r = try ToolRunner.run(["sh", "-c", "echo out; echo err >&2; exit 3"], stdoutPath: dir + "/o", stderrPath: dir + "/e", timeoutSeconds: 10)
+        #expect(r.exitStatus == 3 && !r.succeeded)
+        #expect(CaptureSys.readText(dir + "/o") == "out\n" && CaptureSys.readText(dir + "/e") == "err\n")
+    }
+
+    @Test func timeoutKillsTheWholeGroup() throws {
+        let dir = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(dir) }
+        // The shell starts a grandchild sleep in the same group and records its pid.
+        let child = try ToolRunner.spawn(["sh", "-c", "sleep 30 & echo $! > \(dir)/gc; wait"])
+        #expect(getpgid(child.pid) == child.pid)
+        let r = child.wait(timeoutSeconds: 0.5)
+        #expect(r.timedOut && r.signal == SIGKILL)
+        let gc = Int32((CaptureSys.readText(dir + "/gc") ?? "").trimmingASCIIWhitespace()) ?? 0
+        CaptureSys.sleep(seconds: 0.1)
+        let st = gc > 0 ? CaptureSys.readText("/proc/\(gc)/stat").flatMap(ProcStat.parse) : nil
+        #expect(gc > 0 && (st == nil || st!.hasExited), "grandchild \(gc) survived")
+    }
+
+    @Test func cancellationStopsTheTool() throws {
+        let cancel = CancelFlag()
+        let child = try ToolRunner.spawn(["sleep", "30"])
+        cancel.cancel()
+        let r = child.wait(timeoutSeconds: 20, cancel: cancel)
+        #expect(r.cancelled && r.elapsedSeconds < 5)
+    }
+
+    @Test func missingToolIsNotFoundAndNamed() {
+        let e = #expect(throws: SpikeVaultError.self) { try ToolRunner.run(["spikevault-no-such-tool"], timeoutSeconds: 1) }
+        #expect(e?.status == .notFound && e?.message.contains("spikevault-no-such-tool") == true)
+    }
+}

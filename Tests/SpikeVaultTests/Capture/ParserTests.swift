@@ -1,0 +1,282 @@
+import Testing
+@testable import SpikeVault
+
+// Fixtures are excerpts of real output captured on this machine (Debian 12, elfutils 0.188,
+// gdb 13, perf 6.x) from the C test program in TestTarget.swift.
+
+let euStackFixture = """
+PID 3075 - process
+TID 3075:
+#0  0x00007efe6a407545 clock_nanosleep@GLIBC_2.2.5
+#1  0x00007efe6a40be53 __nanosleep
+#2  0x00007efe6a40bd8a sleep
+#3  0x0000559827ab6258 main
+#4  0x00007efe6a35f24a __libc_start_call_main
+#5  0x00007efe6a35f305 __libc_start_main@@GLIBC_2.34
+#6  0x0000559827ab6091 _start
+TID 3076:
+#0  0x0000559827ab6189 spikevault_hot_spin
+#1  0x0000559827ab619e burner
+#2  0x00007efe6a3c11f5 start_thread
+#3  0x00007efe6a4418ec __clone3
+TID 3077:
+#0  0x0000559827ab6189 spikevault_hot_spin
+#1  0x0000559827ab619e - 1 burner
+#2  0x00007efe6a3c11f5 start_thread
+#3  0x00007efe6a4418ec
+TID 3079:
+#0  0x00007efe6a407545 clock_nanosleep@GLIBC_2.2.5
+#1  0x00007efe6a40be53 __nanosleep
+#2  0x00007efe6a40bd8a sleep
+#3  0x0000559827ab61bb idler
+#4  0x00007efe6a3c11f5 start_thread
+#5  0x00007efe6a4418ec __clone3
+
+"""
+
+let gdbFixture = """
+[New LWP 3076]
+[New LWP 3077]
+[Thread debugging using libthread_db enabled]
+Using host libthread_db library "/lib/x86_64-linux-gnu/libthread_db.so.1".
+0x00007efe6a407545 in __GI___clock_nanosleep (clock_id=clock_id@entry=0, flags=flags@entry=0, req=req@entry=0x7ffe70de0310, rem=rem@entry=0x7ffe70de0310) at ../sysdeps/unix/sysv/linux/clock_nanosleep.c:48
+
+Thread 3 (Thread 0x7efe69b336c0 (LWP 3077) "hot"):
+#0  0x0000559827ab616e in spikevault_hot_spin () at hot.c:6
+#1  0x0000559827ab619e in burner (a=0x0) at hot.c:8
+#2  0x00007efe6a3c11f5 in start_thread (arg=<optimized out>) at ./nptl/pthread_create.c:442
+#3  0x00007efe6a4418ec in clone3 () at ../sysdeps/unix/sysv/linux/x86_64/clone3.S:81
+
+Thread 2 (Thread 0x7efe6a3346c0 (LWP 3076) "a (b) c"):
+#0  spikevault_hot_spin () at hot.c:6
+#1  0x0000559827ab619e in burner (a=0x0) at hot.c:8
+#2  0x00007efe6a3c11f5 in ?? () from /lib/x86_64-linux-gnu/libc.so.6
+
+Thread 1 (Thread 0x7efe6a335740 (LWP 3075) "hot"):
+#0  0x00007efe6a407545 in __GI___clock_nanosleep (clock_id=clock_id@entry=0, flags=flags@entry=0, req=req@entry=0x7ffe70de0310, rem=rem@entry=0x7ffe70de0310) at ../sysdeps/unix/sysv/linux/clock_nanosleep.c:48
+#1  0x00007efe6a40be53 in __GI___nanosleep (req=req@entry=0x7ffe70de0310, rem=rem@entry=0x7ffe70de0310) at ../sysdeps/unix/sysv/linux/nanosleep.c:25
+#2  0x00007efe6a40bd8a in __sleep (seconds=0) at ../sysdeps/posix/sleep.c:55
+#3  0x0000559827ab6258 in main (argc=2, argv=0x7ffe70de0498) at hot.c:16
+[Inferior 1 (process 3075) detached]
+"""
+
+let perfFixture = """
+hot  3077   182.081958:   10101010 cpu-clock:ppp: 
+\t            116e spikevault_hot_spin+0x15 (/tmp/cap/hot)
+\t            119e burner+0x11 (/tmp/cap/hot)
+\t           891f5 start_thread+0x305 (/usr/lib/x86_64-linux-gnu/libc.so.6)
+
+hot  3076   182.083133:   10101010 cpu-clock:ppp: 
+\t            1189 spikevault_hot_spin+0x30 (/tmp/cap/hot)
+\t            119e burner+0x11 (/tmp/cap/hot)
+\t           891f5 start_thread+0x305 (/usr/lib/x86_64-linux-gnu/libc.so.6)
+
+my proc 42  3078   182.090000:   10101010 cpu-clock:ppp: 
+\t            7f00 [unknown] ([unknown])
+\t            1234 std::vector<int>::push_back(int const&)+0x1a (/usr/bin/app)
+
+"""
+
+@Suite struct ProcStatParsing {
+    @Test func plainStat() throws {
+        let text = "3076 (hot) R 3075 3075 1000 34816 3075 4194368 34 0 0 0 4506 12 0 0 20 0 4 0 18154 2764800 226 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 -1 1 0 0 0 0 0\n"
+        let s = try #require(ProcStat.parse(text))
+        #expect(s.pid == 3076 && s.comm == "hot" && s.state == "R" && s.ppid == 3075)
+        #expect(s.utimeTicks == 4506 && s.stimeTicks == 12 && s.numThreads == 4 && s.startTimeTicks == 18154)
+    }
+
+    @Test func commWithParenthesesSpacesAndNewline() throws {
+        let text = "77 (a) S 1 (x\n)y) Z 5 6 7 8 9 10 11 12 13 14 100 200 0 0 20 0 1 0 999 0 0\n"
+        let s = try #require(ProcStat.parse(text))
+        #expect(s.comm == "a) S 1 (x\n)y")
+        #expect(s.state == "Z" && s.ppid == 5 && s.utimeTicks == 100 && s.stimeTicks == 200 && s.startTimeTicks == 999)
+        #expect(s.hasExited)
+    }
+
+    @Test func garbageIsNil() {
+        #expect(ProcStat.parse("") == nil)
+        #expect(ProcStat.parse("12 (x) R 1 2") == nil)
+        #expect(ProcStat.parse("no parens here") == nil)
+    }
+
+    @Test func keyValues() {
+        let kv = ProcKeyValue.parse("Name:\thot\nUid:\t1000\t1001\t1002\t1003\nVmRSS:\t  1234 kB\n")
+        #expect(kv["Name"] == "hot")
+        #expect(ProcKeyValue.integers(kv["Uid"]) == [1000, 1001, 1002, 1003])
+        #expect(ProcKeyValue.firstInteger(kv["VmRSS"]) == 1234)
+    }
+}
+
+@Suite struct IdentityTests {
+    let original = ProcessIdentity(pid: 4242, comm: "hot", state: "S", ppid: 1, startTimeTicks: 1000,
+                                   uid: 0, uids: [0, 0, 0, 0], exeBytes: nil, cmdlineBytes: [])
+
+    func stat(pid: Int32 = 4242, start: UInt64, state: Character = "S", comm: String = "hot") -> ProcStat {
+        ProcStat(pid: pid, comm: comm, state: state, ppid: 1, utimeTicks: 0, stimeTicks: 0, numThreads: 1, startTimeTicks: start)
+    }
+
+    @Test func samePidSameStart() {
+        #expect(IdentityCheck.evaluate(original: original, current: stat(start: 1000)) == .same)
+    }
+
+    @Test func pidReuseDetectedByFakedStartTime() {
+        let r = IdentityCheck.evaluate(original: original, current: stat(start: 5555, comm: "intruder"))
+        guard case .reused(let why) = r else { Issue.record("expected reuse, got \(r)"); return }
+        #expect(why.contains("reused") && why.contains("5555"))
+        var other = original
+        other.startTimeTicks = 5555
+        #expect(!original.sameProcess(as: other))
+        #expect(original.sameProcess(as: original))
+    }
+
+    @Test func goneOrZombieIsExited() {
+        if case .exited = IdentityCheck.evaluate(original: original, current: nil) {} else { Issue.record("nil stat must be exited") }
+        if case .exited = IdentityCheck.evaluate(original: original, current: stat(start: 1000, state: "Z")) {} else { Issue.record("zombie must be exited") }
+    }
+
+    @Test func accessDecision() {
+        #expect(ProcessIdentity.accessRefusal(callerEUID: 0, targetUIDs: [5, 5, 5, 5], procOwner: 0) == nil)
+        #expect(ProcessIdentity.accessRefusal(callerEUID: 1000, targetUIDs: [1000, 1000, 1000, 1000], procOwner: 1000) == nil)
+        let setuid = ProcessIdentity.accessRefusal(callerEUID: 1000, targetUIDs: [1000, 0, 0, 0], procOwner: 0)
+        #expect(setuid?.contains("uid 0") == true)
+        let notDumpable = ProcessIdentity.accessRefusal(callerEUID: 1000, targetUIDs: [1000, 1000, 1000, 1000], procOwner: 0)
+        #expect(notDumpable?.contains("not dumpable") == true)
+    }
+
+    @Test func cmdlineSplitAndLosslessEscape() {
+        let raw: [UInt8] = Array("a b".utf8) + [0] + [0x66, 0xff, 0x5c, 0x6f] + [0] + [] + [0] + Array("é;$(x)\n".utf8) + [0]
+        let parts = ProcessIdentity.splitCmdline(raw)
+        #expect(parts.count == 4)
+        #expect(parts[2] == [])
+        let escaped = parts.map(LosslessText.escape)
+        #expect(escaped == ["a b", "f\\xff\\\\o", "", "é;$(x)\n"])
+        for (p, e) in zip(parts, escaped) { #expect(LosslessText.unescape(e) == p) }
+        #expect(LosslessText.escape([0xed, 0xa0, 0x80]) == "\\xed\\xa0\\x80") // surrogate: invalid
+        #expect(LosslessText.escape([0xc3]) == "\\xc3")                         // truncated
+    }
+}
+
+@Suite struct JSONWriterTests {
+    @Test func documentShapeAndEscaping() {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("s", "q\"b\\n\n\t\u{01}\u{1f}é")
+        w.field("i", -3)
+        w.field("d", 2.5)
+        w.field("whole", 3.0)
+        w.field("nan", Double.nan)
+        w.field("inf", -Double.infinity)
+        w.field("t", true)
+        w.field("n", nil as String?)
+        w.key("a"); w.beginArray(); w.int(1); w.beginObject(); w.endObject(); w.beginArray(); w.endArray(); w.null(); w.endArray()
+        w.endObject()
+        #expect(w.text == #"{"s":"q\"b\\n\n\t\u0001\u001fé","i":-3,"d":2.5,"whole":3,"nan":null,"inf":null,"t":true,"n":null,"a":[1,{},[],null]}"#)
+    }
+
+    @Test func streamingChunksConcatenate() {
+        var w = JSONWriter()
+        w.beginArray(); w.int(1)
+        let a = w.takeText()
+        w.int(2); w.endArray()
+        #expect(a + w.text == "[1,2]")
+    }
+}
+
+@Suite struct FoldingTests {
+    @Test func escapingAndSorting() {
+        var f = FoldedStacks()
+        f.add(["main", "a;b", "line\nbreak"])
+        f.add(["main", "z"], count: 2)
+        f.add(["main", "a;b", "line\nbreak"])
+        f.add([])
+        #expect(f.lines == ["[no stack] 1", "main;a:b;line break 2", "main;z 2"])
+        #expect(f.totalSamples == 5)
+        #expect(f.samples(containingFrame: "z") == 2)
+        #expect(FoldedStacks.parse(f.text) == f)
+    }
+
+    @Test func euStackParsing() {
+        let stacks = EuStackParser.parse(euStackFixture)
+        #expect(stacks.map { $0.tid } == [3075, 3076, 3077, 3079])
+        #expect(stacks[1].rootFirst == ["__clone3", "start_thread", "burner", "spikevault_hot_spin"])
+        #expect(stacks[2].rootFirst == ["[unknown]", "start_thread", "burner", "spikevault_hot_spin"])
+        #expect(stacks[0].framesLeafFirst.first == "clock_nanosleep@GLIBC_2.2.5")
+        var folder = OnOffCPUFolder()
+        folder.add(snapshot: stacks, states: [3075: "S", 3076: "R", 3077: "R", 3079: "S"])
+        #expect(folder.onCPU.totalSamples == 2 && folder.offCPU.totalSamples == 2)
+        #expect(folder.onCPU.samples(containingFrame: "spikevault_hot_spin") == 2)
+        #expect(folder.offCPU.samples(containingFrame: "idler") == 1)
+    }
+
+    @Test func gdbParsing() {
+        let stacks = GdbBacktraceParser.parse(gdbFixture)
+        #expect(stacks.map { $0.tid } == [3077, 3076, 3075])
+        #expect(stacks[0].rootFirst == ["clone3", "start_thread", "burner", "spikevault_hot_spin"])
+        #expect(stacks[1].rootFirst == ["[unknown]", "burner", "spikevault_hot_spin"])
+        #expect(stacks[2].framesLeafFirst == ["__GI___clock_nanosleep", "__GI___nanosleep", "__sleep", "main"])
+    }
+
+    @Test func perfParsing() {
+        let stacks = PerfScriptParser.parse(perfFixture)
+        #expect(stacks.count == 3)
+        #expect(stacks.map { $0.tid } == [3077, 3076, 3078])
+        #expect(stacks[0].rootFirst == ["start_thread", "burner", "spikevault_hot_spin"])
+        #expect(stacks[2].framesLeafFirst == ["[unknown]", "std::vector<int>::push_back(int const&)"])
+    }
+
+    @Test func perfPermissionNamesParanoidSetting() {
+        let stderr = """
+        Error:
+        Access to performance monitoring and observability operations is limited.
+        Consider adjusting /proc/sys/kernel/perf_event_paranoid setting to open
+        """
+        let e = PerfBackend.recordError(stderr: stderr, exitSummary: "exited with status 255", paranoid: 3)
+        #expect(e.status == .permission)
+        #expect(e.message.contains("/proc/sys/kernel/perf_event_paranoid") && e.message.contains("3"))
+        #expect(PerfBackend.recordError(stderr: "boom", exitSummary: "x", paranoid: nil).status == .io)
+    }
+}
+
+@Suite struct ArgvTests {
+    @Test func templateSubstitutionIsPerArgumentAndNeverResplit() {
+        let argv = CommandTemplate.substitute(
+            ["tool", "--pid={pid}", "{duration}", "-o", "{output}", "{pid}{pid}", "a b;$(x) {nope}", "{output"],
+            pid: 42, durationSeconds: 1.5, output: "/w/out {pid}")
+        #expect(argv == ["tool", "--pid=42", "1.5", "-o", "/w/out {pid}", "4242", "a b;$(x) {nope}", "{output"])
+        #expect(CommandTemplate.substitute(["{duration}"], pid: 1, durationSeconds: 5, output: "")[0] == "5")
+    }
+
+    @Test func macOSPresets() {
+        #expect(CommandTemplate.sampleArgv(pid: 7, durationSeconds: 2.5, intervalSeconds: 0.01, output: "/w/s.txt")
+                == ["sample", "7", "3", "10", "-mayDie", "-file", "/w/s.txt"])
+        #expect(CommandTemplate.spindumpArgv(pid: 7, durationSeconds: 5, intervalSeconds: 0.1, output: "/w/d.txt")
+                == ["spindump", "7", "5", "100", "-file", "/w/d.txt"])
+    }
+
+    @Test func perfArgv() {
+        #expect(PerfBackend.recordArgv(pid: 9, frequency: 99, dataPath: "/w/p", durationSeconds: 1)
+                == ["perf", "record", "-F", "99", "-g", "-p", "9", "-o", "/w/p", "--", "sleep", "1"])
+    }
+
+    @Test func requestValidation() throws {
+        try CaptureRequest(pid: 1, metric: "cpu", value: 93.5).validate()
+        let bad: [(CaptureRequest, String)] = [
+            (CaptureRequest(pid: 0, metric: "cpu", value: 1), "pid"),
+            (CaptureRequest(pid: 1, metric: "", value: 1), "metric"),
+            (CaptureRequest(pid: 1, metric: "cpu", value: .nan), "value"),
+            (CaptureRequest(pid: 1, metric: "cpu", value: 1, durationSeconds: 0), "durationSeconds"),
+            (CaptureRequest(pid: 1, metric: "cpu", value: 1, durationSeconds: 3601), "durationSeconds"),
+            (CaptureRequest(pid: 1, metric: "cpu", value: 1, intervalSeconds: 0.001), "intervalSeconds"),
+            (CaptureRequest(pid: 1, metric: "cpu", value: 1, durationSeconds: 1, intervalSeconds: 2), "intervalSeconds"),
+            (CaptureRequest(pid: 1, metric: "cpu", value: 1, perfFrequency: 0), "perfFrequency"),
+            (CaptureRequest(pid: 1, metric: "cpu", value: 1, backend: .command), "commandTemplate"),
+            (CaptureRequest(pid: 1, metric: "cpu", value: 1, commandTemplate: ["x"]), "commandTemplate"),
+        ]
+        for (r, word) in bad {
+            let e = #expect(throws: SpikeVaultError.self) { try r.validate() }
+            #expect(e?.status == .invalidArgument)
+            #expect(e?.message.contains(word) == true, "\(e?.message ?? "") should name \(word)")
+        }
+        #expect(CaptureBackend.allCases.map(\.rawValue) == ["auto", "procfs", "eu-stack", "perf", "gdb", "sample", "spindump", "command"])
+    }
+}

@@ -1,0 +1,49 @@
+"""SpikeVault: keep profiling artefacts of processes that spiked (ctypes bindings).
+
+    from datetime import datetime, timezone
+    import spikevault
+
+    with spikevault.Vault("/tmp/vault") as vault:
+        rid = vault.save(process_name="worker", pid=4242, metric="cpu", value=97.5,
+                         artefacts={"stack.txt": b"main;work 42\\n"})
+        record = vault.get(rid)
+        data = vault.read_artefact(rid)
+
+The shared library is loaded on first use: ``$SPIKEVAULT_LIBRARY``, then a copy bundled in
+this package, then the system loader.
+"""
+
+from __future__ import annotations
+
+from ._enums import CaptureStatus, Metric, Option, Status
+from ._options import option_bounds
+from .errors import (
+    AlreadyExistsError, BusyError, CancelledError, ClosedError, CorruptError, DatabaseError,
+    EmptyError, EncodingError, ForkedError, InternalError, InvalidArgumentError, LibraryLoadError,
+    NoMemoryError, NoSpaceError, NoSuchProcessError, NotFoundError, NullArgumentError,
+    PermissionDeniedError, SpikeVaultError, SpikeVaultIOError, SpikeVaultTimeoutError,
+    TooLargeError, UnsafePathError, UnsupportedError,
+)
+from .records import Artefact, Record
+from .vault import Vault
+
+__version__ = "0.1.0"
+
+
+def library_version() -> str:
+    """The loaded libspikevault's version, ``"MAJOR.MINOR.PATCH"`` (loads the library)."""
+    from ._library import lib
+
+    return lib().sv_version_string().decode("ascii")
+
+
+__all__ = [
+    "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact",
+    "Status", "Metric", "CaptureStatus", "Option",
+    "SpikeVaultError", "LibraryLoadError", "InvalidArgumentError", "NullArgumentError",
+    "EncodingError", "SpikeVaultIOError", "NoSpaceError", "PermissionDeniedError",
+    "NotFoundError", "CorruptError", "TooLargeError", "DatabaseError", "ClosedError",
+    "BusyError", "UnsupportedError", "NoSuchProcessError", "UnsafePathError",
+    "SpikeVaultTimeoutError", "CancelledError", "EmptyError", "NoMemoryError",
+    "ForkedError", "InternalError", "AlreadyExistsError",
+]

@@ -1,0 +1,130 @@
+"""Python mirrors of the C enums in spikevault.h (values are ABI and must match the header)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Union
+
+__all__ = ["Status", "Metric", "CaptureStatus", "Option"]
+
+
+class Status(IntEnum):
+    """``sv_status``: 0 is success, small positive values are cursor states, negatives errors."""
+
+    OK = 0
+    ROW = 1
+    DONE = 2
+    ERR_INVALID_ARGUMENT = -1
+    ERR_NULL_ARGUMENT = -2
+    ERR_ENCODING = -3
+    ERR_IO = -4
+    ERR_NO_SPACE = -5
+    ERR_PERMISSION = -6
+    ERR_NOT_FOUND = -7
+    ERR_CORRUPT = -8
+    ERR_TOO_LARGE = -9
+    ERR_DATABASE = -10
+    ERR_CLOSED = -11
+    ERR_BUSY = -12
+    ERR_UNSUPPORTED = -13
+    ERR_NO_SUCH_PROCESS = -14
+    ERR_UNSAFE_PATH = -15
+    ERR_TIMEOUT = -16
+    ERR_CANCELLED = -17
+    ERR_EMPTY = -18
+    ERR_NO_MEMORY = -19
+    ERR_FORKED = -20
+    ERR_INTERNAL_ERROR = -21
+    ERR_ALREADY_EXISTS = -22
+
+
+def _normalise(text: str) -> str:
+    return text.replace("_", "").replace("-", "").replace(" ", "").lower()
+
+
+class Metric(IntEnum):
+    """``sv_metric``: what spiked. ``stored_name`` is the text the vault stores."""
+
+    CPU = 1
+    MEMORY = 2
+    DISK_IO = 3
+    NETWORK = 4
+    THREADS = 5
+    FDS = 6
+
+    @property
+    def stored_name(self) -> str:
+        """The name stored in the vault: ``cpu``, ``memory``, ``diskIO``, ``network``, ``threads``, ``fds``."""
+        return _METRIC_STORED_NAMES[self]
+
+    @classmethod
+    def parse(cls, value: Union["Metric", str, int]) -> "Metric":
+        """Return the member for a Metric, its number, its Python name or its stored name.
+
+        Strings are matched case-insensitively, ignoring ``_`` and ``-``: ``"diskIO"``,
+        ``"disk_io"`` and ``"DISK-IO"`` all give ``Metric.DISK_IO``. Raises ``ValueError``
+        for anything else (the public API turns that into ``InvalidArgumentError``).
+        """
+        if isinstance(value, Metric):
+            return value
+        if isinstance(value, str):
+            member = _METRICS_BY_KEY.get(_normalise(value))
+            if member is None:
+                known = ", ".join(m.stored_name for m in cls)
+                raise ValueError(f"unknown metric {value!r} (known: {known})")
+            return member
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return cls(value)
+            except ValueError:
+                raise ValueError(f"unknown metric number {value} (known: 1..{len(cls)})") from None
+        raise ValueError(f"metric must be a Metric or a str, not {type(value).__name__}")
+
+
+_METRIC_STORED_NAMES = {
+    Metric.CPU: "cpu",
+    Metric.MEMORY: "memory",
+    Metric.DISK_IO: "diskIO",
+    Metric.NETWORK: "network",
+    Metric.THREADS: "threads",
+    Metric.FDS: "fds",
+}
+_METRICS_BY_KEY = {_normalise(m.name): m for m in Metric}
+_METRICS_BY_KEY.update({_normalise(n): m for m, n in _METRIC_STORED_NAMES.items()})
+
+
+class CaptureStatus(IntEnum):
+    """``sv_capture_status``: how complete a stored capture is."""
+
+    COMPLETE = 1
+    PARTIAL = 2
+    FAILED = 3
+    MISSING = 4
+    QUARANTINED = 5
+
+    @property
+    def stored_name(self) -> str:
+        """``complete``, ``partial``, ``failed``, ``missing`` or ``quarantined``."""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: Union["CaptureStatus", str, int]) -> "CaptureStatus":
+        """Return the member for a CaptureStatus, its number or its name (case-insensitive)."""
+        if isinstance(value, CaptureStatus):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls[value.strip().upper()]
+            except KeyError:
+                raise ValueError(f"unknown capture status {value!r}") from None
+        return cls(value)
+
+
+class Option(IntEnum):
+    """``sv_option``: keys of the tunables given to ``Vault(...)``."""
+
+    COMPRESSION_LEVEL = 1
+    DURABILITY = 2
+    BUSY_TIMEOUT_MS = 3
+    MAX_ARTEFACT_BYTES = 4
+    WINDOW_LOG_MAX = 5

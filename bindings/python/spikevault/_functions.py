@@ -1,0 +1,89 @@
+"""The one table declaring every C function of spikevault.h: ``(name, argtypes, restype)``.
+
+Conventions: opaque handles are ``c_void_p``; enums are ``c_int``; ``const char *`` inputs and
+strings owned by the library or a cursor are ``c_char_p`` (ctypes copies them to ``bytes``);
+buffers and strings the caller must ``sv_free`` are ``c_void_p`` so the pointer is kept.
+The ABI test checks this table against the header, both ways, with the same arity.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import POINTER, c_char_p, c_double, c_int, c_int32, c_int64, c_size_t, c_void_p
+from typing import Any, List, Optional, Sequence, Tuple
+
+__all__ = ["FUNCTIONS", "apply"]
+
+_status = c_int
+_handle = c_void_p
+_out_handle = POINTER(c_void_p)
+
+FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
+    # Library: version, errors, memory
+    ("sv_version_number", [], c_int),
+    ("sv_version_string", [], c_char_p),
+    ("sv_status_string", [c_int], c_char_p),
+    ("sv_errmsg", [], c_char_p),
+    ("sv_free", [c_void_p], None),
+    # Options
+    ("sv_options_new", [_out_handle], _status),
+    ("sv_options_free", [_handle], _status),
+    ("sv_options_set_int", [_handle, c_int, c_int64], _status),
+    ("sv_options_get_int", [_handle, c_int, POINTER(c_int64)], _status),
+    ("sv_option_bounds", [c_int, POINTER(c_int64), POINTER(c_int64), POINTER(c_int64)], _status),
+    # Vault
+    ("sv_vault_open", [c_char_p, _handle, _out_handle], _status),
+    ("sv_vault_close", [_handle], _status),
+    ("sv_vault_save", [_handle, _handle, POINTER(c_int64)], _status),
+    ("sv_vault_get", [_handle, c_int64, _out_handle], _status),
+    ("sv_vault_recent", [_handle, c_int64, _out_handle], _status),
+    ("sv_vault_delete_older_than", [_handle, c_int64, POINTER(c_int64)], _status),
+    ("sv_vault_read_artefact", [_handle, c_int64, c_char_p, POINTER(c_void_p), POINTER(c_size_t)], _status),
+    ("sv_vault_export_artefact", [_handle, c_int64, c_char_p, c_char_p], _status),
+    ("sv_vault_artefact_path", [_handle, c_int64, c_char_p, POINTER(c_void_p)], _status),
+    # Records
+    ("sv_record_new", [_out_handle], _status),
+    ("sv_record_free", [_handle], _status),
+    ("sv_record_set_process", [_handle, c_char_p], _status),
+    ("sv_record_set_pid", [_handle, c_int64], _status),
+    ("sv_record_set_trigger", [_handle, c_int, c_double], _status),
+    ("sv_record_set_captured_at", [_handle, c_int64], _status),
+    ("sv_record_set_duration", [_handle, c_double], _status),
+    ("sv_record_set_notes", [_handle, c_char_p], _status),
+    ("sv_record_set_process_start_time", [_handle, c_int64], _status),
+    ("sv_record_add_artefact_file", [_handle, c_char_p, c_char_p], _status),
+    ("sv_record_add_artefact_buffer", [_handle, c_char_p, c_void_p, c_size_t], _status),
+    # Cursors
+    ("sv_cursor_next", [_handle], _status),
+    ("sv_cursor_close", [_handle], _status),
+    ("sv_cursor_id", [_handle], c_int64),
+    ("sv_cursor_process_name", [_handle], c_char_p),
+    ("sv_cursor_pid", [_handle], c_int64),
+    ("sv_cursor_metric", [_handle], c_int),
+    ("sv_cursor_trigger_value", [_handle], c_double),
+    ("sv_cursor_captured_at", [_handle], c_int64),
+    ("sv_cursor_duration", [_handle], c_double),
+    ("sv_cursor_notes", [_handle], c_char_p),
+    ("sv_cursor_status", [_handle], c_int),
+    ("sv_cursor_process_start_time", [_handle], c_int64),
+    ("sv_cursor_artefact_count", [_handle], c_int32),
+    ("sv_cursor_artefact_kind", [_handle, c_int32], c_char_p),
+    ("sv_cursor_artefact_path", [_handle, c_int32], c_char_p),
+    ("sv_cursor_artefact_checksum", [_handle, c_int32], c_char_p),
+    ("sv_cursor_artefact_raw_bytes", [_handle, c_int32], c_int64),
+    ("sv_cursor_artefact_stored_bytes", [_handle, c_int32], c_int64),
+)
+
+
+def apply(library: ctypes.CDLL) -> List[str]:
+    """Declare every function of the table on ``library``; return the names it lacks."""
+    missing: List[str] = []
+    for name, argtypes, restype in FUNCTIONS:
+        try:
+            function = getattr(library, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        function.argtypes = argtypes
+        function.restype = restype
+    return missing

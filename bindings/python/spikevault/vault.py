@@ -1,0 +1,313 @@
+"""``Vault``: the Pythonic façade over one ``sv_vault*`` handle."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from types import MappingProxyType, TracebackType
+from typing import Any, Iterator, List, Mapping, Optional, Type, Union
+
+from . import _convert
+from ._enums import Metric, Option
+from ._library import lib
+from ._options import OptionsHandle
+from .errors import ClosedError, InvalidArgumentError, NotFoundError, check
+from .records import Record, read_cursor
+
+__all__ = ["Vault", "ArtefactSource"]
+
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+ArtefactSource = Union[bytes, bytearray, memoryview, "os.PathLike[str]", "os.PathLike[bytes]"]
+_NO_ARTEFACTS: Mapping[str, ArtefactSource] = MappingProxyType({})
+
+
+class Vault:
+    """An open SpikeVault directory (created with mode 0700 if missing).
+
+    Use it as a context manager or call ``close()`` (idempotent). Any method called after
+    ``close()`` raises ``ClosedError``. One Vault may be shared by threads: ``close()`` waits
+    for calls already running on other threads, and refuses new ones.
+
+    Tunables (``None`` keeps the library default; see ``option_bounds``):
+    ``compression_level`` (zstd level 1–19), ``durability`` (0 off, 1 normal, 2 full),
+    ``busy_timeout_ms``, ``max_artefact_bytes`` (reads of bigger artefacts fail with
+    ``TooLargeError``), ``window_log_max`` (zstd window bound on reads).
+
+    Raises ``UnsafePathError`` if ``path`` is a symlink or a directory owned by another user.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        *,
+        compression_level: Optional[int] = None,
+        durability: Optional[int] = None,
+        busy_timeout_ms: Optional[int] = None,
+        max_artefact_bytes: Optional[int] = None,
+        window_log_max: Optional[int] = None,
+    ) -> None:
+        self._handle: Optional[int] = None  # first, so close()/__del__ work if opening fails
+        self._users = 0
+        self._cond = threading.Condition(threading.Lock())
+        raw_path = _convert.fs_path(path, "vault path")
+        if not raw_path:
+            raise InvalidArgumentError("vault path is empty")
+        self._path = os.fsdecode(raw_path)
+        library = lib()
+        options = {
+            Option.COMPRESSION_LEVEL: compression_level,
+            Option.DURABILITY: durability,
+            Option.BUSY_TIMEOUT_MS: busy_timeout_ms,
+            Option.MAX_ARTEFACT_BYTES: max_artefact_bytes,
+            Option.WINDOW_LOG_MAX: window_log_max,
+        }
+        handle = ctypes.c_void_p()
+        with OptionsHandle(options) as options_handle:
+            check(library.sv_vault_open(raw_path, options_handle, ctypes.byref(handle)))
+        self._handle = handle.value
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The vault directory as given to the constructor."""
+        return self._path
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def close(self) -> None:
+        """Close the vault. Calling it again does nothing. Waits for calls in progress."""
+        with self._cond:
+            handle, self._handle = self._handle, None
+            while self._users:
+                self._cond.wait()
+        if handle is not None:
+            check(lib().sv_vault_close(handle))
+
+    def __enter__(self) -> "Vault":
+        self._require_open()
+        return self
+
+    def __exit__(
+        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<spikevault.Vault {getattr(self, '_path', '?')!r} {state}>"
+
+    def __del__(self) -> None:
+        # A forgotten Vault is closed quietly; a finaliser must never raise.
+        try:
+            if getattr(self, "_handle", None) is not None:
+                handle, self._handle = self._handle, None
+                lib().sv_vault_close(handle)
+        except Exception:
+            pass
+
+    def _require_open(self) -> None:
+        if self._handle is None:
+            raise ClosedError(f"the vault {self._path!r} is closed; open a new Vault to use it again")
+
+    @contextmanager
+    def _using(self) -> Iterator[int]:
+        """The live handle for one call; close() waits until the call is over."""
+        with self._cond:
+            self._require_open()
+            handle = self._handle
+            assert handle is not None
+            self._users += 1
+        try:
+            yield handle
+        finally:
+            with self._cond:
+                self._users -= 1
+                if not self._users:
+                    self._cond.notify_all()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def save(
+        self,
+        *,
+        process_name: Union[str, bytes],
+        pid: int,
+        metric: Union[Metric, str],
+        value: float,
+        artefacts: Mapping[str, ArtefactSource] = _NO_ARTEFACTS,
+        captured_at: Optional[datetime] = None,
+        duration: float = 0.0,
+        notes: Union[Mapping[str, Any], str, None] = None,
+        process_start_time: Optional[int] = None,
+    ) -> int:
+        """Store one capture and its artefacts atomically; return its id.
+
+        ``artefacts`` maps a kind (``[a-z0-9._-]``, 1–64 characters, e.g. ``"procfs.json"``) to
+        the content: ``bytes``/``bytearray``/``memoryview`` are copied from memory, an
+        ``os.PathLike`` (e.g. ``pathlib.Path``) names a file read when saving. A plain ``str``
+        is refused as ambiguous. ``metric`` is a ``Metric`` or a name (``"cpu"``, ``"diskIO"``,
+        ``"disk_io"`` …). ``captured_at`` must be timezone-aware (a naive datetime raises
+        ``InvalidArgumentError``); it is stored at millisecond precision, default now.
+        ``notes`` is a dict (serialised with ``json.dumps``) or a JSON object as text.
+        ``process_name`` as ``bytes`` is passed unchanged: non-UTF-8 raises ``EncodingError``.
+
+        Errors: ``InvalidArgumentError`` (pid outside 1..2^31-1, NaN/infinite value, unknown
+        metric, notes not a JSON object, bad kind), ``EncodingError``, ``NotFoundError`` (a
+        missing artefact file), ``EmptyError`` (a zero-byte artefact), ``ClosedError``.
+        """
+        name = _convert.text(process_name, "process_name")
+        pid_value = _convert.int64(pid, "pid")
+        try:
+            metric_value = Metric.parse(metric)
+        except ValueError as exc:
+            raise InvalidArgumentError(str(exc)) from None
+        trigger = _convert.finite_float(value, "value")
+        seconds = _convert.finite_float(duration, "duration")
+        captured_ms = None if captured_at is None else _convert.datetime_to_ms(captured_at, "captured_at")
+        notes_raw = None if notes is None else _convert.text(_notes_json(notes), "notes")
+        start = None if process_start_time is None else _convert.int64(process_start_time, "process_start_time")
+        if not isinstance(artefacts, Mapping):
+            raise InvalidArgumentError(f"artefacts must be a mapping of kind to content, not {type(artefacts).__name__}")
+        items = [(_convert.text(kind, "artefact kind"), kind, source) for kind, source in artefacts.items()]
+
+        library = lib()
+        with self._using() as handle:
+            record = ctypes.c_void_p()
+            check(library.sv_record_new(ctypes.byref(record)))
+            try:
+                check(library.sv_record_set_process(record, name))
+                check(library.sv_record_set_pid(record, pid_value))
+                check(library.sv_record_set_trigger(record, int(metric_value), trigger))
+                if captured_ms is not None:
+                    check(library.sv_record_set_captured_at(record, captured_ms))
+                check(library.sv_record_set_duration(record, seconds))
+                if notes_raw is not None:
+                    check(library.sv_record_set_notes(record, notes_raw))
+                if start is not None:
+                    check(library.sv_record_set_process_start_time(record, start))
+                for raw_kind, kind, source in items:
+                    _add_artefact(library, record, raw_kind, kind, source)
+                new_id = ctypes.c_int64()
+                check(library.sv_vault_save(handle, record, ctypes.byref(new_id)))
+                return new_id.value
+            finally:
+                library.sv_record_free(record)
+
+    def delete_older_than(self, cutoff: datetime) -> int:
+        """Delete every capture taken strictly before ``cutoff`` (aware datetime), rows and
+        files; return how many were deleted. A naive datetime raises ``InvalidArgumentError``."""
+        cutoff_ms = _convert.datetime_to_ms(cutoff, "cutoff")
+        library = lib()
+        deleted = ctypes.c_int64()
+        with self._using() as handle:
+            check(library.sv_vault_delete_older_than(handle, cutoff_ms, ctypes.byref(deleted)))
+        return deleted.value
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, id: int) -> Record:
+        """The capture with ``id``; ``NotFoundError`` if there is none."""
+        key = _convert.int64(id, "id")
+        library = lib()
+        cursor = ctypes.c_void_p()
+        with self._using() as handle:
+            check(library.sv_vault_get(handle, key, ctypes.byref(cursor)))
+        records = read_cursor(library, cursor.value)
+        if not records:
+            raise NotFoundError(f"no capture with id {key}")
+        return records[0]
+
+    def recent(self, limit: int = 50) -> List[Record]:
+        """The newest ``limit`` captures (0..1000000), newest first."""
+        count = _convert.int64(limit, "limit")
+        library = lib()
+        cursor = ctypes.c_void_p()
+        with self._using() as handle:
+            check(library.sv_vault_recent(handle, count, ctypes.byref(cursor)))
+        return read_cursor(library, cursor.value)
+
+    def read_artefact(self, id: int, kind: Optional[str] = None) -> bytes:
+        """An artefact's content, decompressed and verified (``kind`` None: the first one).
+
+        Raises ``CorruptError`` for damaged or foreign data, ``TooLargeError`` above
+        ``max_artefact_bytes``, ``NotFoundError`` for an unknown id or kind.
+        """
+        key = _convert.int64(id, "id")
+        raw_kind = None if kind is None else _convert.text(kind, "kind")
+        library = lib()
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        try:
+            with self._using() as handle:
+                check(library.sv_vault_read_artefact(handle, key, raw_kind, ctypes.byref(data), ctypes.byref(size)))
+            return ctypes.string_at(data.value, size.value) if size.value else b""
+        finally:
+            library.sv_free(data)
+
+    def export_artefact(self, id: int, dest: PathLike, kind: Optional[str] = None) -> None:
+        """Write an artefact, decompressed and verified, to ``dest``, which must not exist
+        (``AlreadyExistsError``). The file appears complete or not at all."""
+        key = _convert.int64(id, "id")
+        raw_kind = None if kind is None else _convert.text(kind, "kind")
+        raw_dest = _convert.fs_path(dest, "dest")
+        library = lib()
+        with self._using() as handle:
+            check(library.sv_vault_export_artefact(handle, key, raw_kind, raw_dest))
+
+    def artefact_path(self, id: int, kind: Optional[str] = None) -> str:
+        """The absolute path of an artefact's (compressed) file."""
+        key = _convert.int64(id, "id")
+        raw_kind = None if kind is None else _convert.text(kind, "kind")
+        library = lib()
+        out = ctypes.c_void_p()
+        try:
+            with self._using() as handle:
+                check(library.sv_vault_artefact_path(handle, key, raw_kind, ctypes.byref(out)))
+            return os.fsdecode(ctypes.string_at(out.value))
+        finally:
+            library.sv_free(out)
+
+
+def _notes_json(notes: Union[Mapping[str, Any], str]) -> str:
+    if isinstance(notes, str):
+        return notes
+    if isinstance(notes, Mapping):
+        try:
+            return json.dumps(dict(notes), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentError(f"notes cannot be serialised as JSON: {exc}") from None
+    raise InvalidArgumentError(f"notes must be a dict or a JSON object as str, not {type(notes).__name__}")
+
+
+def _add_artefact(library: ctypes.CDLL, record: ctypes.c_void_p, raw_kind: bytes, kind: str, source: object) -> None:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        view = memoryview(source)
+        if not view.c_contiguous:
+            view = memoryview(view.tobytes())
+        view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        size = view.nbytes
+        if view.readonly:
+            buffer: object = view.tobytes() if not isinstance(source, bytes) else source
+        else:
+            buffer = (ctypes.c_char * size).from_buffer(view) if size else None
+        if size == 0:
+            buffer = b""  # a valid pointer with size 0: the library reports EMPTY
+        check(library.sv_record_add_artefact_buffer(record, raw_kind, buffer, size))
+        return
+    if isinstance(source, os.PathLike):
+        check(library.sv_record_add_artefact_file(record, raw_kind, _convert.fs_path(source, f"artefact {kind!r}")))
+        return
+    if isinstance(source, str):
+        raise InvalidArgumentError(
+            f"artefact {kind!r} is a str: give pathlib.Path(...) for a file or bytes for content"
+        )
+    raise InvalidArgumentError(
+        f"artefact {kind!r} must be bytes, bytearray, memoryview or os.PathLike, not {type(source).__name__}"
+    )

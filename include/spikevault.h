@@ -31,6 +31,8 @@ typedef struct sv_vault sv_vault;
 typedef struct sv_options sv_options;
 typedef struct sv_record sv_record;
 typedef struct sv_cursor sv_cursor;
+typedef struct sv_request sv_request;
+typedef struct sv_job sv_job;
 
 /* Status codes of the C ABI (SV_OK, SV_ERR_*): zero is success, negative values are
  * errors, small positive values are cursor states. Numbers are ABI: never renumber a case. */
@@ -60,6 +62,7 @@ typedef enum sv_status {
     SV_ERR_FORKED = -20,
     SV_ERR_INTERNAL_ERROR = -21,
     SV_ERR_ALREADY_EXISTS = -22,
+    SV_ERR_COOLDOWN = -23,
 } sv_status;
 
 /* Trigger metrics as the C ABI numbers them (SV_METRIC_*). Numbers are ABI. */
@@ -81,6 +84,18 @@ typedef enum sv_capture_status {
     SV_CAPTURE_QUARANTINED = 5,
 } sv_capture_status;
 
+/* Capture backends (SV_BACKEND_*). Numbers are ABI. */
+typedef enum sv_backend {
+    SV_BACKEND_AUTO = 1,
+    SV_BACKEND_PROCFS = 2,
+    SV_BACKEND_EU_STACK = 3,
+    SV_BACKEND_PERF = 4,
+    SV_BACKEND_GDB = 5,
+    SV_BACKEND_SAMPLE = 6,
+    SV_BACKEND_SPINDUMP = 7,
+    SV_BACKEND_COMMAND = 8,
+} sv_backend;
+
 /* Keys for sv_options_set_int (SV_OPT_*). Numbers are ABI. */
 typedef enum sv_option {
     SV_OPT_COMPRESSION_LEVEL = 1,
@@ -88,7 +103,16 @@ typedef enum sv_option {
     SV_OPT_BUSY_TIMEOUT_MS = 3,
     SV_OPT_MAX_ARTEFACT_BYTES = 4,
     SV_OPT_WINDOW_LOG_MAX = 5,
+    SV_OPT_CAPTURE_WORKERS = 6,
+    SV_OPT_CAPTURE_QUEUE_CAPACITY = 7,
+    SV_OPT_CAPTURE_COOLDOWN_SECONDS = 8,
 } sv_option;
+
+/* Called once per asynchronous capture, on a library worker thread, with the job, its
+ * final status (SV_OK, an error or SV_ERR_CANCELLED), the new capture id (0 unless SV_OK)
+ * and the user_data given to sv_capture_start. It must return promptly and must not
+ * close the vault. */
+typedef void (*sv_capture_callback)(sv_job *job, sv_status status, int64_t capture_id, void *user_data);
 
 /* ---- Library: version, errors, memory ---- */
 
@@ -300,6 +324,87 @@ int64_t sv_cursor_artefact_raw_bytes(sv_cursor *cursor, int32_t index);
 
 /* The compressed size in bytes of artefact index as stored; -1 on misuse. */
 int64_t sv_cursor_artefact_stored_bytes(sv_cursor *cursor, int32_t index);
+
+/* ---- Capture requests: what to capture and how ---- */
+
+/* Creates a capture request with the defaults (backend SV_BACKEND_AUTO, duration 5 s,
+ * interval 0.1 s, metric SV_METRIC_CPU with value 0, perf at 99 Hz, notes "{}"); set at
+ * least the pid. The caller owns *out_request and releases it with sv_request_free; it can be
+ * used for several captures. Use one request from one thread at a time. */
+sv_status sv_request_new(sv_request **out_request);
+
+/* Releases a request handle. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED.
+ * Captures already started keep their own copy of the request. */
+sv_status sv_request_free(sv_request *request);
+
+/* Sets the process to capture (1 to 2^31-1). */
+sv_status sv_request_set_pid(sv_request *request, int64_t pid);
+
+/* Sets what spiked (an SV_METRIC_* value) and its finite value, stored with the capture. */
+sv_status sv_request_set_trigger(sv_request *request, sv_metric metric, double value);
+
+/* Sets how long to capture, in seconds: more than 0, at most 3600 (checked when the capture
+ * starts, with the interval). */
+sv_status sv_request_set_duration(sv_request *request, double seconds);
+
+/* Sets the sampling interval of the procfs, eu-stack and gdb backends, in seconds
+ * (0.01 to 60, and not longer than the duration). */
+sv_status sv_request_set_interval(sv_request *request, double seconds);
+
+/* Chooses the backend (an SV_BACKEND_* value). SV_BACKEND_AUTO runs procfs and the best stack
+ * sampler present (eu-stack, then perf, then gdb). SAMPLE and SPINDUMP exist on macOS only and
+ * give SV_ERR_UNSUPPORTED elsewhere when the capture starts. */
+sv_status sv_request_set_backend(sv_request *request, sv_backend backend);
+
+/* Sets the argv template of SV_BACKEND_COMMAND: argc UTF-8 strings (copied), the first
+ * naming the tool (looked up in PATH; never run through a shell). In each argument {pid},
+ * {duration} (whole seconds) and {output} (a file the tool must write) are replaced. */
+sv_status sv_request_set_command(sv_request *request, const char * const *argv, size_t argc);
+
+/* Sets the sampling frequency of the perf backend, in Hz (1 to 10000; default 99). */
+sv_status sv_request_set_perf_frequency(sv_request *request, int64_t hertz);
+
+/* Sets the host's notes for the stored capture: a JSON object as UTF-8 (copied; checked when
+ * the capture starts). The library adds its own facts under the key "capture". */
+sv_status sv_request_set_notes(sv_request *request, const char *json);
+
+/* ---- Capture: synchronous, or asynchronous on library worker threads ---- */
+
+/* Captures synchronously on the calling thread: blocks for about the request's duration, then
+ * stores the artefacts and the row together. *out_id (may be NULL) receives the capture id.
+ * A target that exits or is replaced mid-capture still gives SV_OK with the row's status
+ * SV_CAPTURE_PARTIAL or SV_CAPTURE_FAILED and the reason in its notes. Errors:
+ * SV_ERR_NO_SUCH_PROCESS, SV_ERR_PERMISSION (naming the setting that refused),
+ * SV_ERR_NOT_FOUND (tool missing), SV_ERR_UNSUPPORTED, SV_ERR_COOLDOWN. Thread-safe; do not
+ * call it from a capture callback of a vault with one worker. */
+sv_status sv_capture_run(sv_vault *vault, sv_request *request, int64_t *out_id);
+
+/* Starts an asynchronous capture on the vault's worker pool and returns at once.
+ * callback (may be NULL) is called exactly once, ON A LIBRARY WORKER THREAD (or on the thread
+ * closing the vault, for captures it cancels), with the job, its final status (SV_OK, an
+ * error, or SV_ERR_CANCELLED), the new capture id (0 unless SV_OK) and user_data; it must not
+ * close the vault. *out_job receives a handle the caller owns and frees with sv_job_free
+ * (freeing it does not cancel the capture). Errors at start: SV_ERR_BUSY when the workers and
+ * the queue are full (SV_OPT_CAPTURE_WORKERS, SV_OPT_CAPTURE_QUEUE_CAPACITY), SV_ERR_COOLDOWN,
+ * and the
+ * request errors of sv_capture_run; then no callback is made. Thread-safe. */
+sv_status sv_capture_start(sv_vault *vault, sv_request *request, sv_capture_callback callback, void *user_data, sv_job **out_job);
+
+/* Waits for an asynchronous capture to finish, at most timeout_ms milliseconds (negative:
+ * no limit). Returns SV_ERR_TIMEOUT if it is still running, else its final status (SV_OK with
+ * *out_id, which may be NULL, set to the capture id; or the capture's error, with sv_errmsg).
+ * Thread-safe; do not call from the job's own callback. */
+sv_status sv_job_wait(sv_job *job, int64_t timeout_ms, int64_t *out_id);
+
+/* Asks an asynchronous capture to stop: a queued one never starts, a running one stops its
+ * tools and stores nothing; it finishes with SV_ERR_CANCELLED (its callback still runs once).
+ * No effect on a finished job. Thread-safe. */
+sv_status sv_job_cancel(sv_job *job);
+
+/* Releases a job handle. The capture itself goes on and its callback still runs (with this
+ * handle value, which is then no longer valid to pass to the library). NULL is a no-op
+ * (SV_OK); freeing twice gives SV_ERR_CLOSED. */
+sv_status sv_job_free(sv_job *job);
 
 #ifdef __cplusplus
 }

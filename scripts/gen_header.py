@@ -14,18 +14,24 @@ gives the version macros)
 import re
 import sys
 
-HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options"}
-ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status"}
+HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options",
+                 "request": "sv_request", "job": "sv_job"}
+ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status", "backend": "sv_backend"}
+# Function-pointer parameters, by name: the typedef the header declares for them.
+CALLBACK_PARAMS = {"callback": "sv_capture_callback"}
 CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options")}
 RETURNS = {"sv_version_number": "int", "sv_cursor_metric": "sv_metric",
            "sv_cursor_status": "sv_capture_status", "sv_cursor_artefact_count": "int32_t"}
-ENUM_PREFIX = {"sv_metric": "SV_METRIC_", "sv_capture_status": "SV_CAPTURE_", "sv_option": "SV_OPT_"}
+ENUM_PREFIX = {"sv_metric": "SV_METRIC_", "sv_capture_status": "SV_CAPTURE_", "sv_option": "SV_OPT_",
+               "sv_backend": "SV_BACKEND_"}
 GROUPS = [
     ("Library: version, errors, memory", ("sv_version", "sv_status", "sv_errmsg", "sv_free")),
     ("Options: tunables for sv_vault_open (like ZSTD_CCtx_setParameter)", ("sv_option",)),
     ("Vault: open, save, read, delete", ("sv_vault_",)),
     ("Records: build a capture to save", ("sv_record_",)),
     ("Cursors: read stored captures (like sqlite3_step / sqlite3_column_*)", ("sv_cursor_",)),
+    ("Capture requests: what to capture and how", ("sv_request_",)),
+    ("Capture: synchronous, or asynchronous on library worker threads", ("sv_capture_", "sv_job_")),
 ]
 
 
@@ -68,7 +74,7 @@ def parse(path):
         elif line.startswith("SWIFT_EXTERN ") and " sv_" in line:
             fm = re.match(r"SWIFT_EXTERN (.+?)\s*\b(sv_\w+)\((.*)\) SWIFT_NOEXCEPT", line)
             ret, name, params = fm.group(1), fm.group(2), fm.group(3)
-            plist = [] if params == "void" else [p.strip() for p in params.split(",")]
+            plist = [] if params == "void" else split_params(params)
             yield ("func", name, clean_doc(doc), ret, [split_param(p) for p in plist])
             doc = []
         else:
@@ -76,12 +82,32 @@ def parse(path):
         i += 1
 
 
+def split_params(params):
+    """Splits on top-level commas (a function-pointer parameter has commas inside)."""
+    parts, depth, cur = [], 0, ""
+    for ch in params:
+        if ch == "," and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        cur += ch
+    parts.append(cur.strip())
+    return parts
+
+
 def split_param(p):
+    fm = re.match(r".*\(\*\s*(?:_Nullable\s*)?(\w+)\)\s*\(.*\)$", p)
+    if fm:
+        return p, fm.group(1)
     m = re.match(r"(.*?)\s*(\w+)$", p)
     return m.group(1), m.group(2)
 
 
 def c_type(func, ctype, pname):
+    if pname in CALLBACK_PARAMS:
+        return CALLBACK_PARAMS[pname]
     t = strip_nullability(ctype)
     base = pname[4:] if pname.startswith("out_") else pname
     if base in HANDLE_PARAMS and t.startswith("void *"):
@@ -147,7 +173,7 @@ def main(export_h, sources_dir, out):
     enums = [i for i in items if i[0] == "enum"]
     funcs = {i[1]: i for i in items if i[0] == "func"}
     major, minor, patch = version(version_swift)
-    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_option"]
+    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_backend", "sv_option"]
     enums.sort(key=lambda e: order.index(e[1]) if e[1] in order else len(order))
 
     out_lines = [
@@ -184,10 +210,20 @@ def main(export_h, sources_dir, out):
         "typedef struct sv_options sv_options;",
         "typedef struct sv_record sv_record;",
         "typedef struct sv_cursor sv_cursor;",
+        "typedef struct sv_request sv_request;",
+        "typedef struct sv_job sv_job;",
         "",
     ]
     for _, name, doc, cases in enums:
         out_lines += [enum_block(name, doc, cases), ""]
+    out_lines += [
+        "/* Called once per asynchronous capture, on a library worker thread, with the job, its",
+        " * final status (SV_OK, an error or SV_ERR_CANCELLED), the new capture id (0 unless SV_OK)",
+        " * and the user_data given to sv_capture_start. It must return promptly and must not",
+        " * close the vault. */",
+        "typedef void (*sv_capture_callback)(sv_job *job, sv_status status, int64_t capture_id, void *user_data);",
+        "",
+    ]
     placed = set()
     for title, prefixes in GROUPS:
         out_lines += [f"/* ---- {title} ---- */", ""]

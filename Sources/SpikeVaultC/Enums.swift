@@ -28,6 +28,7 @@ import SpikeVault
     case forked = -20
     case internalError = -21
     case alreadyExists = -22
+    case cooldown = -23
 }
 
 extension sv_status {
@@ -60,6 +61,7 @@ extension sv_status {
         case .forked: self = .forked
         case .internalError: self = .internalError
         case .alreadyExists: self = .alreadyExists
+        case .cooldown: self = .cooldown
         }
     }
 }
@@ -83,6 +85,34 @@ extension sv_status {
     case quarantined = 5
 }
 
+/// Capture backends (`SV_BACKEND_*`). Numbers are ABI.
+@c public enum sv_backend: Int32 {
+    case auto = 1
+    case procfs = 2
+    case euStack = 3
+    case perf = 4
+    case gdb = 5
+    case sample = 6
+    case spindump = 7
+    case command = 8
+}
+
+extension sv_backend {
+    static func from(_ raw: Int32) throws -> CaptureBackend {
+        switch sv_backend(rawValue: raw) {
+        case .auto: return .auto
+        case .procfs: return .procfs
+        case .euStack: return .euStack
+        case .perf: return .perf
+        case .gdb: return .gdb
+        case .sample: return .sample
+        case .spindump: return .spindump
+        case .command: return .command
+        case nil: throw SpikeVaultError(.invalidArgument, "unknown backend \(raw); use one of SV_BACKEND_AUTO...SV_BACKEND_COMMAND")
+        }
+    }
+}
+
 /// Keys for `sv_options_set_int` (`SV_OPT_*`). Numbers are ABI.
 @c public enum sv_option: Int32 {
     case compressionLevel = 1
@@ -90,6 +120,9 @@ extension sv_status {
     case busyTimeoutMs = 3
     case maxArtefactBytes = 4
     case windowLogMax = 5
+    case captureWorkers = 6
+    case captureQueueCapacity = 7
+    case captureCooldownSeconds = 8
 }
 
 extension sv_metric {
@@ -145,6 +178,9 @@ extension sv_option {
         case .busyTimeoutMs: return "busyTimeoutMilliseconds"
         case .maxArtefactBytes: return "maxArtefactBytes"
         case .windowLogMax: return "windowLogMax"
+        case .captureWorkers: return "captureWorkers"
+        case .captureQueueCapacity: return "captureQueueCapacity"
+        case .captureCooldownSeconds: return "captureCooldownSeconds"
         case nil: throw SpikeVaultError(.invalidArgument, "unknown option key \(raw)")
         }
     }

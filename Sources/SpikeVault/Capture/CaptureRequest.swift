@@ -18,7 +18,7 @@ public struct CaptureRequest: Sendable, Equatable {
     public static let perfFrequencyRange = 1...10_000
 
     public var pid: Int32
-    public var metric: String
+    public var metric: TriggerMetric
     public var value: Double
     /// In (0, 3600].
     public var durationSeconds: Double
@@ -29,20 +29,22 @@ public struct CaptureRequest: Sendable, Equatable {
     public var commandTemplate: [String]?
     /// perf record -F, in 1...10000.
     public var perfFrequency: Int
+    /// The host's notes for the stored record: a JSON object (checked when it is saved).
+    public var notes: String
 
-    public init(pid: Int32, metric: String, value: Double, durationSeconds: Double = 5,
+    public init(pid: Int32, metric: TriggerMetric, value: Double, durationSeconds: Double = 5,
                 intervalSeconds: Double = 0.1, backend: CaptureBackend = .auto,
-                commandTemplate: [String]? = nil, perfFrequency: Int = 99) {
+                commandTemplate: [String]? = nil, perfFrequency: Int = 99, notes: String = "{}") {
         self.pid = pid; self.metric = metric; self.value = value
         self.durationSeconds = durationSeconds; self.intervalSeconds = intervalSeconds
         self.backend = backend; self.commandTemplate = commandTemplate; self.perfFrequency = perfFrequency
+        self.notes = notes
     }
 
     /// - Throws: `.invalidArgument` naming the offending field and its bounds.
     public func validate() throws {
         func bad(_ m: String) -> SpikeVaultError { SpikeVaultError(.invalidArgument, m) }
         guard pid > 0 else { throw bad("pid must be a positive process id, got \(pid)") }
-        guard !metric.isEmpty, metric.utf8.count <= 256 else { throw bad("metric must be 1 to 256 bytes long") }
         guard value.isFinite else { throw bad("trigger value must be a finite number") }
         guard durationSeconds.isFinite, durationSeconds > 0, durationSeconds <= Self.maxDurationSeconds else {
             throw bad("durationSeconds must be in (0, 3600], got \(durationSeconds)")

@@ -28,6 +28,7 @@ public enum Status: Int32, Sendable, CaseIterable {
     case forked = -20
     case internalError = -21
     case alreadyExists = -22
+    case cooldown = -23
 
     /// Static, human-readable description of the code (never the detail of one failure).
     public var text: String {
@@ -57,6 +58,7 @@ public enum Status: Int32, Sendable, CaseIterable {
         case .forked: return "handle was opened in a parent process before fork()"
         case .internalError: return "internal error"
         case .alreadyExists: return "the destination already exists"
+        case .cooldown: return "this process was captured for this metric too recently (cooldown)"
         }
     }
 }

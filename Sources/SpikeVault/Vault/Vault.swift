@@ -13,6 +13,8 @@ public final class Vault: Sendable {
     private let directoryFD: Int32
     private let ownerPID: pid_t
     private let compressors = Mutex<[ZstdCompressor]>([])
+    /// Worker pool of asynchronous captures, made on first use.
+    private let captureScheduler = Mutex<CaptureScheduler?>(nil)
     /// Temp files swept when this vault opened.
     public let sweptTempFiles: Int
 
@@ -30,7 +32,7 @@ public final class Vault: Sendable {
             try db.execute("PRAGMA foreign_keys = ON")
             try db.execute("PRAGMA synchronous = \(options.durability == .full ? "FULL" : options.durability == .off ? "OFF" : "NORMAL")")
             try Schema.migrate(db)
-            sweptTempFiles = try artefactDir.sweepTemps()
+            sweptTempFiles = try artefactDir.sweepTemps() + WorkDirectory.sweep(vaultPath: path)
             self.database = Mutex(db)
         } catch {
             Posix.close(fds.directory)
@@ -45,8 +47,10 @@ public final class Vault: Sendable {
 
     deinit { Posix.close(directoryFD) }
 
-    /// Closes the database. Idempotent; later calls fail with `.closed`.
+    /// Cancels and drains captures (every completion handler has run when this returns), then
+    /// closes the database. Idempotent; later calls fail with `.closed`.
     public func close() {
+        captureScheduler.withLock { $0 }?.shutdown()
         database.withLock { db in
             db?.close()
             db = nil
@@ -63,6 +67,24 @@ public final class Vault: Sendable {
         return try database.withLock { db throws -> T in
             guard let db else { throw SpikeVaultError(.closed, "the vault at \(path) is closed") }
             return try body(db)
+        }
+    }
+
+    /// The capture worker pool, created on first use with this vault's options.
+    func scheduler() throws -> CaptureScheduler {
+        _ = try withDatabase { _ in 0 }  // closed and fork checks
+        return captureScheduler.withLock { existing in
+            if let existing { return existing }
+            let made = CaptureScheduler(
+                workers: Int(options.captureWorkers), queueCapacity: Int(options.captureQueueCapacity),
+                cooldownSeconds: Double(options.captureCooldownSeconds)) { [weak self] job in
+                    guard let self else { return .failure(SpikeVaultError(.closed, "the vault was released")) }
+                    do { return .success(try self.performCapture(job.request, cancel: job.cancelFlag)) }
+                    catch let e as SpikeVaultError { return .failure(e) }
+                    catch { return .failure(SpikeVaultError(.internalError, "\(error)")) }
+                }
+            existing = made
+            return made
         }
     }
 

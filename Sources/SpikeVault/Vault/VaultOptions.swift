@@ -21,6 +21,12 @@ public struct VaultOptions: Sendable, Equatable {
     public var maxArtefactBytes: Int64 = 256 << 20
     /// Reading refuses a zstd frame whose window exceeds 2^windowLogMax bytes.
     public var windowLogMax: Int64 = 27
+    /// Library threads that run asynchronous captures.
+    public var captureWorkers: Int64 = 2
+    /// Asynchronous captures that may wait for a worker; more are refused with `.busy`.
+    public var captureQueueCapacity: Int64 = 8
+    /// A process is not captured again for the same metric within this many seconds.
+    public var captureCooldownSeconds: Int64 = 60
 
     public init() {}
 
@@ -31,6 +37,9 @@ public struct VaultOptions: Sendable, Equatable {
         "busyTimeoutMilliseconds": (0, 600_000, 10_000),
         "maxArtefactBytes": (1, 1 << 40, 256 << 20),
         "windowLogMax": (10, 31, 27),
+        "captureWorkers": (1, 16, 2),
+        "captureQueueCapacity": (0, 1024, 8),
+        "captureCooldownSeconds": (0, 86_400, 60),
     ]
 
     /// Sets a tunable by name after checking its bounds.
@@ -44,7 +53,10 @@ public struct VaultOptions: Sendable, Equatable {
         case "durability": durability = Durability(rawValue: value) ?? .normal
         case "busyTimeoutMilliseconds": busyTimeoutMilliseconds = value
         case "maxArtefactBytes": maxArtefactBytes = value
-        default: windowLogMax = value
+        case "windowLogMax": windowLogMax = value
+        case "captureWorkers": captureWorkers = value
+        case "captureQueueCapacity": captureQueueCapacity = value
+        default: captureCooldownSeconds = value
         }
     }
 
@@ -55,6 +67,9 @@ public struct VaultOptions: Sendable, Equatable {
         case "busyTimeoutMilliseconds": return busyTimeoutMilliseconds
         case "maxArtefactBytes": return maxArtefactBytes
         case "windowLogMax": return windowLogMax
+        case "captureWorkers": return captureWorkers
+        case "captureQueueCapacity": return captureQueueCapacity
+        case "captureCooldownSeconds": return captureCooldownSeconds
         default: throw SpikeVaultError(.invalidArgument, "unknown option \(key)")
         }
     }

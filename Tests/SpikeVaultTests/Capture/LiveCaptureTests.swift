@@ -10,7 +10,7 @@ import Testing
         defer { target.kill(); target.wait() }
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
-        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 190, durationSeconds: 1,
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 190, durationSeconds: 1,
                                                 intervalSeconds: 0.1, backend: .procfs),
                                  workDirectory: work, cancel: CancelFlag())
         #expect(out.status == .complete, "\(out.reason ?? "")")
@@ -53,7 +53,7 @@ import Testing
         defer { target.kill(); target.wait() }
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
-        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 190, durationSeconds: 1,
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 190, durationSeconds: 1,
                                                 intervalSeconds: 0.1, backend: backend),
                                  workDirectory: work, cancel: CancelFlag())
         #expect(out.status == .complete, "\(out.reason ?? "")")
@@ -79,7 +79,7 @@ import Testing
         defer { target.kill(); target.wait() }
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
-        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 190, durationSeconds: 1),
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 190, durationSeconds: 1),
                                  workDirectory: work, cancel: CancelFlag())
         #expect(out.backendsRun.first == "procfs")
         #expect(out.backendsRun.count == 2)
@@ -93,7 +93,7 @@ import Testing
         defer { target.kill(); target.wait() }
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
-        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 1, durationSeconds: 3,
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 1, durationSeconds: 3,
                                                 intervalSeconds: 0.1, backend: ToolRunner.resolve("eu-stack") != nil ? .auto : .procfs),
                                  workDirectory: work, cancel: CancelFlag())
         #expect(out.status == .partial)
@@ -110,7 +110,7 @@ import Testing
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
         let e = #expect(throws: SpikeVaultError.self) {
-            try runCapture(CaptureRequest(pid: pid, metric: "cpu", value: 1, durationSeconds: 1), workDirectory: work, cancel: CancelFlag())
+            try runCapture(CaptureRequest(pid: pid, metric: .cpu, value: 1, durationSeconds: 1), workDirectory: work, cancel: CancelFlag())
         }
         #expect(e?.status == .noSuchProcess)
     }
@@ -120,7 +120,7 @@ import Testing
         defer { CaptureTestSupport.removeTree(work) }
         for b in [CaptureBackend.sample, .spindump] {
             let e = #expect(throws: SpikeVaultError.self) {
-                try runCapture(CaptureRequest(pid: getpid(), metric: "cpu", value: 1, durationSeconds: 1, backend: b),
+                try runCapture(CaptureRequest(pid: getpid(), metric: .cpu, value: 1, durationSeconds: 1, backend: b),
                                workDirectory: work, cancel: CancelFlag())
             }
             #expect(e?.status == .unsupported)
@@ -146,14 +146,14 @@ import Testing
         for b in backends {
             let work = CaptureTestSupport.makeTempDir()
             defer { CaptureTestSupport.removeTree(work) }
-            let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu;$(touch \(canary))", value: 1,
+            let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 1,
                                                     durationSeconds: 0.5, intervalSeconds: 0.1, backend: b),
                                      workDirectory: work, cancel: CancelFlag())
             #expect(out.status == .complete, "\(b.rawValue): \(out.reason ?? "")")
         }
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
-        let out = try runCapture(CaptureRequest(pid: target.pid, metric: "cpu", value: 1, durationSeconds: 0.5,
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 1, durationSeconds: 0.5,
                                                 backend: .command, commandTemplate: ["cp", "/proc/{pid}/cmdline", "{output}"]),
                                  workDirectory: work, cancel: CancelFlag())
         #expect(out.status == .complete, "\(out.reason ?? "")")

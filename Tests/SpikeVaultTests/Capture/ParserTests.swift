@@ -259,18 +259,17 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
     }
 
     @Test func requestValidation() throws {
-        try CaptureRequest(pid: 1, metric: "cpu", value: 93.5).validate()
+        try CaptureRequest(pid: 1, metric: .cpu, value: 93.5).validate()
         let bad: [(CaptureRequest, String)] = [
-            (CaptureRequest(pid: 0, metric: "cpu", value: 1), "pid"),
-            (CaptureRequest(pid: 1, metric: "", value: 1), "metric"),
-            (CaptureRequest(pid: 1, metric: "cpu", value: .nan), "value"),
-            (CaptureRequest(pid: 1, metric: "cpu", value: 1, durationSeconds: 0), "durationSeconds"),
-            (CaptureRequest(pid: 1, metric: "cpu", value: 1, durationSeconds: 3601), "durationSeconds"),
-            (CaptureRequest(pid: 1, metric: "cpu", value: 1, intervalSeconds: 0.001), "intervalSeconds"),
-            (CaptureRequest(pid: 1, metric: "cpu", value: 1, durationSeconds: 1, intervalSeconds: 2), "intervalSeconds"),
-            (CaptureRequest(pid: 1, metric: "cpu", value: 1, perfFrequency: 0), "perfFrequency"),
-            (CaptureRequest(pid: 1, metric: "cpu", value: 1, backend: .command), "commandTemplate"),
-            (CaptureRequest(pid: 1, metric: "cpu", value: 1, commandTemplate: ["x"]), "commandTemplate"),
+            (CaptureRequest(pid: 0, metric: .cpu, value: 1), "pid"),
+            (CaptureRequest(pid: 1, metric: .cpu, value: .nan), "value"),
+            (CaptureRequest(pid: 1, metric: .cpu, value: 1, durationSeconds: 0), "durationSeconds"),
+            (CaptureRequest(pid: 1, metric: .cpu, value: 1, durationSeconds: 3601), "durationSeconds"),
+            (CaptureRequest(pid: 1, metric: .cpu, value: 1, intervalSeconds: 0.001), "intervalSeconds"),
+            (CaptureRequest(pid: 1, metric: .cpu, value: 1, durationSeconds: 1, intervalSeconds: 2), "intervalSeconds"),
+            (CaptureRequest(pid: 1, metric: .cpu, value: 1, perfFrequency: 0), "perfFrequency"),
+            (CaptureRequest(pid: 1, metric: .cpu, value: 1, backend: .command), "commandTemplate"),
+            (CaptureRequest(pid: 1, metric: .cpu, value: 1, commandTemplate: ["x"]), "commandTemplate"),
         ]
         for (r, word) in bad {
             let e = #expect(throws: SpikeVaultError.self) { try r.validate() }

@@ -386,8 +386,7 @@ sv_status sv_capture_run(sv_vault *vault, sv_request *request, int64_t *out_id);
  * close the vault. *out_job receives a handle the caller owns and frees with sv_job_free
  * (freeing it does not cancel the capture). Errors at start: SV_ERR_BUSY when the workers and
  * the queue are full (SV_OPT_CAPTURE_WORKERS, SV_OPT_CAPTURE_QUEUE_CAPACITY), SV_ERR_COOLDOWN,
- * and the
- * request errors of sv_capture_run; then no callback is made. Thread-safe. */
+ * and the request errors of sv_capture_run; then no callback is made. Thread-safe. */
 sv_status sv_capture_start(sv_vault *vault, sv_request *request, sv_capture_callback callback, void *user_data, sv_job **out_job);
 
 /* Waits for an asynchronous capture to finish, at most timeout_ms milliseconds (negative:

@@ -138,8 +138,7 @@ public func sv_capture_run(_ vault: OpaquePointer?, _ request: OpaquePointer?, _
 /// close the vault. *out_job receives a handle the caller owns and frees with sv_job_free
 /// (freeing it does not cancel the capture). Errors at start: SV_ERR_BUSY when the workers and
 /// the queue are full (SV_OPT_CAPTURE_WORKERS, SV_OPT_CAPTURE_QUEUE_CAPACITY), SV_ERR_COOLDOWN,
-/// and the
-/// request errors of sv_capture_run; then no callback is made. Thread-safe.
+/// and the request errors of sv_capture_run; then no callback is made. Thread-safe.
 @c(sv_capture_start)
 public func sv_capture_start(_ vault: OpaquePointer?, _ request: OpaquePointer?,
                              _ callback: (@convention(c) (OpaquePointer?, Int32, Int64, UnsafeMutableRawPointer?) -> Void)?,

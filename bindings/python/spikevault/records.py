@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ._convert import ms_to_datetime
 from ._enums import CaptureStatus, Metric, Status
-from .errors import InternalError, check
+from .errors import InternalError, UnsupportedError, check
 
 __all__ = ["Artefact", "Record", "read_cursor"]
 
@@ -74,6 +74,15 @@ def _text(lib: ctypes.CDLL, raw: Optional[bytes], what: str) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def _member(enum: Any, value: int) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise UnsupportedError(
+            f"the library returned {enum.__name__} {value}, unknown to this binding: upgrade the spikevault package"
+        ) from None
+
+
 def _row(lib: ctypes.CDLL, cursor: int) -> Record:
     count = lib.sv_cursor_artefact_count(cursor)
     if count < 0:
@@ -95,12 +104,12 @@ def _row(lib: ctypes.CDLL, cursor: int) -> Record:
         id=int(lib.sv_cursor_id(cursor)),
         process_name=_text(lib, lib.sv_cursor_process_name(cursor), "process name"),
         pid=int(lib.sv_cursor_pid(cursor)),
-        metric=Metric(lib.sv_cursor_metric(cursor)),
+        metric=_member(Metric, lib.sv_cursor_metric(cursor)),
         value=float(lib.sv_cursor_trigger_value(cursor)),
         captured_at=ms_to_datetime(int(lib.sv_cursor_captured_at(cursor))),
         duration=float(lib.sv_cursor_duration(cursor)),
         notes=notes if isinstance(notes, dict) else {},
-        status=CaptureStatus(lib.sv_cursor_status(cursor)),
+        status=_member(CaptureStatus, lib.sv_cursor_status(cursor)),
         process_start_time=None if start < 0 else start,
         artefacts=artefacts,
     )

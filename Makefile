@@ -13,7 +13,7 @@ LIBDIR := build/lib
 SONAME := libspikevault.so.$(MAJOR)
 REALNAME := libspikevault.so.$(VERSION)
 SWIFT_FLAGS := -c release --product spikevault -Xswiftc -static-stdlib -Xswiftc -use-ld=lld \
-	-Xlinker --version-script=$(CURDIR)/scripts/exports.map -Xlinker -soname=$(SONAME)
+	-Xlinker --version-script=$(CURDIR)/scripts/exports.map -Xlinker -soname=$(SONAME) -Xlinker --gc-sections
 BIN = $(shell swift build -c release --show-bin-path)
 SOURCES := $(shell find Sources -type f) Package.swift scripts/exports.map
 STAGE := build/stage

@@ -19,13 +19,13 @@ public enum PerfBackend {
     /// Pure: the error for a failed `perf record`, given its stderr and the paranoid level.
     public static func recordError(stderr: String, exitSummary: String, paranoid: Int?) -> SpikeVaultError {
         let tail = SnapshotBackend.lastLines(stderr, count: 4)
-        if stderr.contains("perf_event_paranoid") || stderr.contains("ermission") || stderr.contains("not permitted") {
+        if stderr.containsText("perf_event_paranoid") || stderr.containsText("ermission") || stderr.containsText("not permitted") {
             let level = paranoid.map { " (currently \($0))" } ?? ""
             return SpikeVaultError(.permission,
                 "perf record was refused: /proc/sys/kernel/perf_event_paranoid\(level) forbids it for this user; "
                 + "lower it (e.g. sysctl kernel.perf_event_paranoid=1) or grant CAP_PERFMON: \(tail)")
         }
-        if stderr.contains("No such process") || stderr.contains("Couldn't find") {
+        if stderr.containsText("No such process") || stderr.containsText("Couldn't find") {
             return SpikeVaultError(.noSuchProcess, "perf record: target not found: \(tail)")
         }
         return SpikeVaultError(.io, "perf record \(exitSummary): \(tail)")

@@ -113,7 +113,7 @@ public enum SnapshotBackend {
     /// Maps a tool's failure text to an error: ptrace refusals become `.permission`
     /// naming /proc/sys/kernel/yama/ptrace_scope.
     public static func classify(tool: String, stderr: String, pid: Int32) -> SpikeVaultError {
-        if stderr.contains("Operation not permitted") || stderr.contains("ptrace") || stderr.contains("ermission denied") {
+        if stderr.containsText("Operation not permitted") || stderr.containsText("ptrace") || stderr.containsText("ermission denied") {
             let scope = CaptureSys.readText("/proc/sys/kernel/yama/ptrace_scope")?.trimmingASCIIWhitespace()
             return SpikeVaultError(.permission, "\(tool) cannot attach to pid \(pid) with ptrace: \(stderr)"
                 + (scope.map { " (/proc/sys/kernel/yama/ptrace_scope is \($0))" } ?? ""))

@@ -65,7 +65,7 @@ public enum GdbBacktraceParser {
 
     static func threadID(_ line: Substring) -> Int32? {
         for marker in ["(LWP ", "(process "] {
-            if let r = line.firstRange(of: marker) {
+            if let r = line.range(ofText: marker) {
                 return Int32(line[r.upperBound...].prefix { $0.isASCII && $0.isNumber })
             }
         }
@@ -74,11 +74,11 @@ public enum GdbBacktraceParser {
 
     static func frameName(_ line: Substring) -> String {
         var rest = line.drop { $0 != " " }.drop { $0 == " " }  // after "#N"
-        if rest.hasPrefix("0x"), let r = rest.firstRange(of: " in ") {
+        if rest.hasPrefix("0x"), let r = rest.range(ofText: " in ") {
             rest = rest[r.upperBound...]
         }
         let name: Substring
-        if let r = rest.firstRange(of: " (") { name = rest[..<r.lowerBound] } else { name = rest }
+        if let r = rest.range(ofText: " (") { name = rest[..<r.lowerBound] } else { name = rest }
         return (name.isEmpty || name == "??") ? "[unknown]" : String(name)
     }
 }
@@ -144,7 +144,7 @@ extension Substring {
     func lastRange(of s: String) -> Range<Index>? {
         var found: Range<Index>?
         var rest = self[...]
-        while let r = rest.firstRange(of: s) { found = r; rest = rest[r.upperBound...] }
+        while let r = rest.range(ofText: s) { found = r; rest = rest[r.upperBound...] }
         return found
     }
 }

@@ -15,15 +15,16 @@ this package, then the system loader.
 
 from __future__ import annotations
 
-from ._enums import CaptureStatus, Metric, Option, Status
+from ._enums import Backend, CaptureStatus, Metric, Option, Status
 from ._options import option_bounds
 from .errors import (
-    AlreadyExistsError, BusyError, CancelledError, ClosedError, CorruptError, DatabaseError,
+    AlreadyExistsError, BusyError, CancelledError, CooldownError, ClosedError, CorruptError, DatabaseError,
     EmptyError, EncodingError, ForkedError, InternalError, InvalidArgumentError, LibraryLoadError,
     NoMemoryError, NoSpaceError, NoSuchProcessError, NotFoundError, NullArgumentError,
     PermissionDeniedError, SpikeVaultError, SpikeVaultIOError, SpikeVaultTimeoutError,
     TooLargeError, UnsafePathError, UnsupportedError,
 )
+from .capture import CaptureFuture
 from .records import Artefact, Record
 from .vault import Vault
 
@@ -38,12 +39,12 @@ def library_version() -> str:
 
 
 __all__ = [
-    "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact",
-    "Status", "Metric", "CaptureStatus", "Option",
+    "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture",
+    "Status", "Metric", "CaptureStatus", "Backend", "Option",
     "SpikeVaultError", "LibraryLoadError", "InvalidArgumentError", "NullArgumentError",
     "EncodingError", "SpikeVaultIOError", "NoSpaceError", "PermissionDeniedError",
     "NotFoundError", "CorruptError", "TooLargeError", "DatabaseError", "ClosedError",
     "BusyError", "UnsupportedError", "NoSuchProcessError", "UnsafePathError",
     "SpikeVaultTimeoutError", "CancelledError", "EmptyError", "NoMemoryError",
-    "ForkedError", "InternalError", "AlreadyExistsError",
+    "ForkedError", "InternalError", "AlreadyExistsError", "CooldownError",
 ]

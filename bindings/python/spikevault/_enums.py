@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Union
 
-__all__ = ["Status", "Metric", "CaptureStatus", "Option"]
+__all__ = ["Status", "Metric", "CaptureStatus", "Backend", "Option"]
 
 
 class Status(IntEnum):
@@ -36,6 +36,7 @@ class Status(IntEnum):
     ERR_FORKED = -20
     ERR_INTERNAL_ERROR = -21
     ERR_ALREADY_EXISTS = -22
+    ERR_COOLDOWN = -23
 
 
 def _normalise(text: str) -> str:
@@ -120,6 +121,19 @@ class CaptureStatus(IntEnum):
         return cls(value)
 
 
+class Backend(IntEnum):
+    """``sv_backend``: how a capture is taken (declared for the capture API)."""
+
+    AUTO = 1
+    PROCFS = 2
+    EU_STACK = 3
+    PERF = 4
+    GDB = 5
+    SAMPLE = 6
+    SPINDUMP = 7
+    COMMAND = 8
+
+
 class Option(IntEnum):
     """``sv_option``: keys of the tunables given to ``Vault(...)``."""
 
@@ -128,3 +142,6 @@ class Option(IntEnum):
     BUSY_TIMEOUT_MS = 3
     MAX_ARTEFACT_BYTES = 4
     WINDOW_LOG_MAX = 5
+    CAPTURE_WORKERS = 6
+    CAPTURE_QUEUE_CAPACITY = 7
+    CAPTURE_COOLDOWN_SECONDS = 8

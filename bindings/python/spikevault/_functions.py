@@ -12,11 +12,16 @@ import ctypes
 from ctypes import POINTER, c_char_p, c_double, c_int, c_int32, c_int64, c_size_t, c_void_p
 from typing import Any, List, Optional, Sequence, Tuple
 
-__all__ = ["FUNCTIONS", "apply"]
+__all__ = ["FUNCTIONS", "CAPTURE_CALLBACK", "apply"]
 
 _status = c_int
 _handle = c_void_p
 _out_handle = POINTER(c_void_p)
+
+# typedef void (*sv_capture_callback)(sv_job *job, sv_status status, int64_t capture_id, void *user_data);
+# Called on a library worker thread; keep the CFUNCTYPE object alive until the job finishes.
+# ``CAPTURE_CALLBACK()`` (no argument) is the NULL callback.
+CAPTURE_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_int64, c_void_p)
 
 FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     # Library: version, errors, memory
@@ -72,6 +77,23 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_cursor_artefact_checksum", [_handle, c_int32], c_char_p),
     ("sv_cursor_artefact_raw_bytes", [_handle, c_int32], c_int64),
     ("sv_cursor_artefact_stored_bytes", [_handle, c_int32], c_int64),
+    # Capture requests
+    ("sv_request_new", [_out_handle], _status),
+    ("sv_request_free", [_handle], _status),
+    ("sv_request_set_pid", [_handle, c_int64], _status),
+    ("sv_request_set_trigger", [_handle, c_int, c_double], _status),
+    ("sv_request_set_duration", [_handle, c_double], _status),
+    ("sv_request_set_interval", [_handle, c_double], _status),
+    ("sv_request_set_backend", [_handle, c_int], _status),
+    ("sv_request_set_command", [_handle, POINTER(c_char_p), c_size_t], _status),
+    ("sv_request_set_perf_frequency", [_handle, c_int64], _status),
+    ("sv_request_set_notes", [_handle, c_char_p], _status),
+    # Capture: synchronous, or asynchronous on library worker threads
+    ("sv_capture_run", [_handle, _handle, POINTER(c_int64)], _status),
+    ("sv_capture_start", [_handle, _handle, CAPTURE_CALLBACK, c_void_p, _out_handle], _status),
+    ("sv_job_wait", [_handle, c_int64, POINTER(c_int64)], _status),
+    ("sv_job_cancel", [_handle], _status),
+    ("sv_job_free", [_handle], _status),
 )
 
 

@@ -12,7 +12,7 @@ __all__ = [
     "NotFoundError", "CorruptError", "TooLargeError", "DatabaseError", "ClosedError",
     "BusyError", "UnsupportedError", "NoSuchProcessError", "UnsafePathError",
     "SpikeVaultTimeoutError", "CancelledError", "EmptyError", "NoMemoryError",
-    "ForkedError", "InternalError", "AlreadyExistsError", "error_for_status", "check",
+    "ForkedError", "InternalError", "AlreadyExistsError", "CooldownError", "error_for_status", "check",
 ]
 
 
@@ -130,6 +130,10 @@ class AlreadyExistsError(SpikeVaultError):
     status = Status.ERR_ALREADY_EXISTS
 
 
+class CooldownError(SpikeVaultError):
+    status = Status.ERR_COOLDOWN
+
+
 class LibraryLoadError(SpikeVaultError, ImportError):
     """libspikevault could not be found or loaded, or its version is not supported."""
 
@@ -146,7 +150,7 @@ _BY_STATUS: Dict[Status, Type[SpikeVaultError]] = {
         PermissionDeniedError, NotFoundError, CorruptError, TooLargeError, DatabaseError,
         ClosedError, BusyError, UnsupportedError, NoSuchProcessError, UnsafePathError,
         SpikeVaultTimeoutError, CancelledError, EmptyError, NoMemoryError, ForkedError,
-        InternalError, AlreadyExistsError,
+        InternalError, AlreadyExistsError, CooldownError,
     )
 }
 

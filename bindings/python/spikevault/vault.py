@@ -9,10 +9,10 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime
 from types import MappingProxyType, TracebackType
-from typing import Any, Iterator, List, Mapping, Optional, Type, Union
+from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
 
-from . import _convert
-from ._enums import Metric, Option
+from . import _convert, capture as _capture
+from ._enums import Backend, Metric, Option
 from ._library import lib
 from ._options import OptionsHandle
 from .errors import ClosedError, InvalidArgumentError, NotFoundError, check
@@ -49,6 +49,9 @@ class Vault:
         busy_timeout_ms: Optional[int] = None,
         max_artefact_bytes: Optional[int] = None,
         window_log_max: Optional[int] = None,
+        capture_workers: Optional[int] = None,
+        capture_queue_capacity: Optional[int] = None,
+        capture_cooldown_seconds: Optional[int] = None,
     ) -> None:
         self._handle: Optional[int] = None  # first, so close()/__del__ work if opening fails
         self._users = 0
@@ -64,6 +67,9 @@ class Vault:
             Option.BUSY_TIMEOUT_MS: busy_timeout_ms,
             Option.MAX_ARTEFACT_BYTES: max_artefact_bytes,
             Option.WINDOW_LOG_MAX: window_log_max,
+            Option.CAPTURE_WORKERS: capture_workers,
+            Option.CAPTURE_QUEUE_CAPACITY: capture_queue_capacity,
+            Option.CAPTURE_COOLDOWN_SECONDS: capture_cooldown_seconds,
         }
         handle = ctypes.c_void_p()
         with OptionsHandle(options) as options_handle:
@@ -209,6 +215,64 @@ class Vault:
         with self._using() as handle:
             check(library.sv_vault_delete_older_than(handle, cutoff_ms, ctypes.byref(deleted)))
         return deleted.value
+
+    # -- capturing -------------------------------------------------------------------------
+
+    def capture(
+        self,
+        pid: int,
+        *,
+        metric: Union[Metric, str] = Metric.CPU,
+        value: float = 0.0,
+        duration: float = 5.0,
+        interval: Optional[float] = None,
+        backend: Union[Backend, str] = Backend.AUTO,
+        notes: Union[Mapping[str, Any], str, None] = None,
+        command: Optional[Sequence[str]] = None,
+        perf_frequency: Optional[int] = None,
+    ) -> Record:
+        """Capture what process ``pid`` is doing for ``duration`` seconds (blocking) and return
+        the stored record.
+
+        ``backend``: ``"auto"`` (procfs plus the best stack sampler present), ``"procfs"``,
+        ``"eu-stack"``, ``"perf"``, ``"gdb"``, ``"command"`` (with ``command``, an argv list in
+        which ``{pid}``, ``{duration}`` and ``{output}`` are replaced; never a shell), or the
+        macOS-only ``"sample"``/``"spindump"``. ``interval`` is the sampling period (default
+        0.1 s). A process that exits mid-capture gives a record with status PARTIAL.
+
+        Errors: ``NoSuchProcessError``, ``PermissionDeniedError``, ``NotFoundError`` (tool
+        missing), ``UnsupportedError``, ``CooldownError``, ``InvalidArgumentError``.
+        """
+        with _capture.request_handle(pid, metric, value, duration, interval, backend,
+                                     _capture.notes_text(notes), command, perf_frequency) as request:
+            with self._using() as handle:
+                new_id = _capture.run(handle, request)
+        return self.get(new_id)
+
+    def capture_async(
+        self,
+        pid: int,
+        *,
+        metric: Union[Metric, str] = Metric.CPU,
+        value: float = 0.0,
+        duration: float = 5.0,
+        interval: Optional[float] = None,
+        backend: Union[Backend, str] = Backend.AUTO,
+        notes: Union[Mapping[str, Any], str, None] = None,
+        command: Optional[Sequence[str]] = None,
+        perf_frequency: Optional[int] = None,
+    ) -> "_capture.CaptureFuture":
+        """Like ``capture`` but on the library's worker threads: returns a
+        ``concurrent.futures.Future`` at once, whose result is the stored ``Record``.
+
+        Raises ``BusyError`` at once when the workers and the queue are full, and
+        ``CooldownError`` within the cooldown. ``future.cancel()`` stops a running capture;
+        closing the vault cancels every pending one (their futures fail with ``CancelledError``).
+        """
+        with _capture.request_handle(pid, metric, value, duration, interval, backend,
+                                     _capture.notes_text(notes), command, perf_frequency) as request:
+            with self._using() as handle:
+                return _capture.start(self, handle, request)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -1,0 +1,171 @@
+"""Capturing a live process: request building, the synchronous call and ``CaptureFuture``."""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import threading
+from concurrent.futures import Future
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Union
+
+from . import _convert
+from ._enums import Backend, Metric, Status
+from ._functions import CAPTURE_CALLBACK
+from ._library import lib
+from .errors import InvalidArgumentError, SpikeVaultError, check, error_for_status
+
+if TYPE_CHECKING:
+    from .vault import Vault
+
+__all__ = ["CaptureFuture", "parse_backend"]
+
+
+def parse_backend(backend: Union[Backend, str]) -> Backend:
+    """A ``Backend`` from itself or a name: ``"auto"``, ``"procfs"``, ``"eu-stack"``, ``"perf"``…"""
+    if isinstance(backend, Backend):
+        return backend
+    if isinstance(backend, str):
+        key = backend.strip().upper().replace("-", "_")
+        if key in Backend.__members__:
+            return Backend[key]
+    names = ", ".join(m.name.lower().replace("_", "-") for m in Backend)
+    raise InvalidArgumentError(f"unknown backend {backend!r}; use one of {names}")
+
+
+@contextmanager
+def request_handle(
+    pid: int,
+    metric: Union[Metric, str],
+    value: float,
+    duration: float,
+    interval: Optional[float],
+    backend: Union[Backend, str],
+    notes: Optional[str],
+    command: Optional[Sequence[str]],
+    perf_frequency: Optional[int],
+) -> Iterator[ctypes.c_void_p]:
+    """A filled ``sv_request`` handle, always freed."""
+    try:
+        metric_value = Metric.parse(metric)
+    except ValueError as exc:
+        raise InvalidArgumentError(str(exc)) from None
+    library = lib()
+    handle = ctypes.c_void_p()
+    check(library.sv_request_new(ctypes.byref(handle)))
+    try:
+        check(library.sv_request_set_pid(handle, _convert.int64(pid, "pid")))
+        check(library.sv_request_set_trigger(handle, int(metric_value), _convert.finite_float(value, "value")))
+        check(library.sv_request_set_duration(handle, _convert.finite_float(duration, "duration")))
+        if interval is not None:
+            check(library.sv_request_set_interval(handle, _convert.finite_float(interval, "interval")))
+        check(library.sv_request_set_backend(handle, int(parse_backend(backend))))
+        if command is not None:
+            if isinstance(command, (str, bytes)):
+                raise InvalidArgumentError("command must be a sequence of arguments, not one string (no shell is used)")
+            args = [_convert.text(a, f"command[{i}]") for i, a in enumerate(command)]
+            argv = (ctypes.c_char_p * max(1, len(args)))(*args)
+            check(library.sv_request_set_command(handle, argv, len(args)))
+        if perf_frequency is not None:
+            check(library.sv_request_set_perf_frequency(handle, _convert.int64(perf_frequency, "perf_frequency")))
+        if notes is not None:
+            check(library.sv_request_set_notes(handle, _convert.text(notes, "notes")))
+        yield handle
+    finally:
+        library.sv_request_free(handle)
+
+
+class CaptureFuture(Future):  # type: ignore[type-arg]
+    """The pending result of ``Vault.capture_async``: a ``concurrent.futures.Future`` whose
+    result is the stored ``Record``. ``cancel()`` asks the library to stop the capture (it
+    stores nothing); the future then fails with ``spikevault.CancelledError``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._job: Optional[int] = None
+        self._job_lock = threading.Lock()
+
+    def cancel(self) -> bool:
+        if self.done():
+            return False
+        with self._job_lock:
+            job = self._job
+        if job is not None:
+            lib().sv_job_cancel(job)
+        return True
+
+    def _release_job(self) -> None:
+        with self._job_lock:
+            job, self._job = self._job, None
+        if job is not None:
+            lib().sv_job_free(job)
+
+
+# Jobs in flight, by the token passed as user_data: the callback finds its future here.
+_pending: Dict[int, "tuple[CaptureFuture, Vault]"] = {}
+_pending_lock = threading.Lock()
+_tokens = itertools.count(1)
+
+
+def _on_capture_done(job: Optional[int], status: int, capture_id: int, user_data: Optional[int]) -> None:
+    """Runs on a library worker thread (ctypes takes the GIL). Never raises: every outcome,
+    including a failure to read the record back, ends up in the future."""
+    try:
+        with _pending_lock:
+            future, vault = _pending.pop(user_data or 0, (None, None))
+        if future is None or vault is None:
+            return
+        try:
+            if status == Status.OK:
+                future.set_result(vault.get(capture_id))
+            else:
+                raw = lib().sv_errmsg()
+                message = raw.decode("utf-8", "replace") if raw else ""
+                future.set_exception(error_for_status(status, message or f"capture failed with status {status}"))
+        except BaseException as exc:  # noqa: BLE001 - must not escape into C
+            if not future.done():
+                future.set_exception(exc)
+        finally:
+            future._release_job()
+    except BaseException:  # noqa: BLE001 - a callback must never raise into the library
+        pass
+
+
+# One C trampoline for every job, alive as long as the module.
+_CALLBACK = CAPTURE_CALLBACK(_on_capture_done)
+
+
+def start(vault: "Vault", handle: int, request: ctypes.c_void_p) -> CaptureFuture:
+    """Starts the capture and returns its future (errors at start are raised here)."""
+    future = CaptureFuture()
+    token = next(_tokens)
+    with _pending_lock:
+        _pending[token] = (future, vault)
+    job = ctypes.c_void_p()
+    try:
+        check(lib().sv_capture_start(handle, request, _CALLBACK, token, ctypes.byref(job)))
+    except SpikeVaultError:
+        with _pending_lock:
+            _pending.pop(token, None)
+        raise
+    with future._job_lock:
+        if not future.done():
+            future._job = job.value
+            job = None  # owned by the future now
+    if job is not None:
+        lib().sv_job_free(job)  # finished before we could store it
+    return future
+
+
+def notes_text(notes: Union[Mapping[str, Any], str, None]) -> Optional[str]:
+    if notes is None:
+        return None
+    from .vault import _notes_json
+
+    return _notes_json(notes)
+
+
+def run(vault_handle: int, request: ctypes.c_void_p) -> int:
+    new_id = ctypes.c_int64()
+    check(lib().sv_capture_run(vault_handle, request, ctypes.byref(new_id)))
+    return new_id.value

@@ -1,0 +1,77 @@
+"""Shared fixtures: the real library, vaults in tmp_path, subprocess runner. No mocks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, Iterator, Optional
+
+import pytest
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # bindings/python
+HEADER = Path(__file__).resolve().parent / ".." / ".." / ".." / "include" / "spikevault.h"
+if str(PACKAGE_ROOT) not in sys.path:
+    sys.path.insert(0, str(PACKAGE_ROOT))
+
+import spikevault  # noqa: E402
+from spikevault import _library  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def lib():
+    """The loaded library with the table applied (raw C functions)."""
+    try:
+        return _library.lib()
+    except spikevault.LibraryLoadError as exc:
+        if os.environ.get(_library.ENV_VAR):
+            raise  # an explicit library that fails to load is a failure, not a skip
+        pytest.skip(f"libspikevault not available ({exc}); set {_library.ENV_VAR} to run these tests")
+
+
+@pytest.fixture
+def vault(lib, tmp_path: Path) -> Iterator[spikevault.Vault]:
+    v = spikevault.Vault(tmp_path / "vault", durability=0)
+    try:
+        yield v
+    finally:
+        v.close()
+
+
+@pytest.fixture
+def baseline(vault: spikevault.Vault) -> Dict[int, bytes]:
+    """Two records saved before a bad input, to check the vault stays intact afterwards."""
+    saved = {}
+    for i, payload in enumerate((b"first artefact " * 50, b"second artefact " * 70)):
+        rid = vault.save(
+            process_name=f"baseline-{i}", pid=100 + i, metric="cpu", value=50.0 + i,
+            artefacts={"stack.txt": payload},
+            captured_at=datetime(2026, 11, 27, 10, i, tzinfo=timezone.utc),
+        )
+        saved[rid] = payload
+    return saved
+
+
+def assert_intact(vault: spikevault.Vault, saved: Dict[int, bytes]) -> None:
+    """Every earlier record is still listed and its artefact reads back unchanged."""
+    listed = {r.id for r in vault.recent(1000)}
+    for rid, payload in saved.items():
+        assert rid in listed
+        assert vault.get(rid).id == rid
+        assert vault.read_artefact(rid) == payload
+
+
+def run_python(code: str, env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
+    """Run code in a fresh interpreter (its own library load; a crash cannot kill the suite)."""
+    full_env = dict(os.environ)
+    full_env.setdefault("PYTHONPATH", str(PACKAGE_ROOT))
+    if env is not None:
+        full_env.update(env)
+    full_env = {k: v for k, v in full_env.items() if v is not None}
+    return subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
+        env=full_env, cwd=str(cwd) if cwd else None, capture_output=True, text=True, timeout=60,
+    )

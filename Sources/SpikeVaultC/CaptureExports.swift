@@ -127,7 +127,8 @@ public func sv_capture_run(_ vault: OpaquePointer?, _ request: OpaquePointer?, _
     guarded {
         let v = try Handles.shared.lookup(vault, as: Vault.self, "vault")
         let r = try Handles.shared.lookup(request, as: RequestBox.self, "request").request
-        out_id?.pointee = try v.capture(r).id
+        let record = try v.capture(r)  // not inline: `out_id?.pointee = try …` skips the call on NULL
+        out_id?.pointee = record.id
     }
 }
 

@@ -3,47 +3,90 @@ import Synchronization
 
 /// Every handle given to C is a key into this table, never a real pointer. A stale, forged,
 /// double-closed or wrong-type handle is therefore looked up and refused with a status
-/// instead of being dereferenced. Keys are never reused within a process.
+/// instead of being dereferenced.
+///
+/// The table is a generational slab: a key packs a slot index, the slot's generation and a
+/// tag, so lookups are an array index (cursor accessors are hot), freed slots are reused, and
+/// a key from an earlier use of a slot never matches again (generations are 28 bits: a slot
+/// would have to be reused 268 million times for a stale key to match).
 final class Handles: Sendable {
     static let shared = Handles()
-    private let table = Mutex<(next: UInt, objects: [UInt: AnyObject & Sendable])>((1, [:]))
 
-    private static func key(_ p: OpaquePointer?) -> UInt? {
-        guard let p else { return nil }
-        let bits = UInt(bitPattern: Int(bitPattern: p))
-        return bits & 0xF == 0x5 ? bits >> 4 : 0
+    private struct Slot {
+        var generation: UInt = 0
+        var type: ObjectIdentifier?
+        var object: AnyObject?
     }
 
-    func register(_ object: AnyObject & Sendable) -> OpaquePointer {
-        let key = table.withLock { t -> UInt in
-            let k = t.next
-            t.next += 1
-            t.objects[k] = object
-            return k
+    private struct Table {
+        var slots: [Slot] = []
+        var free: [Int] = []
+    }
+
+    private let table = Mutex(Table())
+    private static let tag: UInt = 0x5
+    private static let generationBits: UInt = 28
+
+    private static func encode(slot: Int, generation: UInt) -> OpaquePointer {
+        OpaquePointer(bitPattern: (UInt(slot) << (generationBits + 4)) | (generation << 4) | tag)!
+    }
+
+    private static func decode(_ p: OpaquePointer) -> (slot: Int, generation: UInt)? {
+        let bits = UInt(bitPattern: Int(bitPattern: p))
+        guard bits & 0xF == tag else { return nil }
+        return (Int(bits >> (generationBits + 4)), (bits >> 4) & ((1 << generationBits) - 1))
+    }
+
+    func register<T: AnyObject & Sendable>(_ object: T) -> OpaquePointer {
+        table.withLock { t in
+            let index: Int
+            if let reused = t.free.popLast() {
+                index = reused
+            } else {
+                index = t.slots.count
+                t.slots.append(Slot())
+            }
+            t.slots[index].type = ObjectIdentifier(T.self)
+            t.slots[index].object = object
+            return Self.encode(slot: index, generation: t.slots[index].generation)
         }
-        return OpaquePointer(bitPattern: (key << 4) | 0x5)!
     }
 
     /// The live object behind `p`, of type `T`; `what` names the argument in messages.
-    func lookup<T>(_ p: OpaquePointer?, as _: T.Type, _ what: String) throws -> T {
-        guard let key = Self.key(p) else { throw SpikeVaultError(.nullArgument, "\(what) is NULL") }
-        guard let object = table.withLock({ $0.objects[key] }) else {
+    func lookup<T: AnyObject>(_ p: OpaquePointer?, as _: T.Type, _ what: String) throws -> T {
+        guard let p else { throw SpikeVaultError(.nullArgument, "\(what) is NULL") }
+        let found: (AnyObject, ObjectIdentifier)? = table.withLock { t in
+            guard let (index, generation) = Self.decode(p), index < t.slots.count,
+                  t.slots[index].generation == generation,
+                  let object = t.slots[index].object, let type = t.slots[index].type else { return nil }
+            return (object, type)
+        }
+        guard let (object, type) = found else {
             throw SpikeVaultError(.closed, "\(what) is not an open handle (closed already, or never opened)")
         }
-        guard let typed = object as? T else {
+        guard type == ObjectIdentifier(T.self) else {
             throw SpikeVaultError(.invalidArgument, "\(what) is a handle of another type")
         }
-        return typed
+        return unsafeDowncast(object, to: T.self)
     }
 
-    /// Removes and returns the object; `nil` when `p` is NULL.
-    func remove<T>(_ p: OpaquePointer?, as type: T.Type, _ what: String) throws -> T? {
+    /// Removes and returns the object; `nil` when `p` is NULL. Two racing removals of the same
+    /// handle cannot both succeed: the check and the removal happen under one lock.
+    func remove<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type, _ what: String) throws -> T? {
         guard p != nil else { return nil }
-        _ = try lookup(p, as: type, what)
-        // Taken out under the lock, so two racing closes cannot both get the object.
-        guard let object = table.withLock({ $0.objects.removeValue(forKey: Self.key(p) ?? 0) }) as? T else {
+        _ = try lookup(p, as: type, what)  // NULL, stale and wrong-type handles get their own message
+        let object: AnyObject? = table.withLock { t in
+            guard let (index, generation) = Self.decode(p!), index < t.slots.count,
+                  t.slots[index].generation == generation, let object = t.slots[index].object else { return nil }
+            t.slots[index].object = nil
+            t.slots[index].type = nil
+            t.slots[index].generation = (generation + 1) & ((1 << Self.generationBits) - 1)
+            t.free.append(index)
+            return object
+        }
+        guard let object else {
             throw SpikeVaultError(.closed, "\(what) is not an open handle (closed already, or never opened)")
         }
-        return object
+        return unsafeDowncast(object, to: T.self)
     }
 }

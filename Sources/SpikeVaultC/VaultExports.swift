@@ -24,12 +24,22 @@ public func sv_vault_open(_ path: UnsafePointer<CChar>?, _ options: OpaquePointe
     }
 }
 
-/// Closes a vault and releases its handle. NULL is a no-op (SV_OK); closing twice gives
-/// SV_ERR_CLOSED and changes nothing. Cursors opened on the vault stay readable. Do not call
-/// while another thread is still using the same handle.
+/// Closes a vault and releases its handle: cancels its captures and waits for their callbacks,
+/// then closes the database. NULL is a no-op (SV_OK); closing twice gives SV_ERR_CLOSED and
+/// changes nothing. Cursors opened on the vault stay readable. Do not call while another thread
+/// is still using the same handle, nor from a capture callback. In a child process that
+/// inherited the handle through fork(), the handle is released without touching the parent's
+/// database and the call returns SV_ERR_FORKED.
 @c(sv_vault_close)
 public func sv_vault_close(_ vault: OpaquePointer?) -> Int32 {
-    guarded { try Handles.shared.remove(vault, as: Vault.self, "vault")?.close() }
+    guarded {
+        guard let v = try Handles.shared.remove(vault, as: Vault.self, "vault") else { return }
+        let inherited = v.isInheritedThroughFork
+        v.close()
+        if inherited {
+            throw SpikeVaultError(.forked, "vault \(v.path) was inherited through fork(); released without closing the parent's database")
+        }
+    }
 }
 
 /// Saves a record and its artefacts: each artefact is compressed into artefacts/, made
@@ -83,7 +93,9 @@ public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_curso
 public func sv_vault_delete_older_than(_ vault: OpaquePointer?, _ cutoff_unix_ms: Int64,
                                        _ out_deleted: UnsafeMutablePointer<Int64>?) -> Int32 {
     withVault(vault) { v in
-        out_deleted?.pointee = Int64(try v.deleteOlderThan(Timestamp(milliseconds: cutoff_unix_ms)))
+        // Evaluated first: `out?.pointee = try f()` would skip the call when out is NULL.
+        let deleted = try v.deleteOlderThan(Timestamp(milliseconds: cutoff_unix_ms))
+        out_deleted?.pointee = Int64(deleted)
     }
 }
 

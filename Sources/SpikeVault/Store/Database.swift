@@ -27,6 +27,13 @@ final class Database: @unchecked Sendable {  // only used under the vault lock
 
     deinit { close() }
 
+    /// Forgets the connection without closing it: for a child after fork(), where SQLite's
+    /// close could act on the parent's files. The memory is leaked on purpose.
+    func abandon() {
+        cache.removeAll()
+        handle = nil
+    }
+
     func close() {
         for statement in cache.values { statement.finalize() }
         cache.removeAll()

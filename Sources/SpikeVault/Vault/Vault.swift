@@ -49,13 +49,28 @@ public final class Vault: Sendable {
 
     /// Cancels and drains captures (every completion handler has run when this returns), then
     /// closes the database. Idempotent; later calls fail with `.closed`.
+    ///
+    /// In a child process that inherited the vault through `fork()` (see
+    /// `isInheritedThroughFork`), the connection is abandoned rather than closed: closing it
+    /// could checkpoint or unlink the parent's WAL.
     public func close() {
+        guard !isInheritedThroughFork else {
+            database.withLock { db in
+                db?.abandon()
+                db = nil
+            }
+            return
+        }
         captureScheduler.withLock { $0 }?.shutdown()
         database.withLock { db in
             db?.close()
             db = nil
         }
     }
+
+    /// True in a child process that inherited this vault through `fork()`: every operation
+    /// then fails with `.forked`; open the vault again in the child.
+    public var isInheritedThroughFork: Bool { getpid() != ownerPID }
 
     public var isClosed: Bool { database.withLock { $0 == nil } }
 

@@ -1,0 +1,143 @@
+"""The library's save protocol in pure Python: stdlib sqlite3 + the zstandard package, the
+baseline for save_py_library.py. Same settings as the library's defaults: zstd level 3 with
+the content checksum; temp file O_CREAT|O_EXCL|O_NOFOLLOW 0600 in VAULT/artefacts, fsync,
+link to the final name, unlink the temp, fsync the directory; BEGIN IMMEDIATE, two INSERTs,
+COMMIT on a WAL database with synchronous=NORMAL and foreign_keys=ON. The stored checksum is
+XXH64 from the `xxhash` package when installed (as the library), else BLAKE2b-64 (hashlib).
+
+Usage: save_py_raw.py VAULT_DIR N   prints "records_per_s X" and "checksum NAME".
+"""
+import hashlib
+import os
+import sqlite3
+import sys
+import time
+
+import zstandard
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from content import BASE_MS, gen_content  # noqa: E402
+
+try:
+    import xxhash
+
+    def checksum(data: bytes) -> str:
+        return "xxh64:" + xxhash.xxh64_hexdigest(data)
+
+    CHECKSUM = "xxh64 (xxhash package)"
+except ImportError:
+
+    def checksum(data: bytes) -> str:
+        return "xxh64:" + hashlib.blake2b(data, digest_size=8).hexdigest()
+
+    CHECKSUM = "blake2b-64 (hashlib; pip install xxhash for xxh64)"
+
+# The library's schema, migration 1 (Sources/SpikeVault/Store/Schema.swift).
+SCHEMA = """
+CREATE TABLE profile_capture (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    processName TEXT NOT NULL,
+    pid INTEGER NOT NULL CHECK (pid > 0),
+    triggerMetric TEXT NOT NULL
+        CHECK (triggerMetric IN ('cpu','memory','diskIO','network','threads','fds')),
+    triggerValue REAL NOT NULL,
+    capturedAt INTEGER NOT NULL DEFAULT (CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
+    profilePath TEXT,
+    durationSeconds REAL NOT NULL DEFAULT 0 CHECK (durationSeconds >= 0),
+    notes TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(notes) AND json_type(notes) = 'object'),
+    status TEXT NOT NULL DEFAULT 'complete'
+        CHECK (status IN ('complete','partial','failed','missing','quarantined')),
+    processStartTime INTEGER,
+    rawBytes INTEGER NOT NULL DEFAULT 0,
+    storedBytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX idx_profile_capture_capturedAt ON profile_capture(capturedAt);
+CREATE INDEX idx_profile_capture_pid_capturedAt ON profile_capture(pid, capturedAt DESC);
+CREATE TABLE capture_artefact (
+    id INTEGER PRIMARY KEY,
+    captureId INTEGER NOT NULL REFERENCES profile_capture(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    rawBytes INTEGER NOT NULL,
+    storedBytes INTEGER NOT NULL,
+    checksum TEXT NOT NULL
+);
+CREATE INDEX idx_capture_artefact_captureId ON capture_artefact(captureId);
+CREATE TRIGGER profile_capture_text_time AFTER INSERT ON profile_capture
+WHEN typeof(NEW.capturedAt) = 'text'
+BEGIN
+    SELECT RAISE(ABORT, 'capturedAt is not a recognisable time')
+    WHERE julianday(NEW.capturedAt) IS NULL;
+    UPDATE profile_capture
+    SET capturedAt = CAST(round((julianday(NEW.capturedAt) - 2440587.5) * 86400000.0) AS INTEGER)
+    WHERE id = NEW.id;
+END;
+"""
+
+INSERT_CAPTURE = """INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt,
+    profilePath, durationSeconds, notes, status, processStartTime, rawBytes, storedBytes)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+INSERT_ARTEFACT = """INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum)
+    VALUES (?, ?, ?, ?, ?, ?)"""
+
+
+def compact_utc(ms: int) -> str:
+    t = time.gmtime(ms // 1000)
+    return time.strftime("%Y%m%dT%H%M%S", t) + f".{ms % 1000:03d}Z"
+
+
+def main() -> None:
+    path, n = sys.argv[1], int(sys.argv[2])
+    os.makedirs(os.path.join(path, "artefacts"), mode=0o700, exist_ok=True)
+    afd = os.open(os.path.join(path, "artefacts"), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves; statements are cached.
+    db = sqlite3.connect(os.path.join(path, "vault.sqlite3"), isolation_level=None, cached_statements=16)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "PRAGMA user_version = 1; COMMIT;")
+    compressor = zstandard.ZstdCompressor(level=3, write_checksum=True)
+    contents = [gen_content(4096, i) for i in range(n)]  # generated outside the timed loop
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    pid = os.getpid()
+
+    start = time.monotonic_ns()
+    for i in range(n):
+        raw = contents[i]
+        captured = BASE_MS + i
+        packed = compressor.compress(raw)
+        digest = checksum(raw)
+        temp = f".tmp-{pid}-{i}"
+        fd = os.open(temp, flags, 0o600, dir_fd=afd)
+        try:
+            view = memoryview(packed)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        name = f"{compact_utc(captured)}-4242.oncpu.folded.zst"
+        os.link(temp, name, src_dir_fd=afd, dst_dir_fd=afd)
+        os.unlink(temp, dir_fd=afd)
+        os.fsync(afd)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = db.execute(INSERT_CAPTURE, ("bench-worker", 4242, "cpu", 90.0 + i % 10, captured, name, 1.5,
+                                              "{}", "complete", None, len(raw), len(packed)))
+            db.execute(INSERT_ARTEFACT, (cur.lastrowid, "oncpu.folded", name, len(raw), len(packed), digest))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    elapsed = time.monotonic_ns() - start
+    db.close()
+    os.close(afd)
+    print(f"records_per_s {n * 1e9 / elapsed:.1f}")
+    print(f"checksum {CHECKSUM}")
+
+
+if __name__ == "__main__":
+    main()

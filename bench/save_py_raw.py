@@ -1,11 +1,11 @@
 """The library's save protocol in pure Python: stdlib sqlite3 + the zstandard package, the
-baseline for save_py_library.py. Same settings as the library's defaults: zstd level 3 with
+baseline for save_py_pair.py. Same settings as the library's defaults: zstd level 3 with
 the content checksum; temp file O_CREAT|O_EXCL|O_NOFOLLOW 0600 in VAULT/artefacts, fsync,
 link to the final name, unlink the temp, fsync the directory; BEGIN IMMEDIATE, two INSERTs,
 COMMIT on a WAL database with synchronous=NORMAL and foreign_keys=ON. The stored checksum is
 XXH64 from the `xxhash` package when installed (as the library), else BLAKE2b-64 (hashlib).
 
-Usage: save_py_raw.py VAULT_DIR N   prints "records_per_s X" and "checksum NAME".
+Imported by save_py_pair.py (RawStore, CHECKSUM).
 """
 import hashlib
 import os
@@ -87,31 +87,31 @@ def compact_utc(ms: int) -> str:
     return time.strftime("%Y%m%dT%H%M%S", t) + f".{ms % 1000:03d}Z"
 
 
-def main() -> None:
-    path, n = sys.argv[1], int(sys.argv[2])
-    os.makedirs(os.path.join(path, "artefacts"), mode=0o700, exist_ok=True)
-    afd = os.open(os.path.join(path, "artefacts"), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves; statements are cached.
-    db = sqlite3.connect(os.path.join(path, "vault.sqlite3"), isolation_level=None, cached_statements=16)
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA busy_timeout = 10000")
-    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-    db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "PRAGMA user_version = 1; COMMIT;")
-    compressor = zstandard.ZstdCompressor(level=3, write_checksum=True)
-    contents = [gen_content(4096, i) for i in range(n)]  # generated outside the timed loop
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    pid = os.getpid()
+class RawStore:
+    """The library's save protocol by hand: open(path), save(i, raw) per record, close()."""
 
-    start = time.monotonic_ns()
-    for i in range(n):
-        raw = contents[i]
+    def __init__(self, path: str) -> None:
+        os.makedirs(os.path.join(path, "artefacts"), mode=0o700, exist_ok=True)
+        self.afd = os.open(os.path.join(path, "artefacts"), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves; statements are cached.
+        self.db = sqlite3.connect(os.path.join(path, "vault.sqlite3"), isolation_level=None, cached_statements=16)
+        self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "PRAGMA user_version = 1; COMMIT;")
+        self.compressor = zstandard.ZstdCompressor(level=3, write_checksum=True)
+        self.flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        self.pid = os.getpid()
+
+    def save(self, i: int, raw: bytes) -> None:
+        afd, db = self.afd, self.db
         captured = BASE_MS + i
-        packed = compressor.compress(raw)
+        packed = self.compressor.compress(raw)
         digest = checksum(raw)
-        temp = f".tmp-{pid}-{i}"
-        fd = os.open(temp, flags, 0o600, dir_fd=afd)
+        temp = f".tmp-{self.pid}-{i}"
+        fd = os.open(temp, self.flags, 0o600, dir_fd=afd)
         try:
             view = memoryview(packed)
             while view:
@@ -132,12 +132,9 @@ def main() -> None:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-    elapsed = time.monotonic_ns() - start
-    db.close()
-    os.close(afd)
-    print(f"records_per_s {n * 1e9 / elapsed:.1f}")
-    print(f"checksum {CHECKSUM}")
+
+    def close(self) -> None:
+        self.db.close()
+        os.close(self.afd)
 
 
-if __name__ == "__main__":
-    main()

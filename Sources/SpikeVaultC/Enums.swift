@@ -90,6 +90,13 @@ extension sv_status {
     case busyTimeoutMs = 3
     case maxArtefactBytes = 4
     case windowLogMax = 5
+    // Retention keys start at 20 so that other option groups can be added below them.
+    case maxAgeSeconds = 20
+    case maxFootprintBytes = 21
+    case minFreePercent = 22
+    case maintenanceIntervalSeconds = 23
+    case maintenanceFirstDelaySeconds = 24
+    case orphanGraceSeconds = 25
 }
 
 extension sv_metric {
@@ -145,6 +152,12 @@ extension sv_option {
         case .busyTimeoutMs: return "busyTimeoutMilliseconds"
         case .maxArtefactBytes: return "maxArtefactBytes"
         case .windowLogMax: return "windowLogMax"
+        case .maxAgeSeconds: return "maxAgeSeconds"
+        case .maxFootprintBytes: return "maxFootprintBytes"
+        case .minFreePercent: return "minFreePercent"
+        case .maintenanceIntervalSeconds: return "maintenanceIntervalSeconds"
+        case .maintenanceFirstDelaySeconds: return "maintenanceFirstDelaySeconds"
+        case .orphanGraceSeconds: return "orphanGraceSeconds"
         case nil: throw SpikeVaultError(.invalidArgument, "unknown option key \(raw)")
         }
     }

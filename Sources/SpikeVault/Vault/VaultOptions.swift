@@ -22,6 +22,23 @@ public struct VaultOptions: Sendable, Equatable {
     /// Reading refuses a zstd frame whose window exceeds 2^windowLogMax bytes.
     public var windowLogMax: Int64 = 27
 
+    // Retention (see Retention/RetentionPolicy.swift for the rules).
+    /// A capture is purged once `now - capturedAt >= maxAgeSeconds` (0 = no age limit).
+    public var maxAgeSeconds: Int64 = 72 * 3600
+    /// Budget for database + WAL + shm + artefacts, in bytes of blocks actually used
+    /// (`st_blocks * 512`). 50 MB = 50,000,000 bytes (SI, as `du --si`). 0 = no budget.
+    public var maxFootprintBytes: Int64 = 50_000_000
+    /// Captures are evicted (oldest first) while the filesystem has less than this share free.
+    /// 0 = no floor.
+    public var minFreePercent: Int64 = 5
+    /// Background maintenance period; 0 = no scheduler thread (call `maintain()` yourself).
+    public var maintenanceIntervalSeconds: Int64 = 3600
+    /// Delay before the scheduler's first run after open.
+    public var maintenanceFirstDelaySeconds: Int64 = 600
+    /// Files in artefacts/ without a row are deleted only when older than this (a save in
+    /// another process publishes its file before it commits its row).
+    public var orphanGraceSeconds: Int64 = 3600
+
     public init() {}
 
     /// Inclusive bounds and default for each tunable, by key name.
@@ -31,6 +48,12 @@ public struct VaultOptions: Sendable, Equatable {
         "busyTimeoutMilliseconds": (0, 600_000, 10_000),
         "maxArtefactBytes": (1, 1 << 40, 256 << 20),
         "windowLogMax": (10, 31, 27),
+        "maxAgeSeconds": (0, 100 * 365 * 86400, 72 * 3600),
+        "maxFootprintBytes": (0, 1 << 50, 50_000_000),
+        "minFreePercent": (0, 90, 5),
+        "maintenanceIntervalSeconds": (0, 30 * 86400, 3600),
+        "maintenanceFirstDelaySeconds": (0, 30 * 86400, 600),
+        "orphanGraceSeconds": (0, 30 * 86400, 3600),
     ]
 
     /// Sets a tunable by name after checking its bounds.
@@ -44,6 +67,12 @@ public struct VaultOptions: Sendable, Equatable {
         case "durability": durability = Durability(rawValue: value) ?? .normal
         case "busyTimeoutMilliseconds": busyTimeoutMilliseconds = value
         case "maxArtefactBytes": maxArtefactBytes = value
+        case "maxAgeSeconds": maxAgeSeconds = value
+        case "maxFootprintBytes": maxFootprintBytes = value
+        case "minFreePercent": minFreePercent = value
+        case "maintenanceIntervalSeconds": maintenanceIntervalSeconds = value
+        case "maintenanceFirstDelaySeconds": maintenanceFirstDelaySeconds = value
+        case "orphanGraceSeconds": orphanGraceSeconds = value
         default: windowLogMax = value
         }
     }
@@ -55,6 +84,12 @@ public struct VaultOptions: Sendable, Equatable {
         case "busyTimeoutMilliseconds": return busyTimeoutMilliseconds
         case "maxArtefactBytes": return maxArtefactBytes
         case "windowLogMax": return windowLogMax
+        case "maxAgeSeconds": return maxAgeSeconds
+        case "maxFootprintBytes": return maxFootprintBytes
+        case "minFreePercent": return minFreePercent
+        case "maintenanceIntervalSeconds": return maintenanceIntervalSeconds
+        case "maintenanceFirstDelaySeconds": return maintenanceFirstDelaySeconds
+        case "orphanGraceSeconds": return orphanGraceSeconds
         default: throw SpikeVaultError(.invalidArgument, "unknown option \(key)")
         }
     }

@@ -89,6 +89,7 @@ extension Vault {
         guard policy.maxFootprintBytes != nil || policy.minFreePercent > 0 else { return PurgeOutcome() }
         return try retention.tally.withLock { t in
             var total = PurgeOutcome()
+            var checkpointed = false
             for _ in 0..<8 {
                 let now = Posix.monotonicNanoseconds()
                 let stale = t.measuredArtefactBytes == nil || t.savesSinceMeasure >= RetentionState.remeasureEverySaves
@@ -105,6 +106,12 @@ extension Vault {
                 let estimate = artefactBytes + FootprintMeter.databaseBytes(vaultFD: directoryFD)
                 let excess = policy.excess(footprint: estimate, space: FootprintMeter.freeSpace(directoryFD))
                 guard excess > 0 else { break }
+                // Over budget with a big WAL: give the WAL back before evicting captures.
+                if !checkpointed && FootprintMeter.allocatedBytes(directoryFD, FootprintMeter.databaseFiles[1]) >= 256 << 10 {
+                    checkpointed = true
+                    try withDatabase { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+                    continue
+                }
                 let o = try purgeBySize(bytes: excess)
                 total.purged += o.purged
                 total.quarantined += o.quarantined

@@ -31,6 +31,7 @@ typedef struct sv_vault sv_vault;
 typedef struct sv_options sv_options;
 typedef struct sv_record sv_record;
 typedef struct sv_cursor sv_cursor;
+typedef struct sv_report sv_report;
 
 /* Status codes of the C ABI (SV_OK, SV_ERR_*): zero is success, negative values are
  * errors, small positive values are cursor states. Numbers are ABI: never renumber a case. */
@@ -88,7 +89,31 @@ typedef enum sv_option {
     SV_OPT_BUSY_TIMEOUT_MS = 3,
     SV_OPT_MAX_ARTEFACT_BYTES = 4,
     SV_OPT_WINDOW_LOG_MAX = 5,
+    SV_OPT_MAX_AGE_SECONDS = 20,
+    SV_OPT_MAX_FOOTPRINT_BYTES = 21,
+    SV_OPT_MIN_FREE_PERCENT = 22,
+    SV_OPT_MAINTENANCE_INTERVAL_SECONDS = 23,
+    SV_OPT_MAINTENANCE_FIRST_DELAY_SECONDS = 24,
+    SV_OPT_ORPHAN_GRACE_SECONDS = 25,
 } sv_option;
+
+/* Fields of a maintenance report, for sv_report_get_int (SV_REPORT_*). Numbers are ABI;
+ * new fields are only ever appended. */
+typedef enum sv_report_field {
+    SV_REPORT_PURGED_BY_AGE = 1,
+    SV_REPORT_PURGED_BY_SIZE = 2,
+    SV_REPORT_FILES_DELETED = 3,
+    SV_REPORT_BYTES_RECLAIMED = 4,
+    SV_REPORT_ORPHANS_DELETED = 5,
+    SV_REPORT_MARKED_MISSING = 6,
+    SV_REPORT_QUARANTINED = 7,
+    SV_REPORT_TEMP_FILES_SWEPT = 8,
+    SV_REPORT_PAGES_VACUUMED = 9,
+    SV_REPORT_FOOTPRINT_BEFORE = 10,
+    SV_REPORT_FOOTPRINT_AFTER = 11,
+    SV_REPORT_DURATION_MS = 12,
+    SV_REPORT_INTERRUPTED = 13,
+} sv_report_field;
 
 /* ---- Library: version, errors, memory ---- */
 
@@ -136,6 +161,31 @@ sv_status sv_options_get_int(const sv_options *options, sv_option key, int64_t *
 /* Reports the inclusive bounds and the default of a key. Any of the out-pointers may be
  * NULL. Thread-safe. */
 sv_status sv_option_bounds(sv_option key, int64_t *out_min, int64_t *out_max, int64_t *out_default);
+
+/* ---- Maintenance: retention, footprint, reports ---- */
+
+/* Runs one maintenance pass now, on the calling thread: sweeps temp files of dead writers;
+ * marks rows whose file vanished as missing and rows with unsafe paths as quarantined;
+ * deletes orphan files older than SV_OPT_ORPHAN_GRACE_SECONDS; purges captures past
+ * SV_OPT_MAX_AGE_SECONDS; evicts oldest captures while over SV_OPT_MAX_FOOTPRINT_BYTES or
+ * under SV_OPT_MIN_FREE_PERCENT; returns free pages in small incremental_vacuum steps and
+ * truncates the WAL. Nothing outside artefacts/ is ever deleted. Safe while other threads
+ * and processes save; one run at a time per vault (a second caller waits).
+ * out_report may be NULL; otherwise *out_report receives a report the caller owns and frees
+ * with sv_report_free. Thread-safe. */
+sv_status sv_vault_maintain(sv_vault *vault, sv_report **out_report);
+
+/* Measures the vault's footprint now: database + WAL + shm + every file in artefacts/, in
+ * bytes of allocated blocks (st_blocks * 512), the quantity SV_OPT_MAX_FOOTPRINT_BYTES bounds.
+ * One stat call per file. Thread-safe. */
+sv_status sv_vault_footprint(sv_vault *vault, int64_t *out_bytes);
+
+/* Reads one field (SV_REPORT_*) of a maintenance report into *out_value. An unknown field
+ * gives SV_ERR_INVALID_ARGUMENT. A report is immutable: thread-safe. */
+sv_status sv_report_get_int(const sv_report *report, sv_report_field field, int64_t *out_value);
+
+/* Releases a report. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED. Thread-safe. */
+sv_status sv_report_free(sv_report *report);
 
 /* ---- Vault: open, save, read, delete ---- */
 

@@ -14,15 +14,19 @@ gives the version macros)
 import re
 import sys
 
-HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options"}
-ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status"}
-CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options")}
+HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options",
+                "report": "sv_report"}
+ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status",
+               "field": "sv_report_field"}
+CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options"), ("sv_report_get_int", "report")}
 RETURNS = {"sv_version_number": "int", "sv_cursor_metric": "sv_metric",
            "sv_cursor_status": "sv_capture_status", "sv_cursor_artefact_count": "int32_t"}
-ENUM_PREFIX = {"sv_metric": "SV_METRIC_", "sv_capture_status": "SV_CAPTURE_", "sv_option": "SV_OPT_"}
+ENUM_PREFIX = {"sv_metric": "SV_METRIC_", "sv_capture_status": "SV_CAPTURE_", "sv_option": "SV_OPT_",
+               "sv_report_field": "SV_REPORT_"}
 GROUPS = [
     ("Library: version, errors, memory", ("sv_version", "sv_status", "sv_errmsg", "sv_free")),
     ("Options: tunables for sv_vault_open (like ZSTD_CCtx_setParameter)", ("sv_option",)),
+    ("Maintenance: retention, footprint, reports", ("sv_vault_maintain", "sv_vault_footprint", "sv_report_")),
     ("Vault: open, save, read, delete", ("sv_vault_",)),
     ("Records: build a capture to save", ("sv_record_",)),
     ("Cursors: read stored captures (like sqlite3_step / sqlite3_column_*)", ("sv_cursor_",)),
@@ -147,7 +151,7 @@ def main(export_h, sources_dir, out):
     enums = [i for i in items if i[0] == "enum"]
     funcs = {i[1]: i for i in items if i[0] == "func"}
     major, minor, patch = version(version_swift)
-    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_option"]
+    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_option", "sv_report_field"]
     enums.sort(key=lambda e: order.index(e[1]) if e[1] in order else len(order))
 
     out_lines = [
@@ -184,6 +188,7 @@ def main(export_h, sources_dir, out):
         "typedef struct sv_options sv_options;",
         "typedef struct sv_record sv_record;",
         "typedef struct sv_cursor sv_cursor;",
+        "typedef struct sv_report sv_report;",
         "",
     ]
     for _, name, doc, cases in enums:

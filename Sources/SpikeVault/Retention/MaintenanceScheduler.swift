@@ -11,6 +11,8 @@ final class MaintenanceScheduler: @unchecked Sendable {  // state guarded by `mu
     private let firstDelayNanoseconds: UInt64
     private let intervalNanoseconds: UInt64
     private let work: @Sendable () -> Void
+    /// The thread exists only in the process that started it (not in a fork() child).
+    private let ownerPID = getpid()
 
     init(firstDelaySeconds: Int64, intervalSeconds: Int64, work: @escaping @Sendable () -> Void) {
         firstDelayNanoseconds = UInt64(max(0, firstDelaySeconds)) * 1_000_000_000
@@ -77,7 +79,7 @@ final class MaintenanceScheduler: @unchecked Sendable {  // state guarded by `mu
         thread = nil
         pthread_cond_broadcast(cond)
         pthread_mutex_unlock(mutex)
-        guard let t else { return }
+        guard let t, getpid() == ownerPID else { return }
         if pthread_equal(t, pthread_self()) != 0 {
             pthread_detach(t)
         } else {

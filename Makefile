@@ -22,7 +22,7 @@ PYTHON ?= python3
 export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
-	check-ldd check-c check-python demo size install uninstall bench clean
+	check-ldd check-c check-python demo size install uninstall bench bench-retention soak clean
 
 all: lib
 
@@ -65,8 +65,11 @@ uninstall:
 check: lib check-swift check-header check-header-compile check-symbols check-ldd check-c check-python
 	@echo "make check: all checks passed"
 
+# --no-parallel: the capture and crash tests start CPU burners and child processes; run in
+# parallel on 2 cores they would skew each other's CPU figures and see each other's children.
 check-swift: | deps
-	swift test 2>&1 | tee build/swift-test.log | grep -E "^(Test run|✔|✘|Executed|.*error)|passed|failed" | tail -40; \
+	@mkdir -p build
+	swift test --no-parallel 2>&1 | tee build/swift-test.log | grep -E "^(Test run|✔|✘|Executed|.*error)|passed|failed" | tail -40; \
 		exit $${PIPESTATUS[0]}
 
 check-header: lib
@@ -113,5 +116,13 @@ bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
 
+# Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
+bench-retention: lib
+	$(MAKE) --no-print-directory -C bench/retention run
+
+# The crash loop of the retention tests, longer (SOAK_ITERATIONS SIGKILLs, default 2000).
+soak: | deps
+	SPIKEVAULT_CRASH_ITERATIONS=$${SOAK_ITERATIONS:-2000} swift test --filter 'ProcessTests/crashLoop'
+
 clean:
-	rm -rf build bindings/c/build
+	rm -rf build bindings/c/build bench/retention/build

@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "SpikeVault", targets: ["SpikeVault"]),
         .library(name: "spikevault", type: .dynamic, targets: ["SpikeVaultC"]),
+        .executable(name: "spikevault-stress", targets: ["SpikeVaultStress"]),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
@@ -16,6 +17,8 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .target(name: "SpikeVault", dependencies: ["CSQLite", "CZstd"]),
         .target(name: "SpikeVaultC", dependencies: ["SpikeVault"]),
-        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault"]),
+        // Helper process for the retention tests (crash loop, concurrency, fork, disk full).
+        .executableTarget(name: "SpikeVaultStress", dependencies: ["SpikeVault"]),
+        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault", "SpikeVaultStress"]),
     ]
 )

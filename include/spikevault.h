@@ -33,6 +33,7 @@ typedef struct sv_record sv_record;
 typedef struct sv_cursor sv_cursor;
 typedef struct sv_request sv_request;
 typedef struct sv_job sv_job;
+typedef struct sv_report sv_report;
 
 /* Status codes of the C ABI (SV_OK, SV_ERR_*): zero is success, negative values are
  * errors, small positive values are cursor states. Numbers are ABI: never renumber a case. */
@@ -106,7 +107,31 @@ typedef enum sv_option {
     SV_OPT_CAPTURE_WORKERS = 6,
     SV_OPT_CAPTURE_QUEUE_CAPACITY = 7,
     SV_OPT_CAPTURE_COOLDOWN_SECONDS = 8,
+    SV_OPT_MAX_AGE_SECONDS = 9,
+    SV_OPT_MAX_FOOTPRINT_BYTES = 10,
+    SV_OPT_MIN_FREE_PERCENT = 11,
+    SV_OPT_MAINTENANCE_INTERVAL_SECONDS = 12,
+    SV_OPT_MAINTENANCE_FIRST_DELAY_SECONDS = 13,
+    SV_OPT_ORPHAN_GRACE_SECONDS = 14,
 } sv_option;
+
+/* Fields of a maintenance report, for sv_report_get_int (SV_REPORT_*). Numbers are ABI;
+ * new fields are only ever appended. */
+typedef enum sv_report_field {
+    SV_REPORT_PURGED_BY_AGE = 1,
+    SV_REPORT_PURGED_BY_SIZE = 2,
+    SV_REPORT_FILES_DELETED = 3,
+    SV_REPORT_BYTES_RECLAIMED = 4,
+    SV_REPORT_ORPHANS_DELETED = 5,
+    SV_REPORT_MARKED_MISSING = 6,
+    SV_REPORT_QUARANTINED = 7,
+    SV_REPORT_TEMP_FILES_SWEPT = 8,
+    SV_REPORT_PAGES_VACUUMED = 9,
+    SV_REPORT_FOOTPRINT_BEFORE = 10,
+    SV_REPORT_FOOTPRINT_AFTER = 11,
+    SV_REPORT_DURATION_MS = 12,
+    SV_REPORT_INTERRUPTED = 13,
+} sv_report_field;
 
 /* Called once per asynchronous capture, on a library worker thread, with the job, its
  * final status (SV_OK, an error or SV_ERR_CANCELLED), the new capture id (0 unless SV_OK)
@@ -215,6 +240,31 @@ sv_status sv_vault_export_artefact(sv_vault *vault, int64_t id, const char *kind
  * manager. kind NULL means the capture's first. *out_path receives a string the caller frees
  * with sv_free. Thread-safe. */
 sv_status sv_vault_artefact_path(sv_vault *vault, int64_t id, const char *kind, char **out_path);
+
+/* ---- Maintenance: retention, footprint, reports ---- */
+
+/* Runs one maintenance pass now, on the calling thread: sweeps temp files of dead writers;
+ * marks rows whose file vanished as missing and rows with unsafe paths as quarantined;
+ * deletes orphan files older than SV_OPT_ORPHAN_GRACE_SECONDS; purges captures past
+ * SV_OPT_MAX_AGE_SECONDS; evicts oldest captures while over SV_OPT_MAX_FOOTPRINT_BYTES or
+ * under SV_OPT_MIN_FREE_PERCENT; returns free pages in small incremental_vacuum steps and
+ * truncates the WAL. Nothing outside artefacts/ is ever deleted. Safe while other threads
+ * and processes save; one run at a time per vault (a second caller waits).
+ * out_report may be NULL; otherwise *out_report receives a report the caller owns and frees
+ * with sv_report_free. Thread-safe. */
+sv_status sv_vault_maintain(sv_vault *vault, sv_report **out_report);
+
+/* Measures the vault's footprint now: database + WAL + shm + every file in artefacts/, in
+ * bytes of allocated blocks (st_blocks * 512), the quantity SV_OPT_MAX_FOOTPRINT_BYTES bounds.
+ * One stat call per file. Thread-safe. */
+sv_status sv_vault_footprint(sv_vault *vault, int64_t *out_bytes);
+
+/* Reads one field (SV_REPORT_*) of a maintenance report into *out_value. An unknown field
+ * gives SV_ERR_INVALID_ARGUMENT. A report is immutable: thread-safe. */
+sv_status sv_report_get_int(const sv_report *report, sv_report_field field, int64_t *out_value);
+
+/* Releases a report. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED. Thread-safe. */
+sv_status sv_report_free(sv_report *report);
 
 /* ---- Records: build a capture to save ---- */
 

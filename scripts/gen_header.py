@@ -15,19 +15,23 @@ import re
 import sys
 
 HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options",
-                 "request": "sv_request", "job": "sv_job"}
-ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status", "backend": "sv_backend"}
+                 "request": "sv_request", "job": "sv_job", "report": "sv_report"}
+ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status", "backend": "sv_backend",
+               "field": "sv_report_field"}
 # Function-pointer parameters, by name: the typedef the header declares for them.
 CALLBACK_PARAMS = {"callback": "sv_capture_callback"}
-CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options")}
+CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options"), ("sv_report_get_int", "report")}
 RETURNS = {"sv_version_number": "int", "sv_cursor_metric": "sv_metric",
            "sv_cursor_status": "sv_capture_status", "sv_cursor_artefact_count": "int32_t"}
 ENUM_PREFIX = {"sv_metric": "SV_METRIC_", "sv_capture_status": "SV_CAPTURE_", "sv_option": "SV_OPT_",
-               "sv_backend": "SV_BACKEND_"}
+               "sv_backend": "SV_BACKEND_", "sv_report_field": "SV_REPORT_"}
+# Header sections in display order; a function goes to the section with its longest
+# matching prefix (so sv_vault_maintain lands in Maintenance, not Vault).
 GROUPS = [
     ("Library: version, errors, memory", ("sv_version", "sv_status", "sv_errmsg", "sv_free")),
     ("Options: tunables for sv_vault_open (like ZSTD_CCtx_setParameter)", ("sv_option",)),
     ("Vault: open, save, read, delete", ("sv_vault_",)),
+    ("Maintenance: retention, footprint, reports", ("sv_vault_maintain", "sv_vault_footprint", "sv_report_")),
     ("Records: build a capture to save", ("sv_record_",)),
     ("Cursors: read stored captures (like sqlite3_step / sqlite3_column_*)", ("sv_cursor_",)),
     ("Capture requests: what to capture and how", ("sv_request_",)),
@@ -173,7 +177,7 @@ def main(export_h, sources_dir, out):
     enums = [i for i in items if i[0] == "enum"]
     funcs = {i[1]: i for i in items if i[0] == "func"}
     major, minor, patch = version(version_swift)
-    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_backend", "sv_option"]
+    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_backend", "sv_option", "sv_report_field"]
     enums.sort(key=lambda e: order.index(e[1]) if e[1] in order else len(order))
 
     out_lines = [
@@ -212,6 +216,7 @@ def main(export_h, sources_dir, out):
         "typedef struct sv_cursor sv_cursor;",
         "typedef struct sv_request sv_request;",
         "typedef struct sv_job sv_job;",
+        "typedef struct sv_report sv_report;",
         "",
     ]
     for _, name, doc, cases in enums:
@@ -224,10 +229,14 @@ def main(export_h, sources_dir, out):
         "typedef void (*sv_capture_callback)(sv_job *job, sv_status status, int64_t capture_id, void *user_data);",
         "",
     ]
+    def section(name):
+        matches = [(len(p), i) for i, (_, prefixes) in enumerate(GROUPS) for p in prefixes if name.startswith(p)]
+        return max(matches)[1] if matches else None
+
     placed = set()
-    for title, prefixes in GROUPS:
+    for index, (title, _) in enumerate(GROUPS):
         out_lines += [f"/* ---- {title} ---- */", ""]
-        members = [n for n in funcs if n.startswith(prefixes) and n not in placed]
+        members = [n for n in funcs if section(n) == index]
         for name in sorted(members, key=lambda n: rank.get(n, len(rank))):
             _, _, doc, ret, params = funcs[name]
             placed.add(name)

@@ -178,7 +178,8 @@ private func jobStatus(_ result: Result<ProfileRecord, SpikeVaultError>?) -> (In
 }
 
 /// Waits for an asynchronous capture to finish, at most `timeout_ms` milliseconds (negative:
-/// no limit). Returns SV_ERR_TIMEOUT if it is still running, else its final status (SV_OK with
+/// no limit); "finished" includes its callback having returned, so user_data may be freed
+/// after this. Returns SV_ERR_TIMEOUT if it is still running, else its final status (SV_OK with
 /// *out_id, which may be NULL, set to the capture id; or the capture's error, with sv_errmsg).
 /// Thread-safe; do not call from the job's own callback.
 @c(sv_job_wait)

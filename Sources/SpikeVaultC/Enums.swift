@@ -123,6 +123,12 @@ extension sv_backend {
     case captureWorkers = 6
     case captureQueueCapacity = 7
     case captureCooldownSeconds = 8
+    case maxAgeSeconds = 9
+    case maxFootprintBytes = 10
+    case minFreePercent = 11
+    case maintenanceIntervalSeconds = 12
+    case maintenanceFirstDelaySeconds = 13
+    case orphanGraceSeconds = 14
 }
 
 extension sv_metric {
@@ -181,6 +187,12 @@ extension sv_option {
         case .captureWorkers: return "captureWorkers"
         case .captureQueueCapacity: return "captureQueueCapacity"
         case .captureCooldownSeconds: return "captureCooldownSeconds"
+        case .maxAgeSeconds: return "maxAgeSeconds"
+        case .maxFootprintBytes: return "maxFootprintBytes"
+        case .minFreePercent: return "minFreePercent"
+        case .maintenanceIntervalSeconds: return "maintenanceIntervalSeconds"
+        case .maintenanceFirstDelaySeconds: return "maintenanceFirstDelaySeconds"
+        case .orphanGraceSeconds: return "orphanGraceSeconds"
         case nil: throw SpikeVaultError(.invalidArgument, "unknown option key \(raw)")
         }
     }

@@ -10,7 +10,8 @@ public final class Vault: Sendable {
     public let options: VaultOptions
     private let database: Mutex<Database?>
     let artefacts: ArtefactDirectory
-    private let directoryFD: Int32
+    let directoryFD: Int32
+    let retention: RetentionState
     private let ownerPID: pid_t
     private let compressors = Mutex<[ZstdCompressor]>([])
     /// Worker pool of asynchronous captures, made on first use.
@@ -29,6 +30,8 @@ public final class Vault: Sendable {
             // steps. A no-op on an existing database.
             try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute("PRAGMA journal_mode = WAL")
+            // The WAL counts in the footprint: after a checkpoint it is cut back to 1 MiB.
+            try db.execute("PRAGMA journal_size_limit = 1048576")
             try db.execute("PRAGMA foreign_keys = ON")
             try db.execute("PRAGMA synchronous = \(options.durability == .full ? "FULL" : options.durability == .off ? "OFF" : "NORMAL")")
             try Schema.migrate(db)
@@ -43,9 +46,15 @@ public final class Vault: Sendable {
         self.artefacts = artefactDir
         self.directoryFD = fds.directory
         self.ownerPID = getpid()
+        self.retention = RetentionState(options)
+        recoverAtOpen()
+        startScheduler()
     }
 
-    deinit { Posix.close(directoryFD) }
+    deinit {
+        stopRetention()
+        Posix.close(directoryFD)
+    }
 
     /// Cancels and drains captures (every completion handler has run when this returns), then
     /// closes the database. Idempotent; later calls fail with `.closed`.
@@ -62,6 +71,7 @@ public final class Vault: Sendable {
             return
         }
         captureScheduler.withLock { $0 }?.shutdown()
+        stopRetention()
         database.withLock { db in
             db?.close()
             db = nil
@@ -123,6 +133,7 @@ public final class Vault: Sendable {
             saved.profilePath = saved.artefacts.first?.path
             let toInsert = saved
             saved.id = try withDatabase { db in try db.writeTransaction { try RecordStore.insert(db, toInsert) } }
+            enforceAfterSave(saved)
             return saved
         } catch {
             for name in published { _ = self.artefacts.remove(name) }

@@ -28,6 +28,23 @@ public struct VaultOptions: Sendable, Equatable {
     /// A process is not captured again for the same metric within this many seconds.
     public var captureCooldownSeconds: Int64 = 60
 
+    // Retention (see Retention/RetentionPolicy.swift for the rules).
+    /// A capture is purged once `now - capturedAt >= maxAgeSeconds` (0 = no age limit).
+    public var maxAgeSeconds: Int64 = 72 * 3600
+    /// Budget for database + WAL + shm + artefacts, in bytes of blocks actually used
+    /// (`st_blocks * 512`). 50 MB = 50,000,000 bytes (SI, as `du --si`). 0 = no budget.
+    public var maxFootprintBytes: Int64 = 50_000_000
+    /// Captures are evicted (oldest first) while the filesystem has less than this share free.
+    /// 0 = no floor.
+    public var minFreePercent: Int64 = 5
+    /// Background maintenance period; 0 = no scheduler thread (call `maintain()` yourself).
+    public var maintenanceIntervalSeconds: Int64 = 3600
+    /// Delay before the scheduler's first run after open.
+    public var maintenanceFirstDelaySeconds: Int64 = 600
+    /// Files in artefacts/ without a row are deleted only when older than this (a save in
+    /// another process publishes its file before it commits its row).
+    public var orphanGraceSeconds: Int64 = 3600
+
     public init() {}
 
     /// Inclusive bounds and default for each tunable, by key name.
@@ -40,6 +57,12 @@ public struct VaultOptions: Sendable, Equatable {
         "captureWorkers": (1, 16, 2),
         "captureQueueCapacity": (0, 1024, 8),
         "captureCooldownSeconds": (0, 86_400, 60),
+        "maxAgeSeconds": (0, 100 * 365 * 86400, 72 * 3600),
+        "maxFootprintBytes": (0, 1 << 50, 50_000_000),
+        "minFreePercent": (0, 90, 5),
+        "maintenanceIntervalSeconds": (0, 30 * 86400, 3600),
+        "maintenanceFirstDelaySeconds": (0, 30 * 86400, 600),
+        "orphanGraceSeconds": (0, 30 * 86400, 3600),
     ]
 
     /// Sets a tunable by name after checking its bounds.
@@ -56,7 +79,14 @@ public struct VaultOptions: Sendable, Equatable {
         case "windowLogMax": windowLogMax = value
         case "captureWorkers": captureWorkers = value
         case "captureQueueCapacity": captureQueueCapacity = value
-        default: captureCooldownSeconds = value
+        case "captureCooldownSeconds": captureCooldownSeconds = value
+        case "maxAgeSeconds": maxAgeSeconds = value
+        case "maxFootprintBytes": maxFootprintBytes = value
+        case "minFreePercent": minFreePercent = value
+        case "maintenanceIntervalSeconds": maintenanceIntervalSeconds = value
+        case "maintenanceFirstDelaySeconds": maintenanceFirstDelaySeconds = value
+        case "orphanGraceSeconds": orphanGraceSeconds = value
+        default: break  // unreachable: `bounds` rejected unknown keys above
         }
     }
 
@@ -70,6 +100,12 @@ public struct VaultOptions: Sendable, Equatable {
         case "captureWorkers": return captureWorkers
         case "captureQueueCapacity": return captureQueueCapacity
         case "captureCooldownSeconds": return captureCooldownSeconds
+        case "maxAgeSeconds": return maxAgeSeconds
+        case "maxFootprintBytes": return maxFootprintBytes
+        case "minFreePercent": return minFreePercent
+        case "maintenanceIntervalSeconds": return maintenanceIntervalSeconds
+        case "maintenanceFirstDelaySeconds": return maintenanceFirstDelaySeconds
+        case "orphanGraceSeconds": return orphanGraceSeconds
         default: throw SpikeVaultError(.invalidArgument, "unknown option \(key)")
         }
     }

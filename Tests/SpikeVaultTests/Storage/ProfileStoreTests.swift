@@ -5,7 +5,7 @@ import Testing
 @Suite struct ProfileStoreTests {
     @Test func seedAPIFromAnAsyncContext() async throws {
         let dir = TempDir()
-        let store = try SQLiteProfileStore(path: dir.path + "/v")
+        let store = try SQLiteProfileStore(path: dir.path + "/v", options: testOptions())
         defer { store.vault.close() }
         try await store.migrateIfNeeded()
         let old = try await store.save(record: sampleRecord(at: 1_000), artefacts: [NewArtefact(kind: "a", bytes: bytes("x"))])

@@ -19,10 +19,18 @@ final class TempDir {
     }
 }
 
-/// Opens a vault in a temp dir with fsync off (the tests do not test power loss).
-func makeVault(_ dir: TempDir, _ name: String = "vault") throws -> Vault {
+/// Options for storage tests: fsync off (they do not test power loss) and no age limit (they
+/// save captures dated in the past; retention has its own tests).
+func testOptions() -> VaultOptions {
     var options = VaultOptions()
     options.durability = .off
+    options.maxAgeSeconds = 0
+    return options
+}
+
+/// Opens a vault in a temp dir with `testOptions()`.
+func makeVault(_ dir: TempDir, _ name: String = "vault") throws -> Vault {
+    let options = testOptions()
     return try Vault(path: dir.path + "/" + name, options: options)
 }
 

@@ -58,6 +58,9 @@ class Metric(IntEnum):
         """The name stored in the vault: ``cpu``, ``memory``, ``diskIO``, ``network``, ``threads``, ``fds``."""
         return _METRIC_STORED_NAMES[self]
 
+    def __str__(self) -> str:  # print(record.metric) -> "cpu", not "1"
+        return self.stored_name
+
     @classmethod
     def parse(cls, value: Union["Metric", str, int]) -> "Metric":
         """Return the member for a Metric, its number, its Python name or its stored name.
@@ -107,6 +110,9 @@ class CaptureStatus(IntEnum):
     def stored_name(self) -> str:
         """``complete``, ``partial``, ``failed``, ``missing`` or ``quarantined``."""
         return self.name.lower()
+
+    def __str__(self) -> str:
+        return self.stored_name
 
     @classmethod
     def parse(cls, value: Union["CaptureStatus", str, int]) -> "CaptureStatus":

@@ -1,6 +1,7 @@
 /// One asynchronous capture: queued, then running on a library worker, then finished with a
 /// record or an error. Its completion handler runs exactly once, on a library worker thread
-/// (or on the closing thread for jobs cancelled while still queued).
+/// (or on the closing thread for jobs cancelled while still queued), and `wait` returns only
+/// after it has returned, so a host may free what the handler uses as soon as `wait` does.
 public final class CaptureJob: @unchecked Sendable {
     public enum State: Sendable { case queued, running, finished }
 
@@ -25,15 +26,16 @@ public final class CaptureJob: @unchecked Sendable {
     /// It then finishes with `.cancelled`. Idempotent; no effect once finished.
     public func cancel() { cancelFlag.cancel() }
 
-    /// Blocks until the job finishes or `timeoutSeconds` passes (nil: no limit). Returns the
-    /// result, or nil on timeout. Do not call from the job's own completion handler.
+    /// Blocks until the job finishes (its completion handler included) or `timeoutSeconds`
+    /// passes (nil: no limit). Returns the result, or nil on timeout. Do not call from the job's
+    /// own completion handler.
     public func wait(timeoutSeconds: Double? = nil) -> Result<ProfileRecord, SpikeVaultError>? {
         let deadline = timeoutSeconds.map { Posix.monotonicNanoseconds() &+ UInt64(max(0, $0) * 1e9) }
         return condition.withLock {
-            while outcome == nil {
+            while state != .finished {
                 if !condition.wait(until: deadline) && Posix.monotonicNanoseconds() >= (deadline ?? .max) { break }
             }
-            return outcome
+            return state == .finished ? outcome : nil
         }
     }
 
@@ -45,15 +47,19 @@ public final class CaptureJob: @unchecked Sendable {
         }
     }
 
-    /// Records the result, wakes waiters, then calls the completion handler (outside the lock).
+    /// Records the result, calls the completion handler (outside the lock), then marks the
+    /// job finished and wakes waiters. Only the first call has any effect.
     func finish(_ result: Result<ProfileRecord, SpikeVaultError>) {
         let first = condition.withLock { () -> Bool in
             guard outcome == nil else { return false }
             outcome = result
-            state = .finished
-            condition.broadcast()
             return true
         }
-        if first { completion?(self) }
+        guard first else { return }
+        completion?(self)
+        condition.withLock {
+            state = .finished
+            condition.broadcast()
+        }
     }
 }

@@ -1,0 +1,93 @@
+/// Purging captures: rows first (one short write transaction per batch, so savers in other
+/// threads and processes interleave), then their files through the artefacts directory fd.
+/// A capture whose file name is unsafe is quarantined instead of deleted. A crash between
+/// the commit and the unlinks leaves orphan files, which maintenance removes.
+extension Vault {
+    static let purgeBatch = 1000
+
+    /// Purges every capture with `capturedAt <= cutoff` (quarantined ones excepted).
+    func purgeByAge(cutoff: Timestamp) throws -> PurgeOutcome {
+        var total = PurgeOutcome()
+        while !retention.stopping.load(ordering: .relaxed) {
+            let (outcome, files, more) = try withDatabase { db in
+                try db.writeTransaction { () throws -> (PurgeOutcome, [String], Bool) in
+                    let batch = try RetentionStore.oldest(db, cutoff: cutoff.milliseconds, limit: Self.purgeBatch)
+                    var o = PurgeOutcome()
+                    var files: [String] = []
+                    for c in batch { try purgeOne(db, c, into: &o, files: &files) }
+                    return (o, files, batch.count == Self.purgeBatch)
+                }
+            }
+            total.purged += outcome.purged
+            total.quarantined += outcome.quarantined
+            removeFiles(files, into: &total)
+            if !more { break }
+        }
+        return total
+    }
+
+    /// Evicts whole captures, oldest first, until at least `bytes` of files are freed (or only
+    /// the newest capture remains). Returns what went.
+    func purgeBySize(bytes: Int64) throws -> PurgeOutcome {
+        var total = PurgeOutcome()
+        var freed: Int64 = 0
+        while freed < bytes && !retention.stopping.load(ordering: .relaxed) {
+            let want = bytes - freed
+            let (outcome, files, more, expected) = try withDatabase { db in
+                try db.writeTransaction { () throws -> (PurgeOutcome, [String], Bool, Int64) in
+                    let newest = try RetentionStore.newestID(db)
+                    let batch = try RetentionStore.oldest(db, excludingID: newest, limit: 64)
+                    var o = PurgeOutcome()
+                    var files: [String] = []
+                    var expected: Int64 = 0
+                    for c in batch where expected < want {
+                        // A capture with no bytes on disk still costs its row: count it as 1.
+                        if let bytes = try purgeOne(db, c, into: &o, files: &files) { expected += max(bytes, 1) }
+                    }
+                    return (o, files, !batch.isEmpty, expected)
+                }
+            }
+            total.purged += outcome.purged
+            total.quarantined += outcome.quarantined
+            removeFiles(files, into: &total)
+            freed += expected
+            if !more || outcome.purged == 0 && outcome.quarantined == 0 { break }
+        }
+        return total
+    }
+
+    /// Deletes the capture's row and returns the allocated bytes of its files, or quarantines
+    /// it (returning nil) if any of its names is unsafe.
+    @discardableResult
+    private func purgeOne(_ db: Database, _ c: RetentionStore.Candidate, into o: inout PurgeOutcome,
+                          files: inout [String]) throws -> Int64? {
+        var bytes: Int64 = 0
+        for name in c.files {
+            switch artefacts.verdict(name) {
+            case .regular(let b): bytes += b
+            case .absent: break
+            case .unsafe:
+                if try RetentionStore.mark(db, id: c.id, .quarantined, onlyFrom: [.complete, .partial, .failed, .missing]) {
+                    o.quarantined += 1
+                }
+                return nil
+            }
+        }
+        try RetentionStore.delete(db, id: c.id)
+        o.purged += 1
+        files += c.files
+        return bytes
+    }
+
+    private func removeFiles(_ names: [String], into o: inout PurgeOutcome) {
+        var freed: Int64 = 0
+        for name in names {
+            if case .removed(let bytes) = artefacts.remove(name) {
+                o.filesDeleted += 1
+                freed += bytes
+            }
+        }
+        o.bytesReclaimed += freed
+        retention.noteRemoved(bytes: freed)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import SpikeVault
+
+@Suite struct FootprintTests {
+    /// An alert storm of 5,000 captures of about 50 KB: after every save the measured
+    /// footprint (database + WAL + shm + artefacts, allocated blocks) is at most the budget
+    /// plus one capture, and the captures kept are the newest ones.
+    @Test func alertStormStaysWithinBudget() throws {
+        let dir = TempDir()
+        let budget: Int64 = 50_000_000
+        let vault = try Vault(path: dir.path + "/v", options: retentionOptions(maxAge: 0, budget: budget))
+        defer { vault.close() }
+        let base = Timestamp.now().milliseconds - 3_600_000
+        var worst: Int64 = 0
+        var biggestCapture: Int64 = 0
+        var lastID: Int64 = 0
+        var atBudgetNs: UInt64 = 0
+        for i in 0..<5000 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let saved = try vault.save(sampleRecord(pid: Int32(1 + i % 30000), at: base + Int64(i)),
+                                       artefacts: [NewArtefact(kind: "perf.script", bytes: noise(50_000, seed: UInt64(i + 1)))])
+            let saveNs = DispatchTime.now().uptimeNanoseconds - t0
+            lastID = saved.id
+            var st = stat()
+            #expect(stat(vault.artefacts.path + "/" + saved.artefacts[0].path, &st) == 0)
+            biggestCapture = max(biggestCapture, Int64(st.st_blocks) * 512)
+            let measured = try vault.footprint().totalBytes
+            worst = max(worst, measured)
+            if measured > budget + biggestCapture {
+                Issue.record("after save \(i) the footprint is \(measured) > \(budget) + \(biggestCapture)")
+                break
+            }
+            if i >= 4000 && i < 4200 { atBudgetNs += saveNs }
+        }
+        #expect(vault.lastRetentionError == nil)
+        let kept = try vault.recent(limit: 100_000).map(\.id)
+        #expect(kept.first == lastID)
+        // The newest ones are kept: ids form one run ending at the last one.
+        #expect(kept == Array(stride(from: lastID, to: lastID - Int64(kept.count), by: -1)))
+        #expect(kept.count > 800 && kept.count < 1000)
+        // The same 200 saves into a vault without a budget, for the cost of enforcement.
+        let free = try Vault(path: dir.path + "/nobudget", options: retentionOptions(maxAge: 0, budget: 0))
+        defer { free.close() }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        for i in 4000..<4200 {
+            _ = try free.save(sampleRecord(pid: 1, at: base + Int64(i)),
+                              artefacts: [NewArtefact(kind: "perf.script", bytes: noise(50_000, seed: UInt64(i + 1)))])
+        }
+        let unbudgetedNs = DispatchTime.now().uptimeNanoseconds - t1
+        print("footprint storm: save at the budget \(atBudgetNs / 200_000) µs vs \(unbudgetedNs / 200_000) µs without a budget (includes one eviction per save)")
+        print("footprint storm: kept \(kept.count) of 5000, worst observed \(worst) bytes (budget \(budget) + one capture \(biggestCapture)); purged by size \(vault.retentionTotals.purgedBySize)")
+    }
+
+    /// The free-space floor evicts like the budget does (here the floor is set above what the
+    /// filesystem has free, so everything but the newest capture goes).
+    @Test func freeSpaceFloorEvictsOldestButKeepsNewest() throws {
+        let dir = TempDir()
+        var o = retentionOptions(maxAge: 0, budget: 0)
+        o.minFreePercent = 90
+        let vault = try Vault(path: dir.path + "/v", options: o)
+        defer { vault.close() }
+        var s = statvfs()
+        #expect(statvfs(dir.path, &s) == 0)
+        guard Double(s.f_bavail) / Double(s.f_blocks) < 0.9 else {
+            print("skipped free-space floor test: the filesystem is more than 90% free")
+            return
+        }
+        var last: Int64 = 0
+        for i in 0..<5 {
+            last = try vault.save(sampleRecord(at: Timestamp.now().milliseconds + Int64(i)), artefacts: [NewArtefact(kind: "a", bytes: noise(5000, seed: 9))]).id
+        }
+        #expect(try vault.recent(limit: 10).map(\.id) == [last])
+        #expect(vault.retentionTotals.purgedBySize == 4)
+    }
+}

@@ -15,7 +15,7 @@ this package, then the system loader.
 
 from __future__ import annotations
 
-from ._enums import Backend, CaptureStatus, Metric, Option, Status
+from ._enums import Backend, CaptureStatus, Metric, Option, ReportField, Status
 from ._options import option_bounds
 from .errors import (
     AlreadyExistsError, BusyError, CancelledError, CooldownError, ClosedError, CorruptError, DatabaseError,
@@ -25,6 +25,7 @@ from .errors import (
     TooLargeError, UnsafePathError, UnsupportedError,
 )
 from .capture import CaptureFuture
+from .maintenance import MaintenanceReport
 from .records import Artefact, Record
 from .vault import Vault
 
@@ -39,8 +40,8 @@ def library_version() -> str:
 
 
 __all__ = [
-    "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture",
-    "Status", "Metric", "CaptureStatus", "Backend", "Option",
+    "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
+    "Status", "Metric", "CaptureStatus", "Backend", "Option", "ReportField",
     "SpikeVaultError", "LibraryLoadError", "InvalidArgumentError", "NullArgumentError",
     "EncodingError", "SpikeVaultIOError", "NoSpaceError", "PermissionDeniedError",
     "NotFoundError", "CorruptError", "TooLargeError", "DatabaseError", "ClosedError",

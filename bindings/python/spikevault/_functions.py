@@ -46,6 +46,11 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_vault_read_artefact", [_handle, c_int64, c_char_p, POINTER(c_void_p), POINTER(c_size_t)], _status),
     ("sv_vault_export_artefact", [_handle, c_int64, c_char_p, c_char_p], _status),
     ("sv_vault_artefact_path", [_handle, c_int64, c_char_p, POINTER(c_void_p)], _status),
+    # Maintenance
+    ("sv_vault_maintain", [_handle, _out_handle], _status),
+    ("sv_vault_footprint", [_handle, POINTER(c_int64)], _status),
+    ("sv_report_get_int", [_handle, c_int, POINTER(c_int64)], _status),
+    ("sv_report_free", [_handle], _status),
     # Records
     ("sv_record_new", [_out_handle], _status),
     ("sv_record_free", [_handle], _status),

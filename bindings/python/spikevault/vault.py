@@ -16,6 +16,7 @@ from ._enums import Backend, Metric, Option
 from ._library import lib
 from ._options import OptionsHandle
 from .errors import ClosedError, InvalidArgumentError, NotFoundError, check
+from .maintenance import MaintenanceReport
 from .records import Record, read_cursor
 
 __all__ = ["Vault", "ArtefactSource"]
@@ -35,7 +36,12 @@ class Vault:
     Tunables (``None`` keeps the library default; see ``option_bounds``):
     ``compression_level`` (zstd level 1–19), ``durability`` (0 off, 1 normal, 2 full),
     ``busy_timeout_ms``, ``max_artefact_bytes`` (reads of bigger artefacts fail with
-    ``TooLargeError``), ``window_log_max`` (zstd window bound on reads).
+    ``TooLargeError``), ``window_log_max`` (zstd window bound on reads); capture:
+    ``capture_workers`` (2), ``capture_queue_capacity`` (8), ``capture_cooldown_seconds`` (60);
+    retention: ``max_age_seconds`` (72 h; 0 = no age limit), ``max_footprint_bytes`` (50 MB =
+    50,000,000; 0 = none), ``min_free_percent`` (5), ``maintenance_interval_seconds`` (3600;
+    0 = no background maintenance), ``maintenance_first_delay_seconds`` (600),
+    ``orphan_grace_seconds`` (3600).
 
     Raises ``UnsafePathError`` if ``path`` is a symlink or a directory owned by another user.
     """
@@ -52,6 +58,12 @@ class Vault:
         capture_workers: Optional[int] = None,
         capture_queue_capacity: Optional[int] = None,
         capture_cooldown_seconds: Optional[int] = None,
+        max_age_seconds: Optional[int] = None,
+        max_footprint_bytes: Optional[int] = None,
+        min_free_percent: Optional[int] = None,
+        maintenance_interval_seconds: Optional[int] = None,
+        maintenance_first_delay_seconds: Optional[int] = None,
+        orphan_grace_seconds: Optional[int] = None,
     ) -> None:
         self._handle: Optional[int] = None  # first, so close()/__del__ work if opening fails
         self._users = 0
@@ -70,6 +82,12 @@ class Vault:
             Option.CAPTURE_WORKERS: capture_workers,
             Option.CAPTURE_QUEUE_CAPACITY: capture_queue_capacity,
             Option.CAPTURE_COOLDOWN_SECONDS: capture_cooldown_seconds,
+            Option.MAX_AGE_SECONDS: max_age_seconds,
+            Option.MAX_FOOTPRINT_BYTES: max_footprint_bytes,
+            Option.MIN_FREE_PERCENT: min_free_percent,
+            Option.MAINTENANCE_INTERVAL_SECONDS: maintenance_interval_seconds,
+            Option.MAINTENANCE_FIRST_DELAY_SECONDS: maintenance_first_delay_seconds,
+            Option.ORPHAN_GRACE_SECONDS: orphan_grace_seconds,
         }
         handle = ctypes.c_void_p()
         with OptionsHandle(options) as options_handle:
@@ -215,6 +233,27 @@ class Vault:
         with self._using() as handle:
             check(library.sv_vault_delete_older_than(handle, cutoff_ms, ctypes.byref(deleted)))
         return deleted.value
+
+    # -- retention -------------------------------------------------------------------------
+
+    def maintain(self) -> MaintenanceReport:
+        """Run one retention pass now, on this thread: purge by age and size, reconcile orphan
+        files and missing rows, sweep temp files, give space back. Returns what it did."""
+        library = lib()
+        report = ctypes.c_void_p()
+        with self._using() as handle:
+            check(library.sv_vault_maintain(handle, ctypes.byref(report)))
+        try:
+            return MaintenanceReport.from_handle(report.value)
+        finally:
+            library.sv_report_free(report)
+
+    def footprint(self) -> int:
+        """Bytes the vault occupies on disk (database, WAL, artefacts; allocated blocks)."""
+        out = ctypes.c_int64()
+        with self._using() as handle:
+            check(lib().sv_vault_footprint(handle, ctypes.byref(out)))
+        return out.value
 
     # -- capturing -------------------------------------------------------------------------
 

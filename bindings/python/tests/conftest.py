@@ -34,7 +34,8 @@ def lib():
 
 @pytest.fixture
 def vault(lib, tmp_path: Path) -> Iterator[spikevault.Vault]:
-    v = spikevault.Vault(tmp_path / "vault", durability=0)
+    # No age limit: these tests store captures dated years back on purpose.
+    v = spikevault.Vault(tmp_path / "vault", durability=0, max_age_seconds=0)
     try:
         yield v
     finally:

@@ -9,7 +9,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from spikevault import Backend, CaptureStatus, Metric, Option, Status
+from spikevault import Backend, CaptureStatus, Metric, Option, ReportField, Status
 from spikevault._functions import CAPTURE_CALLBACK, FUNCTIONS
 
 from conftest import HEADER, PACKAGE_ROOT
@@ -53,7 +53,7 @@ def _ctype_for(c_type: str):
     """The ctypes type the binding's conventions require for a (normalised) C type."""
     t = _normalise(c_type)
     scalar = {"int": ctypes.c_int, "sv_status": ctypes.c_int, "sv_metric": ctypes.c_int, "sv_option": ctypes.c_int,
-              "sv_capture_status": ctypes.c_int, "sv_backend": ctypes.c_int, "int64_t": ctypes.c_int64, "int32_t": ctypes.c_int32,
+              "sv_capture_status": ctypes.c_int, "sv_backend": ctypes.c_int, "sv_report_field": ctypes.c_int, "int64_t": ctypes.c_int64, "int32_t": ctypes.c_int32,
               "size_t": ctypes.c_size_t, "double": ctypes.c_double, "void": None}
     if t in scalar:
         return scalar[t]
@@ -104,8 +104,9 @@ def test_table_types_follow_the_conventions(header: str) -> None:
 
 def test_enums_equal_the_header_both_ways(header: str) -> None:
     constants = {name: int(value) for name, value in CONSTANT_RE.findall(header)}
-    groups = {"SV_METRIC_": Metric, "SV_CAPTURE_": CaptureStatus, "SV_BACKEND_": Backend, "SV_OPT_": Option}
-    seen = {Metric: set(), CaptureStatus: set(), Backend: set(), Option: set(), Status: set()}
+    groups = {"SV_METRIC_": Metric, "SV_CAPTURE_": CaptureStatus, "SV_BACKEND_": Backend, "SV_OPT_": Option,
+              "SV_REPORT_": ReportField}
+    seen = {enum: set() for enum in (Metric, CaptureStatus, Backend, Option, ReportField, Status)}
     for name, value in constants.items():
         for prefix, enum in groups.items():
             if name.startswith(prefix):

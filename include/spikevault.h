@@ -443,7 +443,8 @@ sv_status sv_capture_run(sv_vault *vault, sv_request *request, int64_t *out_id);
 sv_status sv_capture_start(sv_vault *vault, sv_request *request, sv_capture_callback callback, void *user_data, sv_job **out_job);
 
 /* Waits for an asynchronous capture to finish, at most timeout_ms milliseconds (negative:
- * no limit). Returns SV_ERR_TIMEOUT if it is still running, else its final status (SV_OK with
+ * no limit); "finished" includes its callback having returned, so user_data may be freed
+ * after this. Returns SV_ERR_TIMEOUT if it is still running, else its final status (SV_OK with
  * *out_id, which may be NULL, set to the capture id; or the capture's error, with sv_errmsg).
  * Thread-safe; do not call from the job's own callback. */
 sv_status sv_job_wait(sv_job *job, int64_t timeout_ms, int64_t *out_id);

@@ -701,6 +701,28 @@ static void test_handles(int64_t id) {
     EXPECT(sv_record_set_pid(r, 1), SV_ERR_CLOSED);
 }
 
+/* Maintenance through the ABI: report handle, keyed fields, NULL and stale handles. */
+static void test_maintenance(sv_vault *v) {
+    sv_report *rep = NULL;
+    int64_t value = -1, footprint = 0;
+    EXPECT(sv_vault_maintain(NULL, &rep), SV_ERR_NULL_ARGUMENT);
+    EXPECT(sv_vault_maintain(v, NULL), SV_OK);
+    EXPECT(sv_vault_maintain(v, &rep), SV_OK);
+    EXPECT(sv_report_get_int(rep, SV_REPORT_PURGED_BY_AGE, &value), SV_OK);
+    report(value == 0, "maintenance of a vault without an age limit purged nothing by age (%lld)", (long long)value);
+    EXPECT(sv_report_get_int(rep, SV_REPORT_FOOTPRINT_AFTER, &value), SV_OK);
+    EXPECT(sv_vault_footprint(v, &footprint), SV_OK);
+    report(value > 0 && footprint > 0, "footprints are positive (report %lld, now %lld)", (long long)value,
+           (long long)footprint);
+    EXPECT(sv_report_get_int(rep, (sv_report_field)99, &value), SV_ERR_INVALID_ARGUMENT);
+    EXPECT(sv_report_get_int(rep, SV_REPORT_DURATION_MS, NULL), SV_ERR_NULL_ARGUMENT);
+    EXPECT(sv_report_get_int((const sv_report *)v, SV_REPORT_DURATION_MS, &value), SV_ERR_INVALID_ARGUMENT);
+    EXPECT(sv_vault_footprint(v, NULL), SV_ERR_NULL_ARGUMENT);
+    EXPECT(sv_report_free(rep), SV_OK);
+    EXPECT(sv_report_free(rep), SV_ERR_CLOSED);
+    EXPECT(sv_report_free(NULL), SV_OK);
+}
+
 /* The child of a fork must not use the parent's vault handle; it may open its own. */
 static void test_fork(sv_vault *v) {
     pid_t child;
@@ -750,6 +772,7 @@ static void test_nothing_lost(sv_vault *v, long expected) {
 
 int main(void) {
     sv_vault *v = NULL;
+    sv_options *history = NULL;
     int64_t t0 = now_ms(), first;
     long saved_before;
 
@@ -762,7 +785,10 @@ int main(void) {
     test_options();
     test_open_paths();
 
-    EXPECT(sv_vault_open(vault_dir, NULL, &v), SV_OK);
+    /* No age limit on this vault: test_delete_older_than stores captures dated in the past. */
+    EXPECT(sv_options_new(&history), SV_OK);
+    EXPECT(sv_options_set_int(history, SV_OPT_MAX_AGE_SECONDS, 0), SV_OK);
+    EXPECT(sv_vault_open(vault_dir, history, &v), SV_OK);
     first = save_good(v, "first", 0, 12000);
     save_good(v, "second", 0, 800);
     saved_before = count_recent(v);
@@ -774,6 +800,7 @@ int main(void) {
     test_round_trip(v, t0);
     test_delete_older_than(v, t0);
     test_corruption(v);
+    test_maintenance(v);
     test_fork(v);
     test_nothing_lost(v, (long)n_good + 1 + 5); /* + the round-trip capture + 5 corrupted ones */
     EXPECT(sv_vault_close(v), SV_OK);
@@ -781,9 +808,10 @@ int main(void) {
     test_handles(first);
 
     /* Reopen: the data survives closing and reopening. */
-    EXPECT(sv_vault_open(vault_dir, NULL, &v), SV_OK);
+    EXPECT(sv_vault_open(vault_dir, history, &v), SV_OK);
     test_nothing_lost(v, (long)n_good + 1 + 5);
     EXPECT(sv_vault_close(v), SV_OK);
+    EXPECT(sv_options_free(history), SV_OK);
 
     nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("%d passed, %d failed\n", passed, failed);

@@ -92,7 +92,13 @@ extension Vault {
             var checkpointed = false
             for _ in 0..<8 {
                 let now = Posix.monotonicNanoseconds()
-                let stale = t.measuredArtefactBytes == nil || t.savesSinceMeasure >= RetentionState.remeasureEverySaves
+                // Re-measuring stats every artefact: do it when the tally is unknown or old, and
+                // every 256 saves only once the estimate nears the budget (other processes'
+                // saves are not in this process's tally, so the check must catch up there).
+                let tallied = max(0, (t.measuredArtefactBytes ?? 0) + retention.delta.load(ordering: .relaxed))
+                let nearBudget = policy.maxFootprintBytes.map { tallied * 5 >= $0 * 4 } ?? true
+                let stale = t.measuredArtefactBytes == nil
+                    || (nearBudget && t.savesSinceMeasure >= RetentionState.remeasureEverySaves)
                     || now &- t.measuredAtNanoseconds >= RetentionState.remeasureEveryNanoseconds
                 if fullMeasure || stale || total.purged > 0 {
                     retention.delta.store(0, ordering: .relaxed)

@@ -22,7 +22,7 @@ PYTHON ?= python3
 export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
-	check-ldd check-c check-python demo size install uninstall bench bench-retention soak clean
+	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention soak clean
 
 all: lib
 
@@ -62,7 +62,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/spikevault.pc
 
 # ---- tests ----
-check: lib check-swift check-header check-header-compile check-symbols check-ldd check-c check-python
+check: lib check-swift check-header check-header-compile check-symbols check-abi check-ldd check-c check-python
 	@echo "make check: all checks passed"
 
 # --no-parallel: the capture and crash tests start CPU burners and child processes; run in
@@ -91,6 +91,10 @@ check-symbols: lib
 	@diff -u build/declared.txt build/exported.txt || \
 		{ echo "exported symbols differ from the header's functions"; exit 1; }
 	@echo "symbols: exports are exactly the $$(wc -l < build/declared.txt) functions of the header"
+
+# Symbols against the committed baseline: removals fail; additions must be recorded.
+check-abi: lib
+	$(PYTHON) scripts/check_abi.py $(LIBDIR)/$(REALNAME) scripts/libspikevault.symbols $(VERSION_FILE)
 
 check-ldd: lib
 	@if ldd $(LIBDIR)/$(REALNAME) | grep -i swift; then echo "ldd: the Swift runtime is linked dynamically"; exit 1; fi

@@ -19,8 +19,11 @@ BACKENDS = ("auto", "procfs", "eu-stack", "perf", "gdb", "command", "sample", "s
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("capture", help=HELP, parents=parents,
+                       usage="spikevault capture [options] PID [-- ARGV...]",
                        description="Capture process PID for --duration and store it in the vault, then print the "
-                                   "new record. A countdown is shown on a terminal; Ctrl-C cancels.",
+                                   "new record. A countdown is shown on a terminal; Ctrl-C cancels. With --backend command, "
+                                   "the tool's argv follows --; {pid}, {duration} and {output} are replaced in it "
+                                   "(no shell).",
                        epilog="examples:\n  spikevault capture 4242\n"
                               "  spikevault capture 4242 --metric cpu --value 93 --duration 10s --backend perf\n"
                               "  spikevault capture 4242 --backend command -- pstack {pid}",
@@ -35,9 +38,9 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--perf-frequency", type=arg_positive_int, metavar="HZ", help="perf sampling rate (default 99)")
     p.add_argument("--notes", metavar="JSON", help='a JSON object stored with the capture, e.g. \'{"ticket": "OPS-1"}\'')
     p.add_argument("--json", action="store_true", help="print the new record as JSON")
-    p.add_argument("command", nargs="*", metavar="-- ARGV",
-                   help="with --backend command: the tool's argv ({pid} {duration} {output} replaced)")
-    p.set_defaults(run=run)
+    # The argv after `--` is split off by main before parsing (argparse cannot mix an
+    # optional-heavy verb with a trailing nargs="*" positional reliably).
+    p.set_defaults(run=run, command=[], accepts_trailing_argv=True)
 
 
 def run(ctx: Context) -> int:

@@ -36,9 +36,9 @@ def ordered(records: List[Any], reverse: bool) -> List[Any]:
 
 def table_lines(records: List[Any], ctx: Context, now: Optional[datetime] = None) -> List[str]:
     now = now or datetime.now(timezone.utc)
-    columns = [Column("ID", "right"), Column("TIME"), Column("PROCESS", shrinkable=True, min_width=8),
+    columns = [Column("ID", "right"), Column("TIME"), Column("PROCESS", shrinkable=True, min_width=7),
                Column("PID", "right"), Column("METRIC"), Column("VALUE", "right"), Column("DURATION", "right"),
-               Column("SIZE", "right"), Column("STATUS"), Column("ARTEFACTS", shrinkable=True, min_width=9)]
+               Column("SIZE", "right"), Column("STATUS"), Column("ARTEFACTS", shrinkable=True, min_width=5)]
     rows, styles = [], []
     for r in records:
         status = r.status.stored_name

@@ -88,13 +88,24 @@ class Context:
 
         path = self.vault_dir
         if not create:
-            if not os.path.lexists(path):
+            try:
+                os.lstat(path)
+            except FileNotFoundError:
                 raise CliError(f"no vault at {path}: nothing captured there yet "
-                               "(pass --vault DIR or set SPIKEVAULT_DIR to the vault you mean)")
+                               "(pass --vault DIR or set SPIKEVAULT_DIR to the vault you mean)") from None
+            except PermissionError:
+                raise CliError(f"cannot read the vault {path}: permission denied "
+                               "(run as its owner or fix the directory modes)") from None
             if not os.path.isdir(path):
                 raise CliError(f"--vault {path} is not a directory (pass the vault directory)")
             if not os.access(path, os.R_OK | os.X_OK):
                 raise CliError(f"cannot read the vault {path}: permission denied (run as its owner or fix its mode)")
+        else:
+            parent = os.path.dirname(path)
+            try:
+                os.makedirs(parent, mode=0o700, exist_ok=True)  # e.g. a first ~/.local/state
+            except OSError as exc:
+                raise CliError(f"cannot create {parent} for the vault: {exc.strerror or exc} (pass --vault DIR)") from None
         options.setdefault("maintenance_interval_seconds", 0)  # a short-lived command: no scheduler thread
         self.note(f"opening vault {path}")
         vault = Vault(path, **options)

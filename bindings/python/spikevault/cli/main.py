@@ -110,11 +110,19 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[IO[str]] = None,
     from .._library import ENV_VAR
 
     args_list = _with_default_verb(list(sys.argv[1:] if argv is None else argv))
+    trailing: List[str] = []
+    if "--" in args_list:  # `capture PID --backend command -- tool {pid}`: the tool's argv
+        cut = args_list.index("--")
+        args_list, trailing = args_list[:cut], args_list[cut + 1:]
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
+        if trailing and not getattr(args, "accepts_trailing_argv", False):
+            parser.error(f"unexpected arguments after --: {' '.join(trailing)}")
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    if trailing:
+        args.command = trailing
     ctx = Context(args, stdout or sys.stdout, stderr or sys.stderr)
     verb = args.verb
     try:

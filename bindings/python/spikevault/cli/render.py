@@ -48,8 +48,14 @@ def human_size(n: int) -> str:
 
 def format_value(metric: str, value: float) -> str:
     """A trigger value with the metric's unit where the unit is fixed (CPU: % of one core)."""
-    text = f"{value:.1f}" if abs(value - round(value)) > 1e-9 else f"{value:.0f}"
-    return f"{text}%" if metric == "cpu" else text
+    if metric == "cpu":
+        return (f"{value:.1f}" if abs(value - round(value)) > 1e-9 else f"{value:.0f}") + "%"
+    if abs(value) >= 100_000:  # 150000000 -> 150M: big counts and rates stay readable in a column
+        for unit, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+            if abs(value) >= size:
+                scaled = value / size
+                return (f"{scaled:.1f}" if abs(scaled) < 100 else f"{scaled:.0f}") + unit
+    return f"{value:.1f}" if abs(value - round(value)) > 1e-9 else f"{value:.0f}"
 
 
 def local_time(when: datetime) -> str:
@@ -94,7 +100,7 @@ def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], palet
     gap = 2
     if max_width:
         excess = sum(widths) + gap * (len(widths) - 1) - max_width
-        for i, c in enumerate(columns):
+        for i, c in reversed(list(enumerate(columns))):  # the rightmost shrinks first
             if excess <= 0:
                 break
             if c.shrinkable and widths[i] > c.min_width:

@@ -123,6 +123,10 @@ wheel: lib
 demo: lib
 	@$(MAKE) --no-print-directory -s -C bindings/c all PKG_CONFIG_PATH= SPIKEVAULT_UNINSTALLED=$(CURDIR)
 	LD_LIBRARY_PATH=$(CURDIR)/$(LIBDIR) bindings/c/build/example $${SPIKEVAULT_DIR:-build/demo-vault}
+	@vault=$${SPIKEVAULT_DIR:-build/demo-vault}; sv="$(PYTHON) -m spikevault --vault $$vault"; \
+		export PYTHONPATH=$(CURDIR)/bindings/python; set -e; echo; echo "$$ spikevault list"; $$sv list; \
+		id=$$($$sv list -r -n 1 --json | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])'); \
+		$$sv flamegraph $$id -o build/demo-flamegraph.svg; echo "flame graph of capture $$id: build/demo-flamegraph.svg"
 
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh

@@ -22,7 +22,7 @@ PYTHON ?= python3
 export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
-	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention soak clean
+	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention soak clean wheel
 
 all: lib
 
@@ -112,9 +112,25 @@ check-c: lib
 check-python: lib
 	cd bindings/python && $(PYTHON) -m pytest -q tests
 
+# A platform wheel of the Python package with the library inside (build/wheel/*.whl): the
+# package is staged in build/wheel-src so the source tree never holds a copy of the .so.
+WHEEL_SRC := build/wheel-src
+wheel: lib
+	rm -rf $(WHEEL_SRC) build/wheel
+	mkdir -p $(WHEEL_SRC) build/wheel
+	cp -r bindings/python/pyproject.toml bindings/python/setup.py bindings/python/spikevault $(WHEEL_SRC)/
+	find $(WHEEL_SRC) -name __pycache__ -prune -exec rm -rf {} +
+	cp -L $(LIBDIR)/$(SONAME) $(WHEEL_SRC)/spikevault/$(SONAME)
+	$(PYTHON) -m pip wheel --no-deps --quiet -w build/wheel $(WHEEL_SRC)
+	@ls build/wheel/*.whl
+
 demo: lib
 	@$(MAKE) --no-print-directory -s -C bindings/c all PKG_CONFIG_PATH= SPIKEVAULT_UNINSTALLED=$(CURDIR)
 	LD_LIBRARY_PATH=$(CURDIR)/$(LIBDIR) bindings/c/build/example $${SPIKEVAULT_DIR:-build/demo-vault}
+	@vault=$${SPIKEVAULT_DIR:-build/demo-vault}; sv="$(PYTHON) -m spikevault --vault $$vault"; \
+		export PYTHONPATH=$(CURDIR)/bindings/python; set -e; echo; echo "$$ spikevault list"; $$sv list; \
+		id=$$($$sv list -r -n 1 --json | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])'); \
+		$$sv flamegraph $$id -o build/demo-flamegraph.svg; echo "flame graph of capture $$id: build/demo-flamegraph.svg"
 
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh

@@ -1,0 +1,84 @@
+"""``spikevault dump ID`` (an artefact, decompressed) and ``spikevault path ID`` (its file)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, List
+
+from .common import CliError, Context
+from .parsing import arg_id
+
+
+def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("dump", help="write an artefact, decompressed, to stdout or a file", parents=parents,
+                       description="Write a capture's artefact, decompressed and verified. Binary data is not "
+                                   "written to a terminal (as coredumpctl dump): use -o FILE or a pipe.",
+                       epilog="examples:\n  spikevault dump 12 --kind oncpu.folded | flamegraph.pl > out.svg\n"
+                              "  spikevault dump 12 --kind procfs.json -o procfs.json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("id", type=arg_id, metavar="ID", help="capture id")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (must not exist) instead of stdout")
+    p.add_argument("--kind", metavar="K", help="artefact kind, e.g. oncpu.folded, procfs.json (default: the first)")
+    p.set_defaults(run=run_dump)
+
+    q = sub.add_parser("path", help="print the absolute path of an artefact's (compressed) file", parents=parents,
+                       description="Print the absolute path of a capture's artefact file (zstd-compressed), "
+                                   "e.g. to reveal it in a file manager.",
+                       epilog="example:\n  zstdcat \"$(spikevault path 12 --kind oncpu.folded)\" | head",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("id", type=arg_id, metavar="ID", help="capture id")
+    q.add_argument("--kind", metavar="K", help="artefact kind (default: the first)")
+    q.set_defaults(run=run_path)
+
+
+def _check_kind(record: Any, kind: Any) -> None:
+    if not record.artefacts:
+        raise CliError(f"capture {record.id} has no artefacts")
+    if kind is not None and kind not in [a.kind for a in record.artefacts]:
+        raise CliError(f"capture {record.id} has no {kind!r} artefact (it has: "
+                       f"{', '.join(a.kind for a in record.artefacts)}); pass one of those to --kind")
+
+
+def _looks_binary(data: bytes) -> bool:
+    if b"\x00" in data[:65536]:
+        return True
+    try:
+        data[:65536].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(data[:65536]) - 4  # a character cut at the 64 KiB edge is still text
+    return False
+
+
+def run_dump(ctx: Context) -> int:
+    args = ctx.args
+    vault = ctx.open_vault()
+    record = vault.get(args.id)
+    _check_kind(record, args.kind)
+    if args.output and args.output != "-":
+        if os.path.lexists(args.output):
+            raise CliError(f"{args.output} already exists (remove it or choose another -o)")
+        vault.export_artefact(args.id, args.output, args.kind)
+        ctx.note(f"wrote {args.output}")
+        return 0
+    data = vault.read_artefact(args.id, args.kind)
+    out = getattr(ctx.stdout, "buffer", None)
+    if ctx.stdout.isatty() and _looks_binary(data):
+        raise CliError("refusing to write binary data to a terminal: use -o FILE or a pipe")
+    ctx.stdout.flush()
+    if out is not None:
+        out.write(data)
+        out.flush()
+    else:
+        ctx.stdout.write(data.decode("utf-8", "replace"))
+    return 0
+
+
+def run_path(ctx: Context) -> int:
+    args = ctx.args
+    vault = ctx.open_vault()
+    record = vault.get(args.id)
+    _check_kind(record, args.kind)
+    print(vault.artefact_path(args.id, args.kind), file=ctx.stdout)
+    return 0

@@ -1,0 +1,179 @@
+"""The ``spikevault`` command: argument parsing, the default verb, errors and exit codes
+(0 success, 1 failure, 2 usage error; an error is one line on stderr)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from typing import IO, List, NoReturn, Optional, Sequence
+
+from . import cmd_capture, cmd_dump, cmd_export, cmd_flamegraph, cmd_list, cmd_purge, cmd_show, cmd_stats, cmd_watch
+from .common import EXIT_FAILURE, EXIT_USAGE, CliError, Context, default_vault_dir
+
+__all__ = ["main", "build_parser"]
+
+VERBS = ("list", "show", "dump", "path", "flamegraph", "export", "stats", "purge", "capture", "watch")
+MODULES = (cmd_list, cmd_show, cmd_dump, cmd_flamegraph, cmd_export, cmd_stats, cmd_purge, cmd_capture, cmd_watch)
+
+DESCRIPTION = """Review, export and clean up the profiling captures of processes that spiked,
+and capture or watch processes, from a terminal. The vault is --vault DIR, else
+$SPIKEVAULT_DIR, else $XDG_STATE_HOME/spikevault, else ~/.local/state/spikevault."""
+
+EPILOG = """examples:
+  spikevault                                    list every capture (oldest first)
+  spikevault list --since 2h --metric cpu -r    the last two hours' CPU spikes, newest first
+  spikevault show 12                            summary of capture 12
+  spikevault flamegraph 12 -o hot.svg           an interactive flame graph
+  spikevault dump 12 --kind oncpu.folded > hot.folded
+  spikevault capture 4242 --duration 10s        capture a process now
+  spikevault purge --older-than 24h --dry-run   what a purge would delete
+  spikevault export --format csv -o spikes.csv  metadata for a spreadsheet
+
+exit status: 0 success, 1 failure, 2 usage error.
+run 'spikevault VERB --help' for a verb's options."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the fix (and the verb's --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class _Version(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kw: object) -> None:
+        super().__init__(option_strings, dest=dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the package and library versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: object, values: object, option: object = None) -> None:
+        from .. import LibraryLoadError, __version__, library_version
+        from .._library import library_path
+
+        try:
+            text = f"spikevault {__version__} (libspikevault {library_version()}, {library_path()})"
+            code = 0
+        except LibraryLoadError as exc:
+            text = f"spikevault {__version__} (libspikevault: not loadable: {str(exc).splitlines()[0]})"
+            code = EXIT_FAILURE
+        print(text)
+        parser.exit(code)
+
+
+def _globals(suppress: bool) -> argparse.ArgumentParser:
+    """Global options, accepted before and after the verb."""
+    default = argparse.SUPPRESS if suppress else None
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("global options")
+    g.add_argument("--vault", metavar="DIR", default=default,
+                   help=f"the vault directory (now: {default_vault_dir()})" if not suppress else argparse.SUPPRESS)
+    g.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
+                   help="more detail on stderr (-vv: tracebacks)" if not suppress else argparse.SUPPRESS)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="spikevault", description=DESCRIPTION, epilog=EPILOG, parents=[_globals(False)],
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=_Version)
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    parents = [_globals(True)]
+    for module in MODULES:
+        module.add_parser(sub, parents)
+    return parser
+
+
+def _with_default_verb(argv: List[str]) -> List[str]:
+    """Insert ``list`` where the verb would be when none is given (``spikevault -n 5``)."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--vault":
+            i += 2
+            continue
+        if a.startswith("--vault=") or a in ("-v", "--verbose") or (a.startswith("-v") and set(a[1:]) == {"v"}):
+            i += 1
+            continue
+        if a in VERBS or a in ("-h", "--help", "--version"):
+            return argv
+        return argv[:i] + ["list"] + argv[i:]
+    return argv + ["list"]
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split()) or "unknown error"
+
+
+def main(argv: Optional[Sequence[str]] = None, stdout: Optional[IO[str]] = None, stderr: Optional[IO[str]] = None) -> int:
+    from .. import LibraryLoadError, SpikeVaultError
+    from .._library import ENV_VAR
+
+    args_list = _with_default_verb(list(sys.argv[1:] if argv is None else argv))
+    trailing: List[str] = []
+    if "--" in args_list:  # `capture PID --backend command -- tool {pid}`: the tool's argv
+        cut = args_list.index("--")
+        args_list, trailing = args_list[:cut], args_list[cut + 1:]
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+        if trailing and not getattr(args, "accepts_trailing_argv", False):
+            parser.error(f"unexpected arguments after --: {' '.join(trailing)}")
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    if trailing:
+        args.command = trailing
+    ctx = Context(args, stdout or sys.stdout, stderr or sys.stderr)
+    verb = args.verb
+    try:
+        try:
+            return int(args.run(ctx) or 0)
+        finally:
+            ctx.close()
+    except CliError as exc:
+        print(f"spikevault {verb}: {_one_line(str(exc))}", file=ctx.stderr)
+        return exc.exit_code
+    except LibraryLoadError as exc:
+        if ctx.verbose:
+            print(str(exc), file=ctx.stderr)
+        first = str(exc).splitlines()[0] if str(exc) else "libspikevault cannot be loaded"
+        print(f"spikevault {verb}: {_one_line(first)}; set {ENV_VAR} to libspikevault.so's path"
+              + ("" if ctx.verbose else " (-v shows what was tried)"), file=ctx.stderr)
+        return EXIT_FAILURE
+    except SpikeVaultError as exc:
+        if ctx.verbose >= 2:
+            traceback.print_exc(file=ctx.stderr)
+        print(f"spikevault {verb}: {_one_line(_explain(exc, ctx))}", file=ctx.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        # `spikevault list | head`: the reader left; say nothing, as other Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"spikevault {verb}: interrupted", file=ctx.stderr)
+        return 130
+    except OSError as exc:
+        if ctx.verbose >= 2:
+            traceback.print_exc(file=ctx.stderr)
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"spikevault {verb}:{where} {exc.strerror or exc}", file=ctx.stderr)
+        return EXIT_FAILURE
+
+
+def _explain(exc: Exception, ctx: Context) -> str:
+    """The library's message, plus what to do for the common cases."""
+    from .. import NotFoundError, PermissionDeniedError, UnsafePathError
+
+    text = str(exc)
+    args = ctx.args
+    if isinstance(exc, NotFoundError) and getattr(args, "id", None) is not None and "no capture" in text.lower():
+        return f"no capture with id {args.id} in {ctx.vault_dir} (see 'spikevault list')"
+    if isinstance(exc, (PermissionDeniedError, UnsafePathError)) and args.verb != "capture":
+        return f"cannot use the vault {ctx.vault_dir}: {text}"
+    return text
+
+
+def entry_point() -> None:
+    """The console script."""
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Watch rules from flags or a TOML file, validated into plain dataclasses that the monitor
+binding (issue 6) will take. Thresholds are in the monitor's units: CPU in % of one core,
+memory in bytes, disk I/O in bytes per second, threads and fds as counts."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from .parsing import parse_duration, parse_metric, parse_size
+
+__all__ = ["Rule", "WatchConfig", "RulesError", "load_rules_file", "DEFAULT_RULES"]
+
+
+class RulesError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rule:
+    metric: str                 # stored metric name
+    threshold: float
+    below: bool = False         # True: fires when the value stays under the threshold
+    sustain: Optional[float] = None  # seconds; None = the monitor's default
+    include: List[str] = field(default_factory=list)  # process name globs
+    exclude: List[str] = field(default_factory=list)
+    uids: List[int] = field(default_factory=list)
+
+    def describe(self) -> str:
+        from .render import human_size
+
+        unit = {"cpu": f"{self.threshold:g}%", "memory": human_size(int(self.threshold)),
+                "diskIO": human_size(int(self.threshold)) + "/s"}.get(self.metric, f"{self.threshold:g}")
+        text = f"{self.metric} {'<' if self.below else '>='} {unit}"
+        if self.sustain:
+            from .parsing import format_duration
+
+            text += f" for {format_duration(self.sustain)}"
+        for name, values in (("include", self.include), ("exclude", self.exclude), ("uid", self.uids)):
+            if values:
+                text += f" {name} {','.join(str(v) for v in values)}"
+        return text
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    rules: List[Rule]
+    cooldown: Optional[float] = None       # seconds per process; None = monitor default (10 min)
+    max_per_hour: Optional[int] = None     # global cap; None = monitor default (6)
+    interval: Optional[float] = None       # sampler period; None = 1 s
+    backend: str = "auto"
+    duration: float = 5.0
+
+
+# Issue 6's starting set: CPU >= 90% for 30 s, memory >= 2 GB, disk I/O >= 100 MB/s for 30 s,
+# threads >= 1,000, fds >= 5,000.
+DEFAULT_RULES = [
+    Rule("cpu", 90.0, sustain=30.0), Rule("memory", 2e9), Rule("diskIO", 100e6, sustain=30.0),
+    Rule("threads", 1000.0), Rule("fds", 5000.0),
+]
+
+
+def threshold_value(metric: str, value: Any, where: str) -> float:
+    """A number, or for memory/diskIO a size string like ``"2G"`` (per second for diskIO)."""
+    if isinstance(value, bool):
+        raise RulesError(f"{where}: threshold must be a number")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and metric in ("memory", "diskIO"):
+        text = value[:-2] if value.endswith("/s") else value
+        try:
+            number = float(parse_size(text))
+        except ValueError as exc:
+            raise RulesError(f"{where}: {exc}") from None
+    elif isinstance(value, str):
+        try:
+            number = float(value.rstrip("%"))
+        except ValueError:
+            raise RulesError(f"{where}: {value!r} is not a number") from None
+    else:
+        raise RulesError(f"{where}: threshold must be a number")
+    if not number >= 0 or number == float("inf"):
+        raise RulesError(f"{where}: threshold must be a finite number, 0 or more")
+    return number
+
+
+_RULE_KEYS = {"metric", "above", "below", "sustain", "include", "exclude", "uids"}
+_TOP_KEYS = {"cooldown", "max_per_hour", "interval", "capture", "rules"}
+_CAPTURE_KEYS = {"backend", "duration"}
+
+
+def _duration(value: Any, where: str) -> float:
+    if isinstance(value, bool):
+        raise RulesError(f"{where}: expected a duration like \"30s\"")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            raise RulesError(f"{where}: {exc}") from None
+    else:
+        raise RulesError(f"{where}: expected a duration like \"30s\"")
+    if seconds < 0:
+        raise RulesError(f"{where}: must not be negative")
+    return seconds
+
+
+def _strings(value: Any, where: str) -> List[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise RulesError(f"{where}: expected a list of strings")
+
+
+def parse_rules_document(doc: Dict[str, Any], name: str) -> WatchConfig:
+    unknown = set(doc) - _TOP_KEYS
+    if unknown:
+        raise RulesError(f"{name}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_TOP_KEYS))})")
+    raw_rules = doc.get("rules")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise RulesError(f"{name}: no rules: add [[rules]] tables with metric and above (or below)")
+    rules = []
+    for i, raw in enumerate(raw_rules, 1):
+        where = f"{name}: rule {i}"
+        if not isinstance(raw, dict):
+            raise RulesError(f"{where}: must be a table")
+        unknown = set(raw) - _RULE_KEYS
+        if unknown:
+            raise RulesError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_RULE_KEYS))})")
+        if "metric" not in raw:
+            raise RulesError(f"{where}: missing metric (cpu, memory, diskIO, network, threads, fds)")
+        try:
+            metric = parse_metric(str(raw["metric"]))
+        except ValueError as exc:
+            raise RulesError(f"{where}: {exc}") from None
+        if ("above" in raw) == ("below" in raw):
+            raise RulesError(f"{where}: give exactly one of above or below")
+        below = "below" in raw
+        threshold = threshold_value(metric, raw["below" if below else "above"], where)
+        uids = raw.get("uids", [])
+        if not isinstance(uids, list) or not all(isinstance(u, int) and not isinstance(u, bool) and u >= 0 for u in uids):
+            raise RulesError(f"{where}: uids must be a list of user ids")
+        rules.append(Rule(metric, threshold, below=below,
+                          sustain=_duration(raw["sustain"], f"{where} sustain") if "sustain" in raw else None,
+                          include=_strings(raw.get("include", []), f"{where} include"),
+                          exclude=_strings(raw.get("exclude", []), f"{where} exclude"), uids=uids))
+    capture = doc.get("capture", {})
+    if not isinstance(capture, dict):
+        raise RulesError(f"{name}: [capture] must be a table")
+    unknown = set(capture) - _CAPTURE_KEYS
+    if unknown:
+        raise RulesError(f"{name}: [capture]: unknown key {sorted(unknown)[0]!r} (known: backend, duration)")
+    from .cmd_capture import BACKENDS
+
+    backend = capture.get("backend", "auto")
+    if backend not in BACKENDS or backend == "command":
+        raise RulesError(f"{name}: [capture] backend {backend!r} (use one of: "
+                         f"{', '.join(b for b in BACKENDS if b != 'command')})")
+    mph = doc.get("max_per_hour")
+    if mph is not None and (not isinstance(mph, int) or isinstance(mph, bool) or mph < 1):
+        raise RulesError(f"{name}: max_per_hour must be a whole number, 1 or more")
+    return WatchConfig(
+        rules=rules,
+        cooldown=_duration(doc["cooldown"], f"{name}: cooldown") if "cooldown" in doc else None,
+        max_per_hour=mph,
+        interval=_duration(doc["interval"], f"{name}: interval") if "interval" in doc else None,
+        backend=backend,
+        duration=_duration(capture["duration"], f"{name}: [capture] duration") if "duration" in capture else 5.0,
+    )
+
+
+def _toml_loader() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    try:
+        import tomli  # type: ignore[import-not-found]
+
+        return tomli
+    except ImportError:
+        raise RulesError("reading a TOML rules file needs Python 3.11+ or the tomli package "
+                         "(python3 -m pip install tomli)") from None
+
+
+def load_rules_file(path: str) -> WatchConfig:
+    toml = _toml_loader()
+    try:
+        with open(path, "rb") as f:
+            doc = toml.load(f)
+    except OSError as exc:
+        raise OSError(f"cannot read the rules file {path}: {exc.strerror or exc}") from None
+    except toml.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: not valid TOML: {exc}") from None
+    return parse_rules_document(doc, path)

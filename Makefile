@@ -104,6 +104,8 @@ check-c: lib
 		PKG_CONFIG_PATH=$(CURDIR)/$(STAGE)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(STAGE)
 	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/abi_test
 	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/example build/c-example-vault
+	rm -rf build/c-watch-vault
+	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/watch build/c-watch-vault
 
 check-python: lib
 	cd bindings/python && $(PYTHON) -m pytest -q tests

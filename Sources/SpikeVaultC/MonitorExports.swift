@@ -327,8 +327,9 @@ public func sv_monitor_get_counter(_ monitor: OpaquePointer?, _ counter: Int32, 
     }
 }
 
-/// One sampler pass over /proc on the calling thread, reading every metric (io, fds and
-/// sockets included), without evaluating rules: *out_processes (may be NULL) receives the
+/// One sampler pass over /proc on the calling thread, reading what the monitor's rules need
+/// (every metric when it has none; io, fds and sockets are the costly ones), without
+/// evaluating rules: *out_processes (may be NULL) receives the
 /// number of processes sampled. For hosts that want the sampler's cost or figures (the
 /// benchmark uses it). Serialised with the monitor thread's own ticks. Thread-safe.
 @c(sv_monitor_sample)

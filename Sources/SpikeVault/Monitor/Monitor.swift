@@ -161,9 +161,11 @@ public final class Monitor: @unchecked Sendable {
     }
 
     /// One sampler pass on the calling thread, outside the monitor's schedule (no rules are
-    /// evaluated): for hosts that only want the figures, and for the benchmark.
-    public func sampleNow(needs: ProcessSampler.Needs = .all) throws -> [ProcessSample] {
-        try samplerLock.withLock {
+    /// evaluated): for hosts that only want the figures, and for the benchmark. Reads what the
+    /// rules need (everything when there are none).
+    public func sampleNow(needs: ProcessSampler.Needs? = nil) throws -> [ProcessSample] {
+        let needs = needs ?? cond.withLock { rules.isEmpty ? .all : ProcessSampler.Needs.forMetrics(rules.map(\.metric)) }
+        return try samplerLock.withLock {
             if sampler == nil { sampler = try ProcessSampler() }
             return sampler!.tick(needs: needs)
         }

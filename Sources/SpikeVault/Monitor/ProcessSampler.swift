@@ -97,35 +97,59 @@ public final class ProcessSampler: @unchecked Sendable {
 
     private enum Outcome { case sampled, kernel, skipped }
 
+    /// Every `refreshTicks` ticks (staggered by pid) idle processes are read in full anyway.
+    static let refreshTicks: UInt64 = 8
+
     private func readProcess(_ pid: Int32, _ name: UnsafePointer<CChar>, _ needs: Needs, _ tickNumber: UInt64) -> Outcome {
+        let prev = tracker.previous(pid)
+        let refresh = (tickNumber &+ UInt64(UInt32(bitPattern: pid))) % Self.refreshTicks == 0
+        // The owner is re-read on first sight and on refresh ticks only (it changes on setuid).
         var st = stat()
-        let n = readFile(name, "/stat", owner: &st, wantOwner: true)
+        let wantOwner = prev == nil || refresh
+        let n = readFile(name, "/stat", owner: &st, wantOwner: wantOwner)
         guard n > 0 else { count(failure: Int32(-n)); return .skipped }
         let now = Self.monotonicNs()
         guard let s = ProcfsBytes.parseStat(buffer, n) else { counters.unreadable += 1; return .skipped }
         if s.flags & ProcfsBytes.pfKthread != 0 { return .kernel }
         if s.state == UInt8(ascii: "Z") || s.state == UInt8(ascii: "X") { counters.vanished += 1; return .skipped }
+        let samePrev = prev.flatMap { $0.startTime == s.startTime ? $0 : nil }
+        var uid = st.st_uid
+        if !wantOwner {
+            if let p = samePrev { uid = p.uid } else {
+                setPath(name, "")
+                if fstatat(procFD, path, &st, 0) != 0 { count(failure: errno); return .skipped }
+                uid = st.st_uid
+            }
+        }
         let comm = String(decoding: UnsafeBufferPointer(start: buffer + s.commStart, count: s.commEnd - s.commStart), as: UTF8.self)
-        let uid = st.st_uid
+        let cpuTicks = s.utime &+ s.stime
         let inspectable = euid == 0 || uid == euid
+        // A process that used no CPU since the last tick made no system call worth a tick: its
+        // fd count is reused and its I/O taken as 0 (re-read on refresh ticks regardless).
+        let idle = !refresh && samePrev != nil && samePrev!.cpuTicks == cpuTicks
         var ioBytes: UInt64?
+        var ioSkipped = false
         var fds: Int?
         var sockets: Int?
         if inspectable {
             if needs.contains(.diskIO) {
-                var ignored = stat()
-                let m = readFile(name, "/io", owner: &ignored, wantOwner: false)
-                if m > 0 { ioBytes = ProcfsBytes.parseIO(buffer, m) } else { count(failure: Int32(-m)) }
+                if idle && samePrev!.ioBytes != nil {
+                    ioSkipped = true
+                } else {
+                    var ignored = stat()
+                    let m = readFile(name, "/io", owner: &ignored, wantOwner: false)
+                    if m > 0 { ioBytes = ProcfsBytes.parseIO(buffer, m) } else { count(failure: Int32(-m)) }
+                }
             }
-            if needs.contains(.fds) { fds = fdCount(name) }
+            if needs.contains(.fds) { fds = idle && samePrev!.fds != nil ? samePrev!.fds : fdCount(name) }
             if needs.contains(.sockets) {
                 let (c, e) = NetworkMetric.socketCount(procFD: procFD, pidName: name)
                 sockets = c
                 if c == nil { count(failure: e) }
             }
         }
-        let rates = tracker.update(pid: pid, startTime: s.startTime, cpuTicks: s.utime &+ s.stime,
-                                   ioBytes: ioBytes, monotonicNs: now, tick: tickNumber)
+        let rates = tracker.update(pid: pid, startTime: s.startTime, cpuTicks: cpuTicks, ioBytes: ioBytes,
+                                   ioSkipped: ioSkipped, monotonicNs: now, tick: tickNumber, uid: uid, fds: fds)
         samples.append(ProcessSample(
             pid: pid, startTimeTicks: s.startTime, comm: comm, uid: uid, inspectable: inspectable,
             cpuPercent: rates.cpu, rssMiB: Double(s.rssPages) * pageMiB,

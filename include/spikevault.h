@@ -606,8 +606,9 @@ sv_status sv_monitor_observe_batch(sv_monitor *monitor, const int64_t *pids, con
  * were unreadable or were kernel threads: these are never errors. Thread-safe. */
 sv_status sv_monitor_get_counter(sv_monitor *monitor, sv_monitor_counter counter, int64_t *out_value);
 
-/* One sampler pass over /proc on the calling thread, reading every metric (io, fds and
- * sockets included), without evaluating rules: *out_processes (may be NULL) receives the
+/* One sampler pass over /proc on the calling thread, reading what the monitor's rules need
+ * (every metric when it has none; io, fds and sockets are the costly ones), without
+ * evaluating rules: *out_processes (may be NULL) receives the
  * number of processes sampled. For hosts that want the sampler's cost or figures (the
  * benchmark uses it). Serialised with the monitor thread's own ticks. Thread-safe. */
 sv_status sv_monitor_sample(sv_monitor *monitor, int64_t *out_processes);

@@ -127,3 +127,43 @@ def test_sampler_captures_a_real_burner(vault) -> None:
             p.wait()
     gc.collect()
     assert gc.garbage == []
+
+
+def test_raw_c_calls_refuse_bad_input(lib, vault) -> None:
+    import ctypes
+
+    from spikevault import Status
+
+    assert lib.sv_monitor_free(None) == Status.OK and lib.sv_rule_free(None) == Status.OK
+    rule = ctypes.c_void_p()
+    assert lib.sv_rule_new(99, 1.0, ctypes.byref(rule)) == Status.ERR_INVALID_ARGUMENT and rule.value is None
+    assert lib.sv_rule_new(1, float("inf"), ctypes.byref(rule)) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_rule_new(1, 50.0, None) == Status.ERR_NULL_ARGUMENT
+    assert lib.sv_rule_new(1, 50.0, ctypes.byref(rule)) == Status.OK
+    assert lib.sv_rule_set_capture(rule, 8, 1.0) == Status.ERR_INVALID_ARGUMENT  # command backend
+    assert lib.sv_rule_set_sustain(rule, -1.0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_rule_add_include(rule, None) == Status.ERR_NULL_ARGUMENT
+    assert lib.sv_rule_add_include(rule, b"\xff\xfe") == Status.ERR_ENCODING
+    assert lib.sv_monitor_add_rule(rule, rule, None) == Status.ERR_INVALID_ARGUMENT  # wrong handle type
+    mon = ctypes.c_void_p()
+    with vault._using() as vh:
+        assert lib.sv_monitor_new(vh, ctypes.byref(mon)) == Status.OK
+    assert lib.sv_monitor_start(mon) == Status.ERR_INVALID_ARGUMENT  # no rules
+    assert lib.sv_monitor_add_rule(mon, rule, None) == Status.OK
+    assert lib.sv_monitor_set_interval(mon, 0.0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_set_sampling(mon, 0) == Status.OK
+    assert lib.sv_monitor_start(mon) == Status.OK
+    assert lib.sv_monitor_add_rule(mon, rule, None) == Status.ERR_BUSY
+    assert lib.sv_monitor_observe(mon, 0, 1, 1.0, 0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_observe(mon, 5, 42, 1.0, 0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_observe(mon, 5, 1, float("nan"), 0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_observe_batch(mon, None, None, None, None, 1) == Status.ERR_NULL_ARGUMENT
+    assert lib.sv_monitor_observe_batch(mon, None, None, None, None, 0) == Status.OK
+    value = ctypes.c_int64()
+    assert lib.sv_monitor_get_counter(mon, 999, ctypes.byref(value)) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_get_counter(mon, 7, None) == Status.ERR_NULL_ARGUMENT
+    assert lib.sv_monitor_free(mon) == Status.OK
+    assert lib.sv_monitor_free(mon) == Status.ERR_CLOSED
+    assert lib.sv_monitor_start(mon) == Status.ERR_CLOSED
+    assert lib.sv_rule_free(rule) == Status.OK
+    assert lib.sv_rule_free(rule) == Status.ERR_CLOSED

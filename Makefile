@@ -22,7 +22,8 @@ PYTHON ?= python3
 export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
-	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention soak clean wheel
+	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor \
+	soak clean wheel
 
 all: lib
 
@@ -108,6 +109,8 @@ check-c: lib
 		PKG_CONFIG_PATH=$(CURDIR)/$(STAGE)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(STAGE)
 	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/abi_test
 	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/example build/c-example-vault
+	rm -rf build/c-watch-vault
+	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/watch build/c-watch-vault
 
 check-python: lib
 	cd bindings/python && $(PYTHON) -m pytest -q tests
@@ -140,9 +143,13 @@ bench: lib
 bench-retention: lib
 	$(MAKE) --no-print-directory -C bench/retention run
 
+# Monitor: one sampler tick vs ps and top with 1,000 extra sleeping processes (EXTRA=, TICKS=).
+bench-monitor: lib
+	$(MAKE) --no-print-directory -C bench/monitor run
+
 # The crash loop of the retention tests, longer (SOAK_ITERATIONS SIGKILLs, default 2000).
 soak: | deps
 	SPIKEVAULT_CRASH_ITERATIONS=$${SOAK_ITERATIONS:-2000} swift test --filter 'ProcessTests/crashLoop'
 
 clean:
-	rm -rf build bindings/c/build bench/retention/build
+	rm -rf build bindings/c/build bench/retention/build bench/monitor/build

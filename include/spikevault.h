@@ -34,6 +34,8 @@ typedef struct sv_cursor sv_cursor;
 typedef struct sv_request sv_request;
 typedef struct sv_job sv_job;
 typedef struct sv_report sv_report;
+typedef struct sv_monitor sv_monitor;
+typedef struct sv_rule sv_rule;
 
 /* Status codes of the C ABI (SV_OK, SV_ERR_*): zero is success, negative values are
  * errors, small positive values are cursor states. Numbers are ABI: never renumber a case. */
@@ -133,11 +135,43 @@ typedef enum sv_report_field {
     SV_REPORT_INTERRUPTED = 13,
 } sv_report_field;
 
+/* Counters of a monitor, read with sv_monitor_get_counter (SV_MONITOR_*). Numbers are ABI. */
+typedef enum sv_monitor_counter {
+    SV_MONITOR_TICKS = 1,
+    SV_MONITOR_PROCESSES = 2,
+    SV_MONITOR_KERNEL_THREADS = 3,
+    SV_MONITOR_VANISHED = 4,
+    SV_MONITOR_UNREADABLE = 5,
+    SV_MONITOR_SAMPLER_CPU_US = 6,
+    SV_MONITOR_OBSERVATIONS = 7,
+    SV_MONITOR_FIRED = 8,
+    SV_MONITOR_SUPPRESSED_COOLDOWN = 9,
+    SV_MONITOR_SUPPRESSED_HOURLY_CAP = 10,
+    SV_MONITOR_GAP_RESETS = 11,
+    SV_MONITOR_PID_REUSE_RESETS = 12,
+    SV_MONITOR_CAPTURES_STARTED = 13,
+    SV_MONITOR_CAPTURES_REFUSED = 14,
+    SV_MONITOR_CAPTURES_STORED = 15,
+    SV_MONITOR_CAPTURES_FAILED = 16,
+} sv_monitor_counter;
+
 /* Called once per asynchronous capture, on a library worker thread, with the job, its
  * final status (SV_OK, an error or SV_ERR_CANCELLED), the new capture id (0 unless SV_OK)
  * and the user_data given to sv_capture_start. It must return promptly and must not
  * close the vault. */
 typedef void (*sv_capture_callback)(sv_job *job, sv_status status, int64_t capture_id, void *user_data);
+
+/* Called ON THE MONITOR'S LIBRARY THREAD when a rule fires: the process, its name (owned by
+ * the library, valid during the call only), the metric, the value that completed the
+ * sustain window, the rule's index (from sv_monitor_add_rule) and the time in ms. */
+typedef void (*sv_monitor_fired_callback)(int64_t pid, const char *process_name, sv_metric metric,
+                                          double value, int32_t rule_index, int64_t time_ms, void *user_data);
+
+/* Called once per capture a firing started, ON A LIBRARY WORKER THREAD (on the monitor
+ * thread when the vault refused to start it): SV_OK with the stored capture's id, or an
+ * error (sv_errmsg() on this thread says why) with capture_id 0. */
+typedef void (*sv_monitor_capture_callback)(int64_t pid, sv_metric metric, int32_t rule_index,
+                                            sv_status status, int64_t capture_id, void *user_data);
 
 /* ---- Library: version, errors, memory ---- */
 
@@ -458,6 +492,126 @@ sv_status sv_job_cancel(sv_job *job);
  * handle value, which is then no longer valid to pass to the library). NULL is a no-op
  * (SV_OK); freeing twice gives SV_ERR_CLOSED. */
 sv_status sv_job_free(sv_job *job);
+
+/* ---- Monitor rules: what to watch and what to capture ---- */
+
+/* Creates a rule "metric (an SV_METRIC_* value) at or above threshold", firing on the first
+ * matching observation (sustain 0), cooldown 600 s per process, for every process, capturing
+ * with SV_BACKEND_AUTO for 5 s. Units: CPU in % of one core (as top shows it), memory MiB,
+ * disk I/O MiB/s (read + write), network = open sockets, threads and fds as counts.
+ * The caller owns *out_rule and frees it with sv_rule_free; sv_monitor_add_rule copies it.
+ * Use one rule from one thread at a time. */
+sv_status sv_rule_new(sv_metric metric, double threshold, sv_rule **out_rule);
+
+/* Releases a rule handle. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED. */
+sv_status sv_rule_free(sv_rule *rule);
+
+/* Non-zero below: the rule matches values at or BELOW the threshold (e.g. free memory
+ * falling); zero (the default): at or above. The threshold itself always matches. */
+sv_status sv_rule_set_below(sv_rule *rule, int32_t below);
+
+/* How long the condition must hold, in seconds (0 to 86400; default 0). Observations of a
+ * process more than 2 monitor intervals apart restart the window. */
+sv_status sv_rule_set_sustain(sv_rule *rule, double seconds);
+
+/* Seconds before the same process (pid and start time) can fire this rule again (0 to
+ * 604800; default 600). */
+sv_status sv_rule_set_cooldown(sv_rule *rule, double seconds);
+
+/* Adds a process-name glob (fnmatch: *, ?, [a-z]; UTF-8, copied) the process name
+ * (comm, at most 15 bytes) must match; with none, every process is included. */
+sv_status sv_rule_add_include(sv_rule *rule, const char *glob);
+
+/* Adds a process-name glob that excludes the processes it matches. */
+sv_status sv_rule_add_exclude(sv_rule *rule, const char *glob);
+
+/* Limits the rule to processes of this uid (0 to 2^32-2); call again to allow several. */
+sv_status sv_rule_add_uid(sv_rule *rule, int64_t uid);
+
+/* What a firing captures: an SV_BACKEND_* value (not SV_BACKEND_COMMAND) for duration
+ * seconds (more than 0, at most 3600). Default: SV_BACKEND_AUTO for 5 s. */
+sv_status sv_rule_set_capture(sv_rule *rule, sv_backend backend, double duration);
+
+/* Non-zero: the rule only notifies (the fired callback), it starts no capture and is not
+ * counted against the hourly cap. */
+sv_status sv_rule_set_notify_only(sv_rule *rule, int32_t notify_only);
+
+/* ---- Monitor: watch processes, capture on sustained spikes (docs/monitor.md) ---- */
+
+/* Creates a stopped monitor over an open vault: interval 1 s, at most 6 captures per
+ * rolling hour, sampling /proc on. Nothing runs until sv_monitor_start. The caller owns
+ * *out_monitor and frees it with sv_monitor_free; the vault must stay open while it runs
+ * (captures of a closed vault fail with SV_ERR_CLOSED). Thread-safe. */
+sv_status sv_monitor_new(sv_vault *vault, sv_monitor **out_monitor);
+
+/* Stops the monitor (as sv_monitor_stop) and releases the handle. NULL is a no-op (SV_OK);
+ * freeing twice gives SV_ERR_CLOSED; from one of its own callbacks: SV_ERR_BUSY. */
+sv_status sv_monitor_free(sv_monitor *monitor);
+
+/* Sampling period in seconds (0.05 to 3600; default 1). It is also the unit of the gap
+ * rule. Only while stopped (else SV_ERR_BUSY). */
+sv_status sv_monitor_set_interval(sv_monitor *monitor, double seconds);
+
+/* Captures allowed per rolling hour across all rules (0 to 3600; default 6). Firings over
+ * the cap are counted (SV_MONITOR_SUPPRESSED_HOURLY_CAP), not captured. Only while stopped. */
+sv_status sv_monitor_set_max_per_hour(sv_monitor *monitor, int64_t captures);
+
+/* Non-zero (the default): the monitor samples /proc itself. Zero: host-fed mode, only
+ * sv_monitor_observe drives the rules. Only while stopped. */
+sv_status sv_monitor_set_sampling(sv_monitor *monitor, int32_t on);
+
+/* Adds a copy of rule; *out_index (may be NULL) receives its index, reported to the
+ * callbacks. Only while stopped (else SV_ERR_BUSY). */
+sv_status sv_monitor_add_rule(sv_monitor *monitor, const sv_rule *rule, int32_t *out_index);
+
+/* Adds the default rules (indices in this order): CPU >= 90 % for 30 s, memory >= 2048 MiB,
+ * disk I/O >= 100 MiB/s for 30 s, threads >= 1000, fds >= 5000; each with a 600 s cooldown
+ * and an SV_BACKEND_AUTO capture of 5 s. Only while stopped. */
+sv_status sv_monitor_add_default_rules(sv_monitor *monitor);
+
+/* Sets the callbacks (each may be NULL) and the user_data passed to both. on_fired runs ON
+ * THE MONITOR'S LIBRARY THREAD when a rule fires, before its capture starts; on_capture
+ * runs ON A LIBRARY WORKER THREAD when that capture is stored (SV_OK and the capture id) or
+ * failed (an error; sv_errmsg() on that thread says why), or on the monitor thread when the
+ * vault refused to start it (e.g. SV_ERR_BUSY, SV_ERR_PERMISSION, SV_ERR_COOLDOWN). They must
+ * return promptly and must not call sv_monitor_stop or sv_monitor_free on this monitor.
+ * user_data must stay valid until sv_monitor_stop returns. Only while stopped. */
+sv_status sv_monitor_set_callbacks(sv_monitor *monitor, sv_monitor_fired_callback on_fired, sv_monitor_capture_callback on_capture, void *user_data);
+
+/* Starts the monitor's library thread. Errors: SV_ERR_INVALID_ARGUMENT without rules,
+ * SV_ERR_BUSY when already running, SV_ERR_UNSUPPORTED when sampling without /proc.
+ * Rules apply to processes the caller may capture (its own uid; every process for root). */
+sv_status sv_monitor_start(sv_monitor *monitor);
+
+/* Stops sampling, joins the monitor thread and waits for the captures it started (each
+ * bounded by its duration): no callback runs after it returns. A no-op when stopped.
+ * From one of the monitor's callbacks: SV_ERR_BUSY. Thread-safe. */
+sv_status sv_monitor_stop(sv_monitor *monitor);
+
+/* Host-fed mode: one observation of metric (SV_METRIC_*, units as in sv_rule_new) for
+ * pid at time_ms (milliseconds of any clock the host keeps consistent; the sampler uses
+ * the Unix epoch). It drives the same sustain, gap, cooldown and cap logic as the sampler;
+ * firings are dispatched on the monitor thread. When pid is a live local process its start
+ * time, name and uid are read (a reused pid is then detected and name/uid filters apply);
+ * otherwise name and uid are unknown and rules with filters do not match it. The monitor
+ * must be running (SV_ERR_INVALID_ARGUMENT otherwise). Thread-safe. */
+sv_status sv_monitor_observe(sv_monitor *monitor, int64_t pid, sv_metric metric, double value, int64_t time_ms);
+
+/* count observations at once from four arrays of that length (copied; applied in order,
+ * as sv_monitor_observe would). An invalid element refuses the whole batch. Thread-safe. */
+sv_status sv_monitor_observe_batch(sv_monitor *monitor, const int64_t *pids, const int32_t *metrics, const double *values, const int64_t *times_ms, size_t count);
+
+/* Reads a counter (an SV_MONITOR_* value) into *out_value. Sampler counters
+ * (SV_MONITOR_TICKS … SV_MONITOR_SAMPLER_CPU_US) say how many processes vanished mid-read,
+ * were unreadable or were kernel threads: these are never errors. Thread-safe. */
+sv_status sv_monitor_get_counter(sv_monitor *monitor, sv_monitor_counter counter, int64_t *out_value);
+
+/* One sampler pass over /proc on the calling thread, reading what the monitor's rules need
+ * (every metric when it has none; io, fds and sockets are the costly ones), without
+ * evaluating rules: *out_processes (may be NULL) receives the
+ * number of processes sampled. For hosts that want the sampler's cost or figures (the
+ * benchmark uses it). Serialised with the monitor thread's own ticks. Thread-safe. */
+sv_status sv_monitor_sample(sv_monitor *monitor, int64_t *out_processes);
 
 #ifdef __cplusplus
 }

@@ -15,16 +15,19 @@ import re
 import sys
 
 HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options",
-                 "request": "sv_request", "job": "sv_job", "report": "sv_report"}
+                 "request": "sv_request", "job": "sv_job", "report": "sv_report", "monitor": "sv_monitor",
+                 "rule": "sv_rule"}
 ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status", "backend": "sv_backend",
-               "field": "sv_report_field"}
+               "field": "sv_report_field", "counter": "sv_monitor_counter"}
 # Function-pointer parameters, by name: the typedef the header declares for them.
-CALLBACK_PARAMS = {"callback": "sv_capture_callback"}
-CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options"), ("sv_report_get_int", "report")}
+CALLBACK_PARAMS = {"callback": "sv_capture_callback", "on_fired": "sv_monitor_fired_callback",
+                   "on_capture": "sv_monitor_capture_callback"}
+CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options"), ("sv_report_get_int", "report"),
+                 ("sv_monitor_add_rule", "rule")}
 RETURNS = {"sv_version_number": "int", "sv_cursor_metric": "sv_metric",
            "sv_cursor_status": "sv_capture_status", "sv_cursor_artefact_count": "int32_t"}
 ENUM_PREFIX = {"sv_metric": "SV_METRIC_", "sv_capture_status": "SV_CAPTURE_", "sv_option": "SV_OPT_",
-               "sv_backend": "SV_BACKEND_", "sv_report_field": "SV_REPORT_"}
+               "sv_backend": "SV_BACKEND_", "sv_report_field": "SV_REPORT_", "sv_monitor_counter": "SV_MONITOR_"}
 # Header sections in display order; a function goes to the section with its longest
 # matching prefix (so sv_vault_maintain lands in Maintenance, not Vault).
 GROUPS = [
@@ -36,6 +39,8 @@ GROUPS = [
     ("Cursors: read stored captures (like sqlite3_step / sqlite3_column_*)", ("sv_cursor_",)),
     ("Capture requests: what to capture and how", ("sv_request_",)),
     ("Capture: synchronous, or asynchronous on library worker threads", ("sv_capture_", "sv_job_")),
+    ("Monitor rules: what to watch and what to capture", ("sv_rule_",)),
+    ("Monitor: watch processes, capture on sustained spikes (docs/monitor.md)", ("sv_monitor_",)),
 ]
 
 
@@ -120,6 +125,7 @@ def c_type(func, ctype, pname):
     if pname in ENUM_PARAMS and t == "int32_t":
         return ENUM_PARAMS[pname]
     t = t.replace("char const *", "const char *").replace("void const *", "const void *")
+    t = re.sub(r"\b(int64_t|int32_t|double) const \*", r"const \1 *", t)
     t = t.replace("* *", "**")
     return t
 
@@ -177,7 +183,7 @@ def main(export_h, sources_dir, out):
     enums = [i for i in items if i[0] == "enum"]
     funcs = {i[1]: i for i in items if i[0] == "func"}
     major, minor, patch = version(version_swift)
-    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_backend", "sv_option", "sv_report_field"]
+    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_backend", "sv_option", "sv_report_field", "sv_monitor_counter"]
     enums.sort(key=lambda e: order.index(e[1]) if e[1] in order else len(order))
 
     out_lines = [
@@ -217,6 +223,8 @@ def main(export_h, sources_dir, out):
         "typedef struct sv_request sv_request;",
         "typedef struct sv_job sv_job;",
         "typedef struct sv_report sv_report;",
+        "typedef struct sv_monitor sv_monitor;",
+        "typedef struct sv_rule sv_rule;",
         "",
     ]
     for _, name, doc, cases in enums:
@@ -227,6 +235,18 @@ def main(export_h, sources_dir, out):
         " * and the user_data given to sv_capture_start. It must return promptly and must not",
         " * close the vault. */",
         "typedef void (*sv_capture_callback)(sv_job *job, sv_status status, int64_t capture_id, void *user_data);",
+        "",
+        "/* Called ON THE MONITOR'S LIBRARY THREAD when a rule fires: the process, its name (owned by",
+        " * the library, valid during the call only), the metric, the value that completed the",
+        " * sustain window, the rule's index (from sv_monitor_add_rule) and the time in ms. */",
+        "typedef void (*sv_monitor_fired_callback)(int64_t pid, const char *process_name, sv_metric metric,",
+        "                                          double value, int32_t rule_index, int64_t time_ms, void *user_data);",
+        "",
+        "/* Called once per capture a firing started, ON A LIBRARY WORKER THREAD (on the monitor",
+        " * thread when the vault refused to start it): SV_OK with the stored capture's id, or an",
+        " * error (sv_errmsg() on this thread says why) with capture_id 0. */",
+        "typedef void (*sv_monitor_capture_callback)(int64_t pid, sv_metric metric, int32_t rule_index,",
+        "                                            sv_status status, int64_t capture_id, void *user_data);",
         "",
     ]
     def section(name):

@@ -197,3 +197,23 @@ extension sv_option {
         }
     }
 }
+
+/// Counters of a monitor, read with `sv_monitor_get_counter` (`SV_MONITOR_*`). Numbers are ABI.
+@c public enum sv_monitor_counter: Int32 {
+    case ticks = 1
+    case processes = 2
+    case kernelThreads = 3
+    case vanished = 4
+    case unreadable = 5
+    case samplerCpuUs = 6
+    case observations = 7
+    case fired = 8
+    case suppressedCooldown = 9
+    case suppressedHourlyCap = 10
+    case gapResets = 11
+    case pidReuseResets = 12
+    case capturesStarted = 13
+    case capturesRefused = 14
+    case capturesStored = 15
+    case capturesFailed = 16
+}

@@ -15,7 +15,7 @@ this package, then the system loader.
 
 from __future__ import annotations
 
-from ._enums import Backend, CaptureStatus, Metric, Option, ReportField, Status
+from ._enums import Backend, CaptureStatus, Metric, MonitorCounter, Option, ReportField, Status
 from ._options import option_bounds
 from .errors import (
     AlreadyExistsError, BusyError, CancelledError, CooldownError, ClosedError, CorruptError, DatabaseError,
@@ -26,6 +26,7 @@ from .errors import (
 )
 from .capture import CaptureFuture
 from .maintenance import MaintenanceReport
+from .monitor import CaptureDone, Firing, Monitor, Rule, default_rules
 from .records import Artefact, Record
 from .vault import Vault
 
@@ -41,6 +42,7 @@ def library_version() -> str:
 
 __all__ = [
     "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
+    "Monitor", "Rule", "Firing", "CaptureDone", "default_rules", "MonitorCounter",
     "Status", "Metric", "CaptureStatus", "Backend", "Option", "ReportField",
     "SpikeVaultError", "LibraryLoadError", "InvalidArgumentError", "NullArgumentError",
     "EncodingError", "SpikeVaultIOError", "NoSpaceError", "PermissionDeniedError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Union
 
-__all__ = ["Status", "Metric", "CaptureStatus", "Backend", "Option"]
+__all__ = ["Status", "Metric", "CaptureStatus", "Backend", "Option", "MonitorCounter"]
 
 
 class Status(IntEnum):
@@ -175,3 +175,24 @@ class ReportField(IntEnum):
     FOOTPRINT_AFTER = 11
     DURATION_MS = 12
     INTERRUPTED = 13
+
+
+class MonitorCounter(IntEnum):
+    """``sv_monitor_counter``: the counters of a ``Monitor`` (``Monitor.counters()``)."""
+
+    TICKS = 1
+    PROCESSES = 2
+    KERNEL_THREADS = 3
+    VANISHED = 4
+    UNREADABLE = 5
+    SAMPLER_CPU_US = 6
+    OBSERVATIONS = 7
+    FIRED = 8
+    SUPPRESSED_COOLDOWN = 9
+    SUPPRESSED_HOURLY_CAP = 10
+    GAP_RESETS = 11
+    PID_REUSE_RESETS = 12
+    CAPTURES_STARTED = 13
+    CAPTURES_REFUSED = 14
+    CAPTURES_STORED = 15
+    CAPTURES_FAILED = 16

@@ -12,7 +12,7 @@ import ctypes
 from ctypes import POINTER, c_char_p, c_double, c_int, c_int32, c_int64, c_size_t, c_void_p
 from typing import Any, List, Optional, Sequence, Tuple
 
-__all__ = ["FUNCTIONS", "CAPTURE_CALLBACK", "apply"]
+__all__ = ["FUNCTIONS", "CAPTURE_CALLBACK", "MONITOR_FIRED_CALLBACK", "MONITOR_CAPTURE_CALLBACK", "apply"]
 
 _status = c_int
 _handle = c_void_p
@@ -22,6 +22,13 @@ _out_handle = POINTER(c_void_p)
 # Called on a library worker thread; keep the CFUNCTYPE object alive until the job finishes.
 # ``CAPTURE_CALLBACK()`` (no argument) is the NULL callback.
 CAPTURE_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_int64, c_void_p)
+
+# typedef void (*sv_monitor_fired_callback)(int64_t pid, const char *process_name, sv_metric metric,
+#                                           double value, int32_t rule_index, int64_t time_ms, void *user_data);
+MONITOR_FIRED_CALLBACK = ctypes.CFUNCTYPE(None, c_int64, c_char_p, c_int, c_double, c_int32, c_int64, c_void_p)
+# typedef void (*sv_monitor_capture_callback)(int64_t pid, sv_metric metric, int32_t rule_index,
+#                                             sv_status status, int64_t capture_id, void *user_data);
+MONITOR_CAPTURE_CALLBACK = ctypes.CFUNCTYPE(None, c_int64, c_int, c_int32, c_int, c_int64, c_void_p)
 
 FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     # Library: version, errors, memory
@@ -99,6 +106,33 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_job_wait", [_handle, c_int64, POINTER(c_int64)], _status),
     ("sv_job_cancel", [_handle], _status),
     ("sv_job_free", [_handle], _status),
+    # Monitor rules
+    ("sv_rule_new", [c_int, c_double, _out_handle], _status),
+    ("sv_rule_free", [_handle], _status),
+    ("sv_rule_set_below", [_handle, c_int32], _status),
+    ("sv_rule_set_sustain", [_handle, c_double], _status),
+    ("sv_rule_set_cooldown", [_handle, c_double], _status),
+    ("sv_rule_add_include", [_handle, c_char_p], _status),
+    ("sv_rule_add_exclude", [_handle, c_char_p], _status),
+    ("sv_rule_add_uid", [_handle, c_int64], _status),
+    ("sv_rule_set_capture", [_handle, c_int, c_double], _status),
+    ("sv_rule_set_notify_only", [_handle, c_int32], _status),
+    # Monitor
+    ("sv_monitor_new", [_handle, _out_handle], _status),
+    ("sv_monitor_free", [_handle], _status),
+    ("sv_monitor_set_interval", [_handle, c_double], _status),
+    ("sv_monitor_set_max_per_hour", [_handle, c_int64], _status),
+    ("sv_monitor_set_sampling", [_handle, c_int32], _status),
+    ("sv_monitor_add_rule", [_handle, _handle, POINTER(c_int32)], _status),
+    ("sv_monitor_add_default_rules", [_handle], _status),
+    ("sv_monitor_set_callbacks", [_handle, MONITOR_FIRED_CALLBACK, MONITOR_CAPTURE_CALLBACK, c_void_p], _status),
+    ("sv_monitor_start", [_handle], _status),
+    ("sv_monitor_stop", [_handle], _status),
+    ("sv_monitor_observe", [_handle, c_int64, c_int, c_double, c_int64], _status),
+    ("sv_monitor_observe_batch", [_handle, POINTER(c_int64), POINTER(c_int32), POINTER(c_double), POINTER(c_int64),
+                                  c_size_t], _status),
+    ("sv_monitor_get_counter", [_handle, c_int, POINTER(c_int64)], _status),
+    ("sv_monitor_sample", [_handle, POINTER(c_int64)], _status),
 )
 
 

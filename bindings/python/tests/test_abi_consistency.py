@@ -9,8 +9,8 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from spikevault import Backend, CaptureStatus, Metric, Option, ReportField, Status
-from spikevault._functions import CAPTURE_CALLBACK, FUNCTIONS
+from spikevault import Backend, CaptureStatus, Metric, MonitorCounter, Option, ReportField, Status
+from spikevault._functions import CAPTURE_CALLBACK, FUNCTIONS, MONITOR_CAPTURE_CALLBACK, MONITOR_FIRED_CALLBACK
 
 from conftest import HEADER, PACKAGE_ROOT
 
@@ -53,7 +53,7 @@ def _ctype_for(c_type: str):
     """The ctypes type the binding's conventions require for a (normalised) C type."""
     t = _normalise(c_type)
     scalar = {"int": ctypes.c_int, "sv_status": ctypes.c_int, "sv_metric": ctypes.c_int, "sv_option": ctypes.c_int,
-              "sv_capture_status": ctypes.c_int, "sv_backend": ctypes.c_int, "sv_report_field": ctypes.c_int, "int64_t": ctypes.c_int64, "int32_t": ctypes.c_int32,
+              "sv_capture_status": ctypes.c_int, "sv_backend": ctypes.c_int, "sv_report_field": ctypes.c_int, "sv_monitor_counter": ctypes.c_int, "int64_t": ctypes.c_int64, "int32_t": ctypes.c_int32,
               "size_t": ctypes.c_size_t, "double": ctypes.c_double, "void": None}
     if t in scalar:
         return scalar[t]
@@ -63,6 +63,12 @@ def _ctype_for(c_type: str):
         return ctypes.POINTER(ctypes.c_char_p)
     if t == "sv_capture_callback":
         return CAPTURE_CALLBACK
+    if t == "sv_monitor_fired_callback":
+        return MONITOR_FIRED_CALLBACK
+    if t == "sv_monitor_capture_callback":
+        return MONITOR_CAPTURE_CALLBACK
+    if t in ("const int64_t*", "const int32_t*", "const double*", "int32_t*"):
+        return ctypes.POINTER({"int64_t": ctypes.c_int64, "int32_t": ctypes.c_int32, "double": ctypes.c_double}[t.replace("const ", "")[:-1]])
     if t in ("char**", "void**") or re.fullmatch(r"sv_\w+\*\*", t):
         return ctypes.POINTER(ctypes.c_void_p)  # caller-owned: kept as a pointer to sv_free / a handle
     if t in ("void*", "const void*") or re.fullmatch(r"(const )?sv_\w+\*", t):
@@ -105,8 +111,8 @@ def test_table_types_follow_the_conventions(header: str) -> None:
 def test_enums_equal_the_header_both_ways(header: str) -> None:
     constants = {name: int(value) for name, value in CONSTANT_RE.findall(header)}
     groups = {"SV_METRIC_": Metric, "SV_CAPTURE_": CaptureStatus, "SV_BACKEND_": Backend, "SV_OPT_": Option,
-              "SV_REPORT_": ReportField}
-    seen = {enum: set() for enum in (Metric, CaptureStatus, Backend, Option, ReportField, Status)}
+              "SV_REPORT_": ReportField, "SV_MONITOR_": MonitorCounter}
+    seen = {enum: set() for enum in (Metric, CaptureStatus, Backend, Option, ReportField, MonitorCounter, Status)}
     for name, value in constants.items():
         for prefix, enum in groups.items():
             if name.startswith(prefix):

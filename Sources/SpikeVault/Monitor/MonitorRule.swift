@@ -1,0 +1,88 @@
+/// A trigger rule: "METRIC at or above (or at or below) THRESHOLD for SUSTAIN seconds, for
+/// processes matching the filter; then capture with BACKEND for DURATION seconds, at most
+/// once per COOLDOWN per process". Units: CPU % of one core, memory MiB, disk I/O MiB/s,
+/// network = open sockets, threads and fds as counts.
+public struct MonitorRule: Sendable, Equatable {
+    public enum Comparison: String, Sendable { case atOrAbove, atOrBelow }
+
+    public var metric: TriggerMetric
+    public var threshold: Double
+    public var comparison: Comparison
+    /// Seconds the condition must hold (0: the first matching observation fires).
+    public var sustainSeconds: Double
+    /// Seconds before the same process (pid + start time) can fire this rule again.
+    public var cooldownSeconds: Double
+    public var filter: ProcessFilter
+    /// false: notify only (the fired callback), no capture.
+    public var captures: Bool
+    public var backend: CaptureBackend
+    public var captureDurationSeconds: Double
+
+    public static let defaultCooldownSeconds = 600.0
+
+    public init(metric: TriggerMetric, threshold: Double, comparison: Comparison = .atOrAbove,
+                sustainSeconds: Double = 0, cooldownSeconds: Double = MonitorRule.defaultCooldownSeconds,
+                filter: ProcessFilter = ProcessFilter(), captures: Bool = true,
+                backend: CaptureBackend = .auto, captureDurationSeconds: Double = 5) {
+        self.metric = metric; self.threshold = threshold; self.comparison = comparison
+        self.sustainSeconds = sustainSeconds; self.cooldownSeconds = cooldownSeconds
+        self.filter = filter; self.captures = captures; self.backend = backend
+        self.captureDurationSeconds = captureDurationSeconds
+    }
+
+    /// The defaults a user can start with: CPU >= 90 % for 30 s, memory >= 2 GiB, disk I/O
+    /// >= 100 MiB/s for 30 s, threads >= 1000, fds >= 5000.
+    public static let defaults: [MonitorRule] = [
+        MonitorRule(metric: .cpu, threshold: 90, sustainSeconds: 30),
+        MonitorRule(metric: .memory, threshold: 2048),
+        MonitorRule(metric: .diskIO, threshold: 100, sustainSeconds: 30),
+        MonitorRule(metric: .threads, threshold: 1000),
+        MonitorRule(metric: .fds, threshold: 5000),
+    ]
+
+    /// True when `value` meets the threshold (the threshold itself included).
+    public func matches(_ value: Double) -> Bool {
+        comparison == .atOrAbove ? value >= threshold : value <= threshold
+    }
+
+    /// - Throws: `.invalidArgument` naming the field and its bounds.
+    public func validate() throws {
+        func bad(_ m: String) -> SpikeVaultError { SpikeVaultError(.invalidArgument, m) }
+        guard threshold.isFinite else { throw bad("rule threshold must be finite") }
+        guard sustainSeconds.isFinite, sustainSeconds >= 0, sustainSeconds <= 86_400 else {
+            throw bad("sustain must be in [0, 86400] seconds, got \(sustainSeconds)")
+        }
+        guard cooldownSeconds.isFinite, cooldownSeconds >= 0, cooldownSeconds <= 7 * 86_400 else {
+            throw bad("cooldown must be in [0, 604800] seconds, got \(cooldownSeconds)")
+        }
+        guard captureDurationSeconds.isFinite, captureDurationSeconds > 0,
+              captureDurationSeconds <= CaptureRequest.maxDurationSeconds else {
+            throw bad("capture duration must be in (0, 3600] seconds, got \(captureDurationSeconds)")
+        }
+        guard backend != .command else { throw bad("a monitor rule cannot use the command backend (it needs an argv template)") }
+    }
+}
+
+/// Settings of a `Monitor` (rules are added separately).
+public struct MonitorConfiguration: Sendable, Equatable {
+    /// Sampler period, and the unit of the gap rule (a gap > 2 intervals resets a sustain).
+    public var intervalSeconds: Double = 1
+    /// Captures allowed per rolling hour across all rules (0: none, notify only).
+    public var maxCapturesPerHour: Int = 6
+    /// false: host-fed only (no sampler; `observe` drives the rules).
+    public var sampling: Bool = true
+
+    public init(intervalSeconds: Double = 1, maxCapturesPerHour: Int = 6, sampling: Bool = true) {
+        self.intervalSeconds = intervalSeconds; self.maxCapturesPerHour = maxCapturesPerHour
+        self.sampling = sampling
+    }
+
+    public func validate() throws {
+        guard intervalSeconds.isFinite, intervalSeconds >= 0.05, intervalSeconds <= 3600 else {
+            throw SpikeVaultError(.invalidArgument, "monitor interval must be in [0.05, 3600] seconds, got \(intervalSeconds)")
+        }
+        guard maxCapturesPerHour >= 0, maxCapturesPerHour <= 3600 else {
+            throw SpikeVaultError(.invalidArgument, "captures per hour must be in [0, 3600], got \(maxCapturesPerHour)")
+        }
+    }
+}

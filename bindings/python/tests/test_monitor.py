@@ -1,0 +1,169 @@
+"""Monitor through the Python binding: host-fed mode, callbacks on library threads, errors in
+callbacks reported (not fatal), and a real burner captured end to end."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import threading
+import time
+from typing import List
+
+import pytest
+
+import spikevault
+from spikevault import BusyError, CaptureDone, Firing, InvalidArgumentError, Metric, Monitor, Rule
+
+FAKE_PID = 2_000_000_000  # not a live process: no name/uid, so use rules without filters
+
+
+def _wait(predicate, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def _sequence(pid: int = FAKE_PID):
+    # A window opens at 1000, a gap of 3 s (> 2 intervals) restarts it at 5000; values at or
+    # above 50 (the threshold itself included) hold until 7000: fires once, at 7000; the
+    # cooldown (600 s) keeps 8000 and 9000 quiet.
+    return [(pid, "cpu", 40, 0), (pid, "cpu", 60, 1000), (pid, "cpu", 60, 2000), (pid, "cpu", 60, 5000),
+            (pid, "cpu", 50, 6000), (pid, "cpu", 55, 7000), (pid, "cpu", 50, 8000), (pid, "cpu", 50, 9000)]
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_host_fed_mode_fires_on_the_sustained_window(vault, batch: bool) -> None:
+    fired: List[Firing] = []
+    rule = Rule("cpu", 50, sustain=2, capture=False)
+    with Monitor(vault, [rule], sampling=False, on_fired=fired.append) as monitor:
+        if batch:
+            monitor.observe_many(_sequence())
+        else:
+            for pid, metric, value, t in _sequence():
+                monitor.observe(pid, metric, value, t)
+        assert _wait(lambda: len(fired) >= 1, 5)
+        time.sleep(0.1)
+        counters = monitor.counters()
+    assert [(f.pid, f.time_ms, f.value, f.metric, f.rule_index) for f in fired] == [(FAKE_PID, 7000, 55.0, Metric.CPU, 0)]
+    assert fired[0].rule == rule
+    assert threading.current_thread() is threading.main_thread()
+    assert counters["gap_resets"] == 1 and counters["fired"] == 1 and counters["suppressed_cooldown"] == 0 and counters["ticks"] == 0
+
+
+def test_exceptions_in_callbacks_are_reported_not_fatal(vault) -> None:
+    seen: List[Firing] = []
+    reported: List[BaseException] = []
+
+    def boom(f: Firing) -> None:
+        seen.append(f)
+        raise RuntimeError("callback bug")
+
+    monitor = Monitor(vault, [Rule("threads", 10, cooldown=0, capture=False)], sampling=False,
+                      on_fired=boom, on_error=reported.append)
+    with monitor:
+        monitor.observe(FAKE_PID, "threads", 20, 0)
+        monitor.observe(FAKE_PID, "threads", 20, 1000)
+        assert _wait(lambda: len(seen) == 2, 5)
+    assert len(monitor.errors) == 2 and isinstance(monitor.errors[0], RuntimeError)
+    assert reported == monitor.errors
+
+
+def test_stop_from_a_callback_is_refused(vault) -> None:
+    holder: List[Monitor] = []
+    monitor = Monitor(vault, [Rule("fds", 1, capture=False)], sampling=False, on_fired=lambda f: holder[0].stop())
+    holder.append(monitor)
+    with monitor:
+        monitor.observe(FAKE_PID, "fds", 5, 0)
+        assert _wait(lambda: len(monitor.errors) == 1, 5)
+    assert isinstance(monitor.errors[0], BusyError)
+    holder.clear()
+
+
+def test_bad_input(vault) -> None:
+    with pytest.raises(InvalidArgumentError):
+        Monitor(vault, [Rule("bogus", 1)])
+    with pytest.raises(InvalidArgumentError):
+        Monitor(vault, [Rule("cpu", float("nan"))])
+    with pytest.raises(InvalidArgumentError):
+        Monitor(vault, [Rule("cpu", 1, sustain=-1)])
+    with pytest.raises(InvalidArgumentError):
+        Monitor(vault, [])
+    m = Monitor(vault, None)  # the defaults
+    assert [r.metric for r in m.rules] == [Metric.CPU, Metric.MEMORY, Metric.DISK_IO, Metric.THREADS, Metric.FDS]
+    with pytest.raises(InvalidArgumentError):
+        m.observe(1, "cpu", 1.0)  # not started
+    assert m.sample() > 0
+    assert m.counters()["ticks"] == 1
+    m.close()
+    m.close()
+    with pytest.raises(spikevault.ClosedError):
+        m.start()
+
+
+BURNER = "import ctypes,sys,time\nctypes.CDLL(None).prctl(15, b'svpyburn', 0, 0, 0)\nend=time.time()+float(sys.argv[1])\nwhile time.time()<end: pass\n"
+
+
+def test_sampler_captures_a_real_burner(vault) -> None:
+    done: List[CaptureDone] = []
+    fired: List[Firing] = []
+    burner = subprocess.Popen([sys.executable, "-c", BURNER, "8"])
+    short = subprocess.Popen([sys.executable, "-c", BURNER, "0.8"])
+    try:
+        rule = Rule("cpu", 50, sustain=2, include=["svpyburn"], backend="procfs", duration=0.3)
+        with Monitor(vault, [rule], on_fired=fired.append, on_capture=done.append) as monitor:
+            assert _wait(lambda: len(done) >= 1, 10), monitor.counters()
+            time.sleep(1)
+        assert len(done) == 1 and done[0].ok, done
+        assert fired[0].pid == burner.pid and fired[0].process_name == "svpyburn"
+        record = vault.get(done[0].capture_id)
+        assert record.metric == Metric.CPU and record.value >= 50 and record.pid == burner.pid
+    finally:
+        for p in (burner, short):
+            p.kill()
+            p.wait()
+    gc.collect()
+    assert gc.garbage == []
+
+
+def test_raw_c_calls_refuse_bad_input(lib, vault) -> None:
+    import ctypes
+
+    from spikevault import Status
+
+    assert lib.sv_monitor_free(None) == Status.OK and lib.sv_rule_free(None) == Status.OK
+    rule = ctypes.c_void_p()
+    assert lib.sv_rule_new(99, 1.0, ctypes.byref(rule)) == Status.ERR_INVALID_ARGUMENT and rule.value is None
+    assert lib.sv_rule_new(1, float("inf"), ctypes.byref(rule)) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_rule_new(1, 50.0, None) == Status.ERR_NULL_ARGUMENT
+    assert lib.sv_rule_new(1, 50.0, ctypes.byref(rule)) == Status.OK
+    assert lib.sv_rule_set_capture(rule, 8, 1.0) == Status.ERR_INVALID_ARGUMENT  # command backend
+    assert lib.sv_rule_set_sustain(rule, -1.0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_rule_add_include(rule, None) == Status.ERR_NULL_ARGUMENT
+    assert lib.sv_rule_add_include(rule, b"\xff\xfe") == Status.ERR_ENCODING
+    assert lib.sv_monitor_add_rule(rule, rule, None) == Status.ERR_INVALID_ARGUMENT  # wrong handle type
+    mon = ctypes.c_void_p()
+    with vault._using() as vh:
+        assert lib.sv_monitor_new(vh, ctypes.byref(mon)) == Status.OK
+    assert lib.sv_monitor_start(mon) == Status.ERR_INVALID_ARGUMENT  # no rules
+    assert lib.sv_monitor_add_rule(mon, rule, None) == Status.OK
+    assert lib.sv_monitor_set_interval(mon, 0.0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_set_sampling(mon, 0) == Status.OK
+    assert lib.sv_monitor_start(mon) == Status.OK
+    assert lib.sv_monitor_add_rule(mon, rule, None) == Status.ERR_BUSY
+    assert lib.sv_monitor_observe(mon, 0, 1, 1.0, 0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_observe(mon, 5, 42, 1.0, 0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_observe(mon, 5, 1, float("nan"), 0) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_observe_batch(mon, None, None, None, None, 1) == Status.ERR_NULL_ARGUMENT
+    assert lib.sv_monitor_observe_batch(mon, None, None, None, None, 0) == Status.OK
+    value = ctypes.c_int64()
+    assert lib.sv_monitor_get_counter(mon, 999, ctypes.byref(value)) == Status.ERR_INVALID_ARGUMENT
+    assert lib.sv_monitor_get_counter(mon, 7, None) == Status.ERR_NULL_ARGUMENT
+    assert lib.sv_monitor_free(mon) == Status.OK
+    assert lib.sv_monitor_free(mon) == Status.ERR_CLOSED
+    assert lib.sv_monitor_start(mon) == Status.ERR_CLOSED
+    assert lib.sv_rule_free(rule) == Status.OK
+    assert lib.sv_rule_free(rule) == Status.ERR_CLOSED

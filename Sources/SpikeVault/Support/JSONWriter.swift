@@ -74,6 +74,10 @@ public struct JSONWriter: Sendable {
     /// Appends `value` as a quoted, escaped JSON string.
     public static func appendQuoted(_ value: String, to out: inout String) {
         out += "\""
+        // Fast path: nothing to escape (the common case) -> append the string as is.
+        var plain = true
+        for b in value.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { plain = false; break }
+        if plain { out += value; out += "\""; return }
         var pending = Substring.UnicodeScalarView()
         for scalar in value.unicodeScalars {
             let v = scalar.value

@@ -64,11 +64,6 @@ public enum ProcfsSampler {
         var nonvoluntary: UInt64? = nil
 
         init(tid: Int32) { self.tid = tid }
-
-        mutating func close() {
-            for fd in [statFD, wchanFD, statusFD, stackFD, syscallFD] where fd >= 0 { _ = Glibc.close(fd) }
-            statFD = -1; wchanFD = -1; statusFD = -1; stackFD = -1; syscallFD = -1
-        }
     }
 
     struct SummaryEntry {
@@ -110,6 +105,7 @@ public enum ProcfsSampler {
             if let d = pidDir {
                 taskDir = ProcDirectory(at: d.fd, "task")
                 statFD = max(-2, ProcReader.open(at: d.fd, "stat"))
+                if statFD >= 0 { held += 1 }
             } else {
                 statFD = -2
             }
@@ -120,10 +116,9 @@ public enum ProcfsSampler {
         func close() {
             if closed { return }
             closed = true
-            for i in threads.indices { threads[i].close() }
+            for i in threads.indices { release(&threads[i]) }
             threads.removeAll()
-            for fd in [statFD, statusFD, ioFD, smapsFD, syscallFD] where fd >= 0 { _ = Glibc.close(fd) }
-            statFD = -1; statusFD = -1; ioFD = -1; smapsFD = -1; syscallFD = -1
+            release(&statFD); release(&statusFD); release(&ioFD); release(&smapsFD); release(&syscallFD)
             fdDir?.close(); taskDir?.close(); pidDir?.close()
             fdDir = nil; taskDir = nil; pidDir = nil
         }
@@ -137,25 +132,54 @@ public enum ProcfsSampler {
             return out
         }
 
-        /// Re-reads an optional file through `fd` (opening it lazily relative to `dir`).
-        /// Returns the byte count in `reader`, or nil when unreadable or gone. A permission
-        /// refusal marks the file unreadable (-2) so it is not retried.
-        private func readOptional(_ fd: inout Int32, dir: Int32, _ name: @autoclosure () -> String) -> Int? {
-            if fd == -2 || dir < 0 { return nil }
+        /// At most this many fds are kept open (half the soft RLIMIT_NOFILE, at least 16):
+        /// past it, files are read one-shot (open, pread, close), so a target with thousands
+        /// of threads cannot exhaust the host's descriptors.
+        var fdBudget: Int = {
+            var rl = rlimit()
+            guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0 else { return 256 }
+            let soft = min(UInt64(rl.rlim_cur), UInt64(1 << 20))  // RLIM_INFINITY is all ones
+            return max(16, Int(soft) / 2)
+        }()
+        private(set) var held = 0
+
+        /// Re-reads a file through `fd`, opening it lazily relative to `dir` (kept open while
+        /// within `fdBudget`, else read one-shot). Returns the byte count in `reader`, or
+        /// `-errno` (ESRCH/ENOENT: gone). A permission refusal marks the file unreadable (-2)
+        /// so it is not retried.
+        private func reread(_ fd: inout Int32, dir: Int32, _ name: @autoclosure () -> String) -> Int {
+            if fd == -2 { return -Int(EACCES) }
+            if dir < 0 { return -Int(ENOENT) }
+            var oneShot = false
             if fd == -1 {
                 let r = ProcReader.open(at: dir, name())
                 if r < 0 {
                     if r == -EACCES || r == -EPERM { fd = -2 }
-                    return nil
+                    return Int(r)
                 }
-                fd = r
+                if held < fdBudget { fd = r; held += 1 } else { oneShot = true; fd = r }
             }
             let n = reader.pread(fd)
-            if n < 0 {
-                if n == -Int(EACCES) || n == -Int(EPERM) { _ = Glibc.close(fd); fd = -2 }
-                return nil
+            if oneShot {
+                _ = Glibc.close(fd); fd = -1
+            } else if n == -Int(EACCES) || n == -Int(EPERM) {
+                release(&fd); fd = -2
             }
             return n
+        }
+
+        private func readOptional(_ fd: inout Int32, dir: Int32, _ name: @autoclosure () -> String) -> Int? {
+            let n = reread(&fd, dir: dir, name())
+            return n >= 0 ? n : nil
+        }
+
+        private func release(_ fd: inout Int32) {
+            if fd >= 0 { _ = Glibc.close(fd); held -= 1 }
+            fd = -1
+        }
+
+        private func release(_ t: inout ThreadSlot) {
+            release(&t.statFD); release(&t.wchanFD); release(&t.statusFD); release(&t.stackFD); release(&t.syscallFD)
         }
 
         /// Reads all threads (stat; wchan if `wchan`; status, stack and syscall if `slow`),
@@ -201,37 +225,41 @@ public enum ProcfsSampler {
         }
 
         private func readThreads(baseline: Bool, wchan: Bool, slow: Bool) {
-            spare.removeAll(keepingCapacity: true)
             guard let taskDir, taskDir.numericEntries(into: &tids) else {
-                for i in threads.indices { threads[i].close() }
+                for i in threads.indices { release(&threads[i]) }
                 threads.removeAll(keepingCapacity: true)
                 return
             }
             tids.sort()
             let dir = taskDir.fd
-            var j = 0
-            for tid in tids {
-                while j < threads.count && threads[j].tid < tid { threads[j].close(); j += 1 }  // vanished
-                var slot: ThreadSlot
-                if j < threads.count && threads[j].tid == tid { slot = threads[j]; j += 1 } else { slot = ThreadSlot(tid: tid) }
-                if readThread(&slot, dir: dir, baseline: baseline, wchan: wchan, slow: slow) {
-                    spare.append(slot)
-                } else {
-                    slot.close()  // gone (ESRCH/ENOENT) or unreadable
+            var same = tids.count == threads.count
+            if same { for i in tids.indices where tids[i] != threads[i].tid { same = false; break } }
+            if !same {
+                // Merge the listing into the slots (both sorted): close vanished, add new.
+                spare.removeAll(keepingCapacity: true)
+                var j = 0
+                for tid in tids {
+                    while j < threads.count && threads[j].tid < tid { release(&threads[j]); j += 1 }
+                    if j < threads.count && threads[j].tid == tid { spare.append(threads[j]); j += 1 } else { spare.append(ThreadSlot(tid: tid)) }
+                }
+                while j < threads.count { release(&threads[j]); j += 1 }
+                swap(&threads, &spare)
+                spare.removeAll(keepingCapacity: true)
+            }
+            // Read in place; drop threads that are gone (ESRCH/ENOENT) or unreadable.
+            var lost = 0
+            for i in threads.indices {
+                if !readThread(&threads[i], dir: dir, baseline: baseline, wchan: wchan, slow: slow) {
+                    release(&threads[i])
+                    threads[i].tid = -1
+                    lost += 1
                 }
             }
-            while j < threads.count { threads[j].close(); j += 1 }
-            swap(&threads, &spare)
-            spare.removeAll(keepingCapacity: true)
+            if lost > 0 { threads.removeAll { $0.tid == -1 } }
         }
 
         private func readThread(_ t: inout ThreadSlot, dir: Int32, baseline: Bool, wchan: Bool, slow: Bool) -> Bool {
-            if t.statFD < 0 {
-                let fd = ProcReader.open(at: dir, "\(t.tid)/stat")
-                if fd < 0 { return false }
-                t.statFD = fd
-            }
-            let n = reader.pread(t.statFD)
+            let n = reread(&t.statFD, dir: dir, "\(t.tid)/stat")
             if n < 0 { return false }
             let b = reader.bytes(n)
             guard let st = ProcBytes.parseStat(b) else { return false }
@@ -306,7 +334,10 @@ public enum ProcfsSampler {
         var k = 1
         while k <= planned {
             let deadline = t0 + Double(k) * intervalSeconds
-            if !CaptureSys.sleep(until: deadline, cancel: cancel) { cancelled = true; break }
+            // One wakeup per tick at the default 10 Hz (cancel latency <= 0.1 s).
+            if !CaptureSys.sleep(until: deadline, cancel: cancel, slice: max(0.05, min(intervalSeconds, 0.1))) {
+                cancelled = true; break
+            }
             let slow = isRefresh(sample: k, planned: planned, every: every)
             k += 1
             if let why = session.read(identity: identity, at: CaptureSys.monotonicSeconds(), baseline: false, slow: slow) {
@@ -314,7 +345,9 @@ public enum ProcfsSampler {
                 break
             }
             writeSample(session, refreshed: slow, previousTime: lastTime, t0: t0, tck: tck, into: &w)
-            try sink.write(w.takeText())
+            // Flush in chunks of >= 64 KiB (one write per ~9 samples of a 64-thread target):
+            // each write to the file system costs more than formatting the sample.
+            if w.byteCount >= 64 << 10 { try w.takeBytes { try sink.write(bytes: $0) } }
             sampleCount += 1
             lastTime = session.time
             remember(session, into: &last)
@@ -362,7 +395,8 @@ public enum ProcfsSampler {
         w.field("reason", reason)
         w.endObject()
         w.endObject()
-        try? sink.write(w.takeText() + "\n")
+        w.raw("\n")
+        try? w.takeBytes { try sink.write(bytes: $0) }
         result.status = status
         result.reason = reason
         result.artefacts = [CaptureArtefact(kind: "procfs.json", path: path)]

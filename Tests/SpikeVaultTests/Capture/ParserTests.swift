@@ -407,6 +407,18 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(held.allSatisfy { after[$0] == nil || after[$0] != before[$0] }, "fds left open after close")
     }
 
+    @Test func sessionStaysWithinItsFdBudget() throws {
+        let id = try ProcessIdentity.read(pid: getpid())
+        let s = ProcfsSampler.Session(pid: getpid())
+        defer { s.close() }
+        s.fdBudget = 3   // already holds /proc/PID, task and stat: the rest is read one-shot
+        #expect(s.read(identity: id, at: 0, baseline: true, slow: false) == nil)
+        #expect(s.read(identity: id, at: 1, baseline: false, slow: true) == nil)
+        #expect(s.held <= 3 && !s.threads.isEmpty)
+        let me = try #require(s.threads.first { $0.tid == getpid() })
+        #expect(me.wchan != nil && me.voluntary != nil && me.previousTicks != nil)
+    }
+
     @Test func sessionRefusesAnotherStartTime() throws {
         var id = try ProcessIdentity.read(pid: getpid())
         id.startTimeTicks &+= 1   // as if the pid had been reused by a later process

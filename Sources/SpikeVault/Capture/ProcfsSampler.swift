@@ -221,11 +221,23 @@ public enum ProcfsSampler {
                 if n >= 0 { current = ProcStat.parse(bytes: reader.bytes(n)) }
             }
             numThreads = current?.numThreads
+            if numThreads != threads.count { needList = true }
             return IdentityCheck.evaluate(original: identity, current: current).reason
         }
 
+        /// Re-list /proc/PID/task at the next reading: at the start, on refresh samples, and
+        /// whenever the thread count of the last stat read differs from the threads we hold or
+        /// a thread vanished. Otherwise the listing (getdents over every task) is skipped, so a
+        /// thread born after a reading shows up one sample later than it could.
+        private var needList = true
+
         private func readThreads(baseline: Bool, wchan: Bool, slow: Bool) {
-            guard let taskDir, taskDir.numericEntries(into: &tids) else {
+            guard let taskDir else { return }
+            if !needList && !slow && !threads.isEmpty {
+                readListed(dir: taskDir.fd, baseline: baseline, wchan: wchan, slow: slow)
+                return
+            }
+            guard taskDir.numericEntries(into: &tids) else {
                 for i in threads.indices { release(&threads[i]) }
                 threads.removeAll(keepingCapacity: true)
                 return
@@ -246,6 +258,10 @@ public enum ProcfsSampler {
                 swap(&threads, &spare)
                 spare.removeAll(keepingCapacity: true)
             }
+            readListed(dir: dir, baseline: baseline, wchan: wchan, slow: slow)
+        }
+
+        private func readListed(dir: Int32, baseline: Bool, wchan: Bool, slow: Bool) {
             // Read in place; drop threads that are gone (ESRCH/ENOENT) or unreadable.
             var lost = 0
             for i in threads.indices {
@@ -256,6 +272,7 @@ public enum ProcfsSampler {
                 }
             }
             if lost > 0 { threads.removeAll { $0.tid == -1 } }
+            needList = lost > 0
         }
 
         private func readThread(_ t: inout ThreadSlot, dir: Int32, baseline: Bool, wchan: Bool, slow: Bool) -> Bool {
@@ -456,22 +473,22 @@ public enum ProcfsSampler {
         w.key("threads"); w.beginArray()
         for t in s.threads {
             w.beginObject()
-            w.field("tid", Int(t.tid))
-            w.field("name", t.name)
-            w.field("state", String(Character(Unicode.Scalar(t.state))))
+            w.field(plain: "tid", Int(t.tid))
+            w.field(plain: "name", t.name)
+            w.field(plain: "state", String(Character(Unicode.Scalar(t.state))))
             if let b = t.previousTicks, t.ticks >= b {
-                w.field("cpuPercent", cpuPercent(ticks: t.ticks - b, tck: tck, seconds: dt))
+                w.field(plain: "cpuPercent", cpuPercent(ticks: t.ticks - b, tck: tck, seconds: dt))
             } else {
-                w.field("cpuPercent", nil as Double?)
+                w.field(plain: "cpuPercent", nil as Double?)
             }
-            w.field("utimeTicks", t.utime)
-            w.field("stimeTicks", t.stime)
-            w.field("wchan", t.wchan)
+            w.field(plain: "utimeTicks", t.utime)
+            w.field(plain: "stimeTicks", t.stime)
+            w.field(plain: "wchan", t.wchan)
             if refreshed {
-                w.field("syscall", t.syscall)
-                w.field("voluntaryCtxtSwitches", t.voluntary)
-                w.field("nonvoluntaryCtxtSwitches", t.nonvoluntary)
-                w.key("kernelStack")
+                w.field(plain: "syscall", t.syscall)
+                w.field(plain: "voluntaryCtxtSwitches", t.voluntary)
+                w.field(plain: "nonvoluntaryCtxtSwitches", t.nonvoluntary)
+                w.key(plain: "kernelStack")
                 if let st = t.stack { w.beginArray(); for l in st { w.string(l) }; w.endArray() } else { w.null() }
             }
             w.endObject()

@@ -78,6 +78,22 @@ public struct JSONWriter: Sendable {
         afterKey = true
     }
 
+    /// Writes an object key known at compile time to need no escaping (a plain ASCII
+    /// identifier); skips the escaping scan. For hot loops.
+    mutating func key(plain name: StaticString) {
+        separate()
+        buf.append(0x22)
+        raw(name)
+        buf.append(0x22)
+        buf.append(0x3A)
+        afterKey = true
+    }
+
+    mutating func field(plain k: StaticString, _ v: String?) { key(plain: k); if let v { string(v) } else { null() } }
+    mutating func field(plain k: StaticString, _ v: Int) { key(plain: k); int(v) }
+    mutating func field(plain k: StaticString, _ v: UInt64?) { key(plain: k); if let v { uint(v) } else { null() } }
+    mutating func field(plain k: StaticString, _ v: Double?) { key(plain: k); if let v { double(v) } else { null() } }
+
     public mutating func string(_ value: String) { separate(); JSONWriter.appendQuoted(value, to: &buf) }
     public mutating func int(_ value: Int) { separate(); signed(Int64(value)) }
     public mutating func int(_ value: Int64) { separate(); signed(value) }

@@ -419,6 +419,32 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(me.wchan != nil && me.voluntary != nil && me.previousTicks != nil)
     }
 
+    nonisolated(unsafe) static var bornTid: Int32 = 0
+
+    @Test func threadBornBetweenFastReadingsIsFoundAtTheNextOne() throws {
+        let id = try ProcessIdentity.read(pid: getpid())
+        let s = ProcfsSampler.Session(pid: getpid())
+        defer { s.close() }
+        #expect(s.read(identity: id, at: 0, baseline: true, slow: false) == nil)
+        #expect(s.read(identity: id, at: 1, baseline: false, slow: false) == nil)
+        var t = pthread_t()
+        #expect(pthread_create(&t, nil, { _ in
+            // readlink /proc/thread-self = "PID/task/TID"
+            let link = String(decoding: CaptureSys.readLink("/proc/thread-self") ?? [], as: UTF8.self)
+            ProcBytesTests.bornTid = Int32(link.split(separator: "/").last ?? "") ?? -1
+            usleep(400_000); return nil
+        }, nil) == 0)
+        defer { pthread_join(t, nil) }
+        usleep(50_000)
+        let tid = Self.bornTid
+        #expect(tid > 0)
+        // This reading's stat shows one more thread than held; the next one lists the tasks.
+        #expect(s.read(identity: id, at: 2, baseline: false, slow: false) == nil)
+        #expect(s.read(identity: id, at: 3, baseline: false, slow: false) == nil)
+        let slot = s.threads.first { $0.tid == tid }
+        #expect(slot != nil && slot?.baseTicks == 0)   // born during the capture: counts from 0
+    }
+
     @Test func sessionRefusesAnotherStartTime() throws {
         var id = try ProcessIdentity.read(pid: getpid())
         id.startTimeTicks &+= 1   // as if the pid had been reused by a later process

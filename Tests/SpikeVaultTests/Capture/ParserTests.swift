@@ -383,20 +383,27 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         var t = pthread_t()
         #expect(pthread_create(&t, nil, { _ in usleep(400_000); return nil }, nil) == 0)
         #expect(s.read(identity: id, at: 1, baseline: false, slow: true) == nil)
-        // Our thread's tid: new since the baseline (other tests may start threads too, so
-        // take the one whose files this session opened and that then vanishes).
-        let born = s.threads.map(\.tid).filter { !tidsBefore.contains($0) }
-        let prefixes = born.map { "/proc/\(getpid())/task/\($0)/" }
-        let openForBorn = Self.fdLinks().values.filter { l in prefixes.contains { l.hasPrefixBytes($0) } }
-        #expect(openForBorn.count >= 2 * born.count)   // at least stat and wchan each
+        // Threads new since the baseline (ours, maybe others' too) and the fds this session
+        // holds for them. Other tests may hold the same paths open, so check fd numbers: once
+        // a thread is gone nobody can open its files again, so a closed number cannot come
+        // back pointing at the same path.
+        let born = s.threads.filter { !tidsBefore.contains($0.tid) }
+        func fds(_ t: ProcfsSampler.ThreadSlot) -> [Int32] {
+            [t.statFD, t.wchanFD, t.statusFD, t.stackFD, t.syscallFD].filter { $0 >= 0 }
+        }
+        let bornFDs: [Int32] = born.flatMap(fds)
+        #expect(bornFDs.count >= 2 * born.count)   // at least stat and wchan each
+        let linksBefore = Self.fdLinks()
         let me = try #require(s.threads.first { $0.tid == getpid() })
         #expect(me.wchan != nil && me.voluntary != nil && me.previousTicks != nil)
         pthread_join(t, nil)
         #expect(s.read(identity: id, at: 2, baseline: false, slow: true) == nil)
-        let gone = born.filter { b in !s.threads.contains { $0.tid == b } }
+        let gone = Set(born.map(\.tid).filter { b in !s.threads.contains { $0.tid == b } })
         #expect(!gone.isEmpty)
-        let goneLinks = Self.fdLinks().values.filter { l in gone.contains { l.hasPrefixBytes("/proc/\(getpid())/task/\($0)/") } }
-        #expect(goneLinks.isEmpty, "files of vanished threads still open: \(goneLinks)")
+        let goneFDs: [Int32] = born.filter { gone.contains($0.tid) }.flatMap(fds)
+        let linksAfter = Self.fdLinks()
+        let stillOpen = goneFDs.filter { linksAfter[$0] != nil && linksAfter[$0] == linksBefore[$0] }
+        #expect(stillOpen.isEmpty, "files of vanished threads still open: \(stillOpen.map { linksAfter[$0] ?? "" })")
         // Closing releases every fd the session held.
         let held = s.openFiles
         let before = Self.fdLinks()

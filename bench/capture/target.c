@@ -1,6 +1,8 @@
 /* Benchmark target: `target THREADS SECONDS` keeps THREADS threads mostly asleep (a 64-thread
- * server at rest); `target work ITERATIONS` burns a fixed amount of CPU in two threads and
- * prints the wall time it took, so a captured run can be compared with an uncaptured one. */
+ * server at rest); `target work ITERATIONS [DELAY_MS]` sleeps DELAY_MS (default 0: time for a
+ * capture to start, so it covers the whole work), then burns a fixed amount of CPU in two
+ * threads and prints the wall time of the work, so a captured run can be compared with an
+ * uncaptured one. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
@@ -39,8 +41,13 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "work") == 0) {
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "work") == 0) {
         uint64_t iterations = strtoull(argv[2], NULL, 10);
+        if (argc == 4) {
+            long ms = atol(argv[3]);
+            struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+            while (nanosleep(&d, &d) != 0) {}
+        }
         pthread_t t[2];
         double start = now();
         for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, worker, &iterations);
@@ -49,7 +56,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc != 3) {
-        fprintf(stderr, "usage: target THREADS SECONDS | target work ITERATIONS\n");
+        fprintf(stderr, "usage: target THREADS SECONDS | target work ITERATIONS [DELAY_MS]\n");
         return 2;
     }
     int threads = atoi(argv[1]);

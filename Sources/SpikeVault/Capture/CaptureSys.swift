@@ -96,14 +96,14 @@ enum CaptureSys {
         while nanosleep(&ts, &rem) != 0 && errno == EINTR { ts = rem }
     }
 
-    /// Sleeps until `deadline` (monotonic seconds) in slices, returning early on cancel.
-    /// Returns false when cancelled.
-    static func sleep(until deadline: Double, cancel: CancelFlag?) -> Bool {
+    /// Sleeps until `deadline` (monotonic seconds) in slices of at most `slice` seconds (the
+    /// cancel latency), returning early on cancel. Returns false when cancelled.
+    static func sleep(until deadline: Double, cancel: CancelFlag?, slice: Double = 0.05) -> Bool {
         while true {
             if cancel?.isCancelled == true { return false }
             let left = deadline - monotonicSeconds()
             if left <= 0 { return true }
-            sleep(seconds: min(left, 0.05))
+            sleep(seconds: min(left, slice))
         }
     }
 
@@ -126,7 +126,12 @@ final class CaptureFileWriter {
 
     func write(_ text: String) throws {
         var s = text
-        try s.withUTF8 { buf in
+        try s.withUTF8 { try write(bytes: $0) }
+    }
+
+    func write(bytes buf: UnsafeBufferPointer<UInt8>) throws {
+        if buf.isEmpty { return }
+        do {
             var off = 0
             while off < buf.count {
                 let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)

@@ -24,20 +24,16 @@ public struct ProcStat: Sendable, Equatable {
     /// spaces, parentheses and newlines, so it ends at the LAST `)` in the text.
     /// Returns nil when the text is not a stat line.
     public static func parse(_ text: String) -> ProcStat? {
-        let bytes = Array(text.utf8)
-        guard let open = bytes.firstIndex(of: UInt8(ascii: "(")),
-              let close = bytes.lastIndex(of: UInt8(ascii: ")")), open < close else { return nil }
-        let pidText = String(decoding: bytes[0..<open], as: UTF8.self)
-        guard let pid = Int32(pidText.trimmingASCIIWhitespace()) else { return nil }
-        let comm = String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
-        let rest = String(decoding: bytes[(close + 1)...], as: UTF8.self)
-        let f = rest.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        // f[0] is field 3; field n is f[n - 3].
-        guard f.count >= 20, f[0].count == 1, let state = f[0].first,
-              let ppid = Int32(f[1]), let ut = UInt64(f[11]), let st = UInt64(f[12]),
-              let nt = Int(f[17]), let start = UInt64(f[19]) else { return nil }
-        return ProcStat(pid: pid, comm: comm, state: state, ppid: ppid, utimeTicks: ut,
-                        stimeTicks: st, numThreads: nt, startTimeTicks: start)
+        var t = text
+        return t.withUTF8 { parse(bytes: $0) }
+    }
+
+    /// Parses the raw bytes of a stat file (see `parse(_:)`); only `comm` becomes a String.
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> ProcStat? {
+        guard let r = ProcBytes.parseStat(bytes) else { return nil }
+        let comm = String(decoding: UnsafeBufferPointer(rebasing: bytes[r.commStart..<r.commEnd]), as: UTF8.self)
+        return ProcStat(pid: r.pid, comm: comm, state: Character(Unicode.Scalar(r.state)), ppid: r.ppid,
+                        utimeTicks: r.utime, stimeTicks: r.stime, numThreads: r.numThreads, startTimeTicks: r.startTime)
     }
 }
 

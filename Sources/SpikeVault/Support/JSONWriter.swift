@@ -13,51 +13,100 @@ import Glibc
 /// U+0000–U+001F become `\b \f \n \r \t` or `\u00XX`; everything else is emitted as UTF-8.
 /// Non-finite doubles (NaN, ±infinity) are written as `null`.
 public struct JSONWriter: Sendable {
-    public private(set) var text: String = ""
+    /// UTF-8 bytes written since the last `takeText()` (bytes, not a String: appending bytes
+    /// is several times cheaper, and the procfs sampler writes thousands of members a second).
+    private var buf: [UInt8] = []
     private var needsComma: [Bool] = [false]
     private var afterKey = false
 
     public init() {}
 
+    /// What was written since the last `takeText()`.
+    public var text: String { String(decoding: buf, as: UTF8.self) }
+
     /// Returns the text written so far and clears the buffer (the nesting state is kept).
     public mutating func takeText() -> String {
         let out = text
-        text = ""
+        buf.removeAll(keepingCapacity: true)
         return out
+    }
+
+    /// Hands the bytes written so far to `body`, then clears the buffer (keeping its capacity).
+    public mutating func takeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        defer { buf.removeAll(keepingCapacity: true) }
+        return try buf.withUnsafeBufferPointer { try body($0) }
     }
 
     private mutating func separate() {
         if afterKey { afterKey = false; return }
-        if needsComma[needsComma.count - 1] { text += "," }
+        if needsComma[needsComma.count - 1] { buf.append(0x2C) }
         needsComma[needsComma.count - 1] = true
     }
 
-    public mutating func beginObject() { separate(); text += "{"; needsComma.append(false) }
-    public mutating func endObject() { needsComma.removeLast(); text += "}" }
-    public mutating func beginArray() { separate(); text += "["; needsComma.append(false) }
-    public mutating func endArray() { needsComma.removeLast(); text += "]" }
+    /// Bytes written since the last `takeText()`/`takeBytes`.
+    public var byteCount: Int { buf.count }
+
+    /// Appends `s` verbatim (no separator): for text outside the JSON value, e.g. a final newline.
+    public mutating func raw(_ s: StaticString) {
+        buf.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    private mutating func digits(_ v: UInt64) {
+        var x = v
+        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes >= 20 digits
+        withUnsafeMutableBytes(of: &tmp) { t in
+            var i = t.count
+            repeat { i -= 1; t[i] = UInt8(truncatingIfNeeded: 0x30 &+ x % 10); x /= 10 } while x > 0
+            buf.append(contentsOf: t[i...])
+        }
+    }
+
+    private mutating func signed(_ v: Int64) {
+        if v < 0 { buf.append(0x2D); digits(v.magnitude) } else { digits(UInt64(v)) }
+    }
+
+    public mutating func beginObject() { separate(); buf.append(0x7B); needsComma.append(false) }
+    public mutating func endObject() { needsComma.removeLast(); buf.append(0x7D) }
+    public mutating func beginArray() { separate(); buf.append(0x5B); needsComma.append(false) }
+    public mutating func endArray() { needsComma.removeLast(); buf.append(0x5D) }
 
     /// Writes an object key; the next value call writes its value.
     public mutating func key(_ name: String) {
         separate()
-        JSONWriter.appendQuoted(name, to: &text)
-        text += ":"
+        JSONWriter.appendQuoted(name, to: &buf)
+        buf.append(0x3A)
         afterKey = true
     }
 
-    public mutating func string(_ value: String) { separate(); JSONWriter.appendQuoted(value, to: &text) }
-    public mutating func int(_ value: Int) { separate(); text += String(value) }
-    public mutating func int(_ value: Int64) { separate(); text += String(value) }
-    public mutating func uint(_ value: UInt64) { separate(); text += String(value) }
-    public mutating func bool(_ value: Bool) { separate(); text += value ? "true" : "false" }
-    public mutating func null() { separate(); text += "null" }
+    /// Writes an object key known at compile time to need no escaping (a plain ASCII
+    /// identifier); skips the escaping scan. For hot loops.
+    mutating func key(plain name: StaticString) {
+        separate()
+        buf.append(0x22)
+        raw(name)
+        buf.append(0x22)
+        buf.append(0x3A)
+        afterKey = true
+    }
+
+    mutating func field(plain k: StaticString, _ v: String?) { key(plain: k); if let v { string(v) } else { null() } }
+    mutating func field(plain k: StaticString, _ v: Int) { key(plain: k); int(v) }
+    mutating func field(plain k: StaticString, _ v: UInt64?) { key(plain: k); if let v { uint(v) } else { null() } }
+    mutating func field(plain k: StaticString, _ v: Double?) { key(plain: k); if let v { double(v) } else { null() } }
+
+    public mutating func string(_ value: String) { separate(); JSONWriter.appendQuoted(value, to: &buf) }
+    public mutating func int(_ value: Int) { separate(); signed(Int64(value)) }
+    public mutating func int(_ value: Int64) { separate(); signed(value) }
+    public mutating func uint(_ value: UInt64) { separate(); digits(value) }
+    public mutating func bool(_ value: Bool) { separate(); if value { raw("true") } else { raw("false") } }
+    public mutating func null() { separate(); raw("null") }
     public mutating func double(_ value: Double) {
         separate()
-        guard value.isFinite else { text += "null"; return }
+        guard value.isFinite else { raw("null"); return }
         if value == value.rounded(.towardZero), abs(value) < 1e15 {
-            text += String(Int64(value))           // 3.0 -> "3" (valid JSON, shorter)
+            signed(Int64(value))                   // 3.0 -> "3" (valid JSON, shorter)
         } else {
-            text += String(value)                  // Swift prints shortest round-trip form
+            buf.append(contentsOf: String(value).utf8)  // Swift prints shortest round-trip form
         }
     }
 
@@ -71,9 +120,43 @@ public struct JSONWriter: Sendable {
         key(k); beginArray(); for s in strings { string(s) }; endArray()
     }
 
+    /// Appends `value` as a quoted, escaped JSON string, as UTF-8 bytes. A Swift String is
+    /// valid UTF-8, so escaping bytes below 0x20, `"` and `\\` is escaping those scalars.
+    static func appendQuoted(_ value: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var plain = true
+        for b in value.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { plain = false; break }
+        if plain {
+            out.append(contentsOf: value.utf8)
+        } else {
+            let hex: StaticString = "0123456789abcdef"
+            for b in value.utf8 {
+                switch b {
+                case 0x22: out.append(0x5C); out.append(0x22)
+                case 0x5C: out.append(0x5C); out.append(0x5C)
+                case 0x08: out.append(0x5C); out.append(0x62)
+                case 0x0C: out.append(0x5C); out.append(0x66)
+                case 0x0A: out.append(0x5C); out.append(0x6E)
+                case 0x0D: out.append(0x5C); out.append(0x72)
+                case 0x09: out.append(0x5C); out.append(0x74)
+                case 0..<0x20:
+                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])  // \u00
+                    out.append(hex.utf8Start[Int(b >> 4)])
+                    out.append(hex.utf8Start[Int(b & 0xF)])
+                default: out.append(b)
+                }
+            }
+        }
+        out.append(0x22)
+    }
+
     /// Appends `value` as a quoted, escaped JSON string.
     public static func appendQuoted(_ value: String, to out: inout String) {
         out += "\""
+        // Fast path: nothing to escape (the common case) -> append the string as is.
+        var plain = true
+        for b in value.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { plain = false; break }
+        if plain { out += value; out += "\""; return }
         var pending = Substring.UnicodeScalarView()
         for scalar in value.unicodeScalars {
             let v = scalar.value

@@ -17,7 +17,7 @@ import Testing
         #expect(out.backendsRun == ["procfs"])
         let art = try #require(out.artefacts.first { $0.kind == "procfs.json" })
         let json = try #require(CaptureSys.readText(art.path))
-        #expect(json.hasPrefix(#"{"schema":"spikevault.procfs","version":1,"#))
+        #expect(json.hasPrefix(#"{"schema":"spikevault.procfs","version":2,"#))
         #expect(json.contains(#""outcome":{"status":"complete","reason":null}"#))
         // Per-thread CPU from the summary: {"tid":N,"name":"hot","cpuPercent":X,...}
         let cpus = summaryCPU(json)
@@ -28,7 +28,7 @@ import Testing
         #expect(sorted.count == 4 && sorted[2] < 5 && sorted[3] < 5, "idle threads near 0: \(sorted)")
         #expect((out.stats["procfs"]?["samples"] ?? 0) >= 8)
         if CaptureTestSupport.toolAvailable("python3") {
-            let check = try ToolRunner.run(["python3", "-c", "import json,sys; d=json.load(open(sys.argv[1])); assert d['schema']=='spikevault.procfs' and d['version']==1 and len(d['samples'])>0", art.path],
+            let check = try ToolRunner.run(["python3", "-c", "import json,sys; d=json.load(open(sys.argv[1])); assert d['schema']=='spikevault.procfs' and d['version']==2 and len(d['samples'])>0", art.path],
                                            timeoutSeconds: 30)
             #expect(check.succeeded, "procfs.json is not valid JSON of the expected shape")
         }

@@ -279,3 +279,185 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(CaptureBackend.allCases.map(\.rawValue) == ["auto", "procfs", "eu-stack", "perf", "gdb", "sample", "spindump", "command"])
     }
 }
+
+/// The allocation-free procfs parsers and the kept-open readers of the procfs sampler.
+@Suite struct ProcBytesTests {
+    func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var t = text
+        return t.withUTF8 { body($0) }
+    }
+
+    @Test func statFromBytesMatchesTextParser() throws {
+        let text = "77 (a) S 1 (x\n)y) Z 5 6 7 8 9 10 11 12 13 14 100 200 0 0 20 0 3 0 999 0 0\n"
+        let r = try #require(withBytes(text) { ProcBytes.parseStat($0) })
+        #expect(r.pid == 77 && r.state == UInt8(ascii: "Z") && r.ppid == 5)
+        #expect(r.utime == 100 && r.stime == 200 && r.numThreads == 3 && r.startTime == 999)
+        let comm = withBytes(text) { String(decoding: UnsafeBufferPointer(rebasing: $0[r.commStart..<r.commEnd]), as: UTF8.self) }
+        #expect(comm == "a) S 1 (x\n)y")
+        #expect(ProcStat.parse(text)?.comm == comm)
+    }
+
+    @Test func statRejectsGarbage() {
+        for bad in ["", "12 (x) R 1 2", "no parens", "x (a) R 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+                    "1 (a) RR 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+                    "1 (a) R 1 1 1 1 1 1 1 1 1 1 x 1 1 1 1 1 1 1 1 1",     // utime (field 14) not a number
+                    "1 (a) R 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 99999999999999999999999"] { // start time overflows
+            #expect(withBytes(bad) { ProcBytes.parseStat($0) } == nil, "\(bad)")
+        }
+    }
+
+    @Test func keyedIntegers() {
+        let status = "Name:\thot\nVmRSS:\t  1234 kB\nRssAnon:\t 9 kB\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t345"
+        withBytes(status) { b in
+            #expect(ProcBytes.integer(forKey: "VmRSS", in: b) == 1234)
+            #expect(ProcBytes.integer(forKey: "voluntary_ctxt_switches", in: b) == 12)
+            #expect(ProcBytes.integer(forKey: "nonvoluntary_ctxt_switches", in: b) == 345) // last line, no newline
+            #expect(ProcBytes.integer(forKey: "Rss", in: b) == nil)    // "RssAnon" is another key
+            #expect(ProcBytes.integer(forKey: "Name", in: b) == nil)   // not a number
+            #expect(ProcBytes.integer(forKey: "VmSwap", in: b) == nil) // absent
+        }
+        withBytes("") { #expect(ProcBytes.integer(forKey: "Rss", in: $0) == nil) }
+        withBytes("rchar: 4096\nread_bytes: 0\n") { b in
+            #expect(ProcBytes.integer(forKey: "rchar", in: b) == 4096)
+            #expect(ProcBytes.integer(forKey: "read_bytes", in: b) == 0)
+        }
+    }
+
+    @Test func linesAndText() {
+        withBytes("[<0>] do_nanosleep+0x6c/0x1a0\n  [<0>] x+0x1  \n\n") {
+            #expect(ProcBytes.trimmedLines($0) == ["[<0>] do_nanosleep+0x6c/0x1a0", "[<0>] x+0x1"])
+        }
+        withBytes(" 230 0x0 0x1\n") { #expect(ProcBytes.trimmedText($0) == "230 0x0 0x1") }
+        withBytes("hrtimer_nanosleep") { b in
+            #expect(ProcBytes.equals(b, 0, b.count, "hrtimer_nanosleep"))
+            #expect(!ProcBytes.equals(b, 0, b.count, "hrtimer"))
+        }
+    }
+
+    @Test func preadRereadsAndGrows() throws {
+        let dir = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(dir) }
+        let big = String(repeating: "x", count: 10_000) + "\n"
+        try CaptureSys.writeFile(dir + "/f", big)
+        let fd = open(dir + "/f", O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        let r = ProcReader(capacity: 16)
+        #expect(r.pread(fd) == big.utf8.count)   // grew from 16 bytes, not truncated
+        #expect(r.pread(fd) == big.utf8.count)   // offset 0 again
+        // A procfs file re-read through one fd gives fresh content each time.
+        let sfd = ProcReader.open(at: AT_FDCWD, "/proc/self/stat")
+        #expect(sfd >= 0)
+        defer { close(sfd) }
+        let n = r.pread(sfd)
+        #expect(n > 0 && ProcBytes.parseStat(r.bytes(n))?.pid == getpid())
+        #expect(ProcReader.open(at: AT_FDCWD, "/proc/self/no-such-file") == -ENOENT)
+    }
+
+    @Test func refreshSchedule() {
+        #expect(ProcfsSampler.refreshEvery(intervalSeconds: 0.1) == 10)
+        #expect(ProcfsSampler.refreshEvery(intervalSeconds: 0.3) == 3)
+        #expect(ProcfsSampler.refreshEvery(intervalSeconds: 2) == 1)
+        #expect(ProcfsSampler.plannedSamples(intervalSeconds: 0.1, durationSeconds: 1) == 10)
+        #expect(ProcfsSampler.plannedSamples(intervalSeconds: 0.1, durationSeconds: 5) == 50)
+        let refreshed = (1...25).filter { ProcfsSampler.isRefresh(sample: $0, planned: 25, every: 10) }
+        #expect(refreshed == [1, 10, 20, 25])
+    }
+
+    /// Where each fd of this process points (other tests run in parallel, so tests look
+    /// only at the paths of their own thread, or at the fds the session reported).
+    static func fdLinks() -> [Int32: String] {
+        var out: [Int32: String] = [:]
+        for name in CaptureSys.listDirectory("/proc/self/fd").0 ?? [] {
+            if let fd = Int32(name), let l = CaptureSys.readLink("/proc/self/fd/" + name) {
+                out[fd] = String(decoding: l, as: UTF8.self)
+            }
+        }
+        return out
+    }
+
+    @Test func sessionClosesFilesOfVanishedThreadsAndAtTheEnd() throws {
+        let id = try ProcessIdentity.read(pid: getpid())
+        let s = ProcfsSampler.Session(pid: getpid())
+        #expect(s.read(identity: id, at: 0, baseline: true, slow: false) == nil)
+        let tidsBefore = Set(s.threads.map(\.tid))
+        var t = pthread_t()
+        #expect(pthread_create(&t, nil, { _ in usleep(400_000); return nil }, nil) == 0)
+        #expect(s.read(identity: id, at: 1, baseline: false, slow: true) == nil)
+        // Threads new since the baseline (ours, maybe others' too) and the fds this session
+        // holds for them. Other tests may hold the same paths open, so check fd numbers: once
+        // a thread is gone nobody can open its files again, so a closed number cannot come
+        // back pointing at the same path.
+        let born = s.threads.filter { !tidsBefore.contains($0.tid) }
+        func fds(_ t: ProcfsSampler.ThreadSlot) -> [Int32] {
+            [t.statFD, t.wchanFD, t.statusFD, t.stackFD, t.syscallFD].filter { $0 >= 0 }
+        }
+        let bornFDs: [Int32] = born.flatMap(fds)
+        #expect(bornFDs.count >= 2 * born.count)   // at least stat and wchan each
+        let linksBefore = Self.fdLinks()
+        let me = try #require(s.threads.first { $0.tid == getpid() })
+        #expect(me.wchan != nil && me.voluntary != nil && me.previousTicks != nil)
+        pthread_join(t, nil)
+        #expect(s.read(identity: id, at: 2, baseline: false, slow: true) == nil)
+        let gone = Set(born.map(\.tid).filter { b in !s.threads.contains { $0.tid == b } })
+        #expect(!gone.isEmpty)
+        let goneFDs: [Int32] = born.filter { gone.contains($0.tid) }.flatMap(fds)
+        let linksAfter = Self.fdLinks()
+        let stillOpen = goneFDs.filter { linksAfter[$0] != nil && linksAfter[$0] == linksBefore[$0] }
+        #expect(stillOpen.isEmpty, "files of vanished threads still open: \(stillOpen.map { linksAfter[$0] ?? "" })")
+        // Closing releases every fd the session held.
+        let held = s.openFiles
+        let before = Self.fdLinks()
+        #expect(held.allSatisfy { before[$0]?.hasPrefixBytes("/proc/") == true })
+        s.close()
+        #expect(s.openFiles.isEmpty)
+        let after = Self.fdLinks()
+        #expect(held.allSatisfy { after[$0] == nil || after[$0] != before[$0] }, "fds left open after close")
+    }
+
+    @Test func sessionStaysWithinItsFdBudget() throws {
+        let id = try ProcessIdentity.read(pid: getpid())
+        let s = ProcfsSampler.Session(pid: getpid())
+        defer { s.close() }
+        s.fdBudget = 3   // already holds /proc/PID, task and stat: the rest is read one-shot
+        #expect(s.read(identity: id, at: 0, baseline: true, slow: false) == nil)
+        #expect(s.read(identity: id, at: 1, baseline: false, slow: true) == nil)
+        #expect(s.held <= 3 && !s.threads.isEmpty)
+        let me = try #require(s.threads.first { $0.tid == getpid() })
+        #expect(me.wchan != nil && me.voluntary != nil && me.previousTicks != nil)
+    }
+
+    nonisolated(unsafe) static var bornTid: Int32 = 0
+
+    @Test func threadBornBetweenFastReadingsIsFoundAtTheNextOne() throws {
+        let id = try ProcessIdentity.read(pid: getpid())
+        let s = ProcfsSampler.Session(pid: getpid())
+        defer { s.close() }
+        #expect(s.read(identity: id, at: 0, baseline: true, slow: false) == nil)
+        #expect(s.read(identity: id, at: 1, baseline: false, slow: false) == nil)
+        var t = pthread_t()
+        #expect(pthread_create(&t, nil, { _ in
+            // readlink /proc/thread-self = "PID/task/TID"
+            let link = String(decoding: CaptureSys.readLink("/proc/thread-self") ?? [], as: UTF8.self)
+            ProcBytesTests.bornTid = Int32(link.split(separator: "/").last ?? "") ?? -1
+            usleep(400_000); return nil
+        }, nil) == 0)
+        defer { pthread_join(t, nil) }
+        usleep(50_000)
+        let tid = Self.bornTid
+        #expect(tid > 0)
+        // This reading's stat shows one more thread than held; the next one lists the tasks.
+        #expect(s.read(identity: id, at: 2, baseline: false, slow: false) == nil)
+        #expect(s.read(identity: id, at: 3, baseline: false, slow: false) == nil)
+        let slot = s.threads.first { $0.tid == tid }
+        #expect(slot != nil && slot?.baseTicks == 0)   // born during the capture: counts from 0
+    }
+
+    @Test func sessionRefusesAnotherStartTime() throws {
+        var id = try ProcessIdentity.read(pid: getpid())
+        id.startTimeTicks &+= 1   // as if the pid had been reused by a later process
+        let s = ProcfsSampler.Session(pid: getpid())
+        defer { s.close() }
+        let why = s.read(identity: id, at: 0, baseline: true, slow: false)
+        #expect(why?.contains("reused") == true, "\(why ?? "nil")")
+    }
+}

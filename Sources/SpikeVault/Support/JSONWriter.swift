@@ -51,6 +51,8 @@ public struct JSONWriter: Sendable {
     public mutating func uint(_ value: UInt64) { separate(); text += String(value) }
     public mutating func bool(_ value: Bool) { separate(); text += value ? "true" : "false" }
     public mutating func null() { separate(); text += "null" }
+    /// Writes `json`, already a valid JSON value, as it is (e.g. stored notes).
+    public mutating func raw(_ json: String) { separate(); text += json }
     public mutating func double(_ value: Double) {
         separate()
         guard value.isFinite else { text += "null"; return }

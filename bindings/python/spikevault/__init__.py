@@ -15,7 +15,7 @@ this package, then the system loader.
 
 from __future__ import annotations
 
-from ._enums import Backend, CaptureStatus, Metric, Option, ReportField, Status
+from ._enums import Analytics, Backend, CaptureStatus, ExportFlag, FilterField, Format, Metric, Option, Order, ReportField, Status
 from ._options import option_bounds
 from .errors import (
     AlreadyExistsError, BusyError, CancelledError, CooldownError, ClosedError, CorruptError, DatabaseError,
@@ -27,6 +27,7 @@ from .errors import (
 from .capture import CaptureFuture
 from .maintenance import MaintenanceReport
 from .records import Artefact, Record
+from .review import duckdb_analytics, record_key
 from .vault import Vault
 
 __version__ = "0.1.0"
@@ -42,6 +43,7 @@ def library_version() -> str:
 __all__ = [
     "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
     "Status", "Metric", "CaptureStatus", "Backend", "Option", "ReportField",
+    "FilterField", "Order", "Format", "ExportFlag", "Analytics", "duckdb_analytics", "record_key",
     "SpikeVaultError", "LibraryLoadError", "InvalidArgumentError", "NullArgumentError",
     "EncodingError", "SpikeVaultIOError", "NoSpaceError", "PermissionDeniedError",
     "NotFoundError", "CorruptError", "TooLargeError", "DatabaseError", "ClosedError",

@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .library(name: "SpikeVault", targets: ["SpikeVault"]),
         .library(name: "spikevault", type: .dynamic, targets: ["SpikeVaultC"]),
+        // Observation-based view models for Swift hosts; not linked into libspikevault.so.
+        .library(name: "SpikeVaultUI", targets: ["SpikeVaultUI"]),
         .executable(name: "spikevault-stress", targets: ["SpikeVaultStress"]),
     ],
     targets: [
@@ -17,8 +19,9 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .target(name: "SpikeVault", dependencies: ["CSQLite", "CZstd"]),
         .target(name: "SpikeVaultC", dependencies: ["SpikeVault"]),
+        .target(name: "SpikeVaultUI", dependencies: ["SpikeVault"]),
         // Helper process for the retention tests (crash loop, concurrency, fork, disk full).
         .executableTarget(name: "SpikeVaultStress", dependencies: ["SpikeVault"]),
-        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault", "SpikeVaultStress"]),
+        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault", "SpikeVaultStress", "SpikeVaultUI"]),
     ]
 )

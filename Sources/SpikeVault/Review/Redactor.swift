@@ -72,6 +72,11 @@ public struct Redactor: Sendable {
                 out.append(Self.mask)
                 continue
             }
+            if arg.utf8.contains(where: { $0 == 32 || $0 == 9 || $0 == 10 }) {
+                // A whole command line or header in one argument (`sh -c "…"`, `-H "Authorization: …"`).
+                out.append(redact(text: arg))
+                continue
+            }
             let (text, next) = redactToken(arg)
             out.append(finish(text))
             maskNext = next

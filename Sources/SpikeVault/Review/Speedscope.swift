@@ -9,8 +9,7 @@ enum Speedscope {
         var weights: [Int] = []
         for stack in folded.counts.keys.sorted() {
             var indices: [Int] = []
-            for raw in stack.split(separator: ";", omittingEmptySubsequences: false) {
-                let frame = redactor.enabled ? redactor.redact(text: String(raw)) : String(raw)
+            for frame in redactFrames(stack, redactor) {
                 if let i = frameIndex[frame] { indices.append(i); continue }
                 frameIndex[frame] = frames.count
                 indices.append(frames.count)
@@ -85,7 +84,7 @@ extension Vault {
         case .folded:
             var out = ""
             for (stack, n) in folded.counts.sorted(by: { $0.key < $1.key }) {
-                out += (redactor.enabled ? redactor.redact(text: stack) : stack) + " \(n)\n"
+                out += redactFrames(stack, redactor).joined(separator: ";") + " \(n)\n"
             }
             return out
         case .speedscope:
@@ -104,4 +103,11 @@ extension Vault {
             try out.flush()
         }
     }
+}
+
+/// A folded stack's frames, redacted as an argument vector (a frame that looks like
+/// `--token` masks the next one, as in a command line).
+func redactFrames(_ stack: String, _ redactor: Redactor) -> [String] {
+    let frames = stack.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+    return redactor.enabled ? redactor.redact(arguments: frames) : frames
 }

@@ -188,7 +188,7 @@ extension Vault {
             let top = folded.counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5)
             s.stacks = top.map { stack, n in
                 CaptureSummary.Stack(
-                    frames: stack.split(separator: ";", omittingEmptySubsequences: false).map { redactor.redact(text: String($0)) },
+                    frames: redactFrames(stack, redactor),
                     samples: n, percent: folded.totalSamples > 0 ? Double(n) * 100 / Double(folded.totalSamples) : 0)
             }
         }

@@ -22,7 +22,7 @@ PYTHON ?= python3
 export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
-	check-ldd check-c check-python demo size install uninstall bench bench-retention soak clean
+	check-ldd check-c check-python demo size install uninstall bench bench-retention bench-review soak clean
 
 all: lib
 
@@ -119,6 +119,11 @@ bench: lib
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib
 	$(MAKE) --no-print-directory -C bench/retention run
+
+# Review: filtered query and analytics in SQLite vs DuckDB, record export vs sqlite3 -json/-csv.
+bench-review: lib
+	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
+	$(MAKE) --no-print-directory -C bench/review run
 
 # The crash loop of the retention tests, longer (SOAK_ITERATIONS SIGKILLs, default 2000).
 soak: | deps

@@ -105,7 +105,6 @@ def main() -> None:
                 b = spikevault.duckdb_analytics(snap, name, T0, T0 + SPAN + 1)
                 assert a == b, f"{name}: SQLite and DuckDB disagree"
                 e2e = median_time(lambda: spikevault.duckdb_analytics(snap, name, T0, T0 + SPAN + 1))
-                                     capture_output=True, text=True).stdout and None
                 duck = duck_engine_time(snap, ANALYTICS_SQL[name].format(s=T0, u=T0 + SPAN + 1))
             results.append((f"analytics {name} (30 days)", sv, duck, e2e))
 

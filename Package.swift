@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // SpikeVault: a Swift core (library product `SpikeVault`) exported through a thin
-// @c layer (`SpikeVaultC`) that becomes libspikevault.so. See docs/architecture.md.
+// @c layer (`SpikeVaultC`) that becomes libspikevault.so. See README.md, Layout.
 import PackageDescription
 
 let package = Package(
@@ -8,6 +8,9 @@ let package = Package(
     products: [
         .library(name: "SpikeVault", targets: ["SpikeVault"]),
         .library(name: "spikevault", type: .dynamic, targets: ["SpikeVaultC"]),
+        // The async ProfileStore and the Observation-based model for Swift hosts (menu-bar
+        // apps); kept out of libspikevault.so, which then needs neither Dispatch nor Observation.
+        .library(name: "SpikeVaultAsync", targets: ["SpikeVaultAsync"]),
         .executable(name: "spikevault-stress", targets: ["SpikeVaultStress"]),
     ],
     targets: [
@@ -17,8 +20,9 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .target(name: "SpikeVault", dependencies: ["CSQLite", "CZstd"]),
         .target(name: "SpikeVaultC", dependencies: ["SpikeVault"]),
+        .target(name: "SpikeVaultAsync", dependencies: ["SpikeVault"]),
         // Helper process for the retention tests (crash loop, concurrency, fork, disk full).
         .executableTarget(name: "SpikeVaultStress", dependencies: ["SpikeVault"]),
-        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault", "SpikeVaultStress"]),
+        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault", "SpikeVaultStress", "SpikeVaultAsync"]),
     ]
 )

@@ -36,6 +36,7 @@ typedef struct sv_job sv_job;
 typedef struct sv_report sv_report;
 typedef struct sv_monitor sv_monitor;
 typedef struct sv_rule sv_rule;
+typedef struct sv_filter sv_filter;
 
 /* Status codes of the C ABI (SV_OK, SV_ERR_*): zero is success, negative values are
  * errors, small positive values are cursor states. Numbers are ABI: never renumber a case. */
@@ -155,6 +156,54 @@ typedef enum sv_monitor_counter {
     SV_MONITOR_CAPTURES_FAILED = 16,
 } sv_monitor_counter;
 
+/* Filter criteria for sv_filter_set_int / _double / _text (SV_FILTER_*). Numbers are ABI. */
+typedef enum sv_filter_field {
+    SV_FILTER_METRIC = 1,
+    SV_FILTER_STATUS = 2,
+    SV_FILTER_PID = 3,
+    SV_FILTER_SINCE = 4,
+    SV_FILTER_UNTIL = 5,
+    SV_FILTER_ORDER = 6,
+    SV_FILTER_LIMIT = 7,
+    SV_FILTER_MIN_VALUE = 8,
+    SV_FILTER_MAX_VALUE = 9,
+    SV_FILTER_PROCESS = 10,
+    SV_FILTER_PROCESS_GLOB = 11,
+    SV_FILTER_AFTER = 12,
+} sv_filter_field;
+
+/* Result orders (SV_ORDER_*); ties are broken by id in the same direction. Numbers are ABI. */
+typedef enum sv_order {
+    SV_ORDER_TIME_DESC = 1,
+    SV_ORDER_TIME_ASC = 2,
+    SV_ORDER_VALUE_DESC = 3,
+    SV_ORDER_VALUE_ASC = 4,
+} sv_order;
+
+/* Output formats (SV_FORMAT_*). Numbers are ABI. */
+typedef enum sv_format {
+    SV_FORMAT_JSON = 1,
+    SV_FORMAT_NDJSON = 2,
+    SV_FORMAT_CSV = 3,
+    SV_FORMAT_TEXT = 4,
+    SV_FORMAT_FOLDED = 5,
+    SV_FORMAT_SPEEDSCOPE = 6,
+} sv_format;
+
+/* Bits for the flags of the export and summary calls (SV_EXPORT_*). Numbers are ABI. */
+typedef enum sv_export_flag {
+    SV_EXPORT_NO_REDACT = 1,
+    SV_EXPORT_OVERWRITE = 2,
+} sv_export_flag;
+
+/* Built-in analytics (SV_ANALYTICS_*), the same SQL in SQLite and DuckDB. Numbers are ABI. */
+typedef enum sv_analytics {
+    SV_ANALYTICS_PEAK_BY_PROCESS = 1,
+    SV_ANALYTICS_CAPTURES_PER_HOUR = 2,
+    SV_ANALYTICS_TOP_PROCESSES = 3,
+    SV_ANALYTICS_P95_BY_PROCESS = 4,
+} sv_analytics;
+
 /* Called once per asynchronous capture, on a library worker thread, with the job, its
  * final status (SV_OK, an error or SV_ERR_CANCELLED), the new capture id (0 unless SV_OK)
  * and the user_data given to sv_capture_start. It must return promptly and must not
@@ -172,6 +221,10 @@ typedef void (*sv_monitor_fired_callback)(int64_t pid, const char *process_name,
  * error (sv_errmsg() on this thread says why) with capture_id 0. */
 typedef void (*sv_monitor_capture_callback)(int64_t pid, sv_metric metric, int32_t rule_index,
                                             sv_status status, int64_t capture_id, void *user_data);
+/* Progress of sv_vault_export_bundle, called ON THE CALLING THREAD before the first byte and
+ * after each chunk, with the artefact bytes copied so far, the total expected and the
+ * user_data given to the call. Return 0 to go on, nonzero to cancel (SV_ERR_CANCELLED). */
+typedef int (*sv_progress_callback)(int64_t done_bytes, int64_t total_bytes, void *user_data);
 
 /* ---- Library: version, errors, memory ---- */
 
@@ -412,6 +465,10 @@ int64_t sv_cursor_artefact_raw_bytes(sv_cursor *cursor, int32_t index);
 /* The compressed size in bytes of artefact index as stored; -1 on misuse. */
 int64_t sv_cursor_artefact_stored_bytes(sv_cursor *cursor, int32_t index);
 
+/* The current row's pagination key ("<ms>:<16 hex digits>:<id>"), for SV_FILTER_AFTER. Owned
+ * by the cursor: valid until the next sv_cursor_next or sv_cursor_close. NULL on misuse. */
+const char *sv_cursor_key(sv_cursor *cursor);
+
 /* ---- Capture requests: what to capture and how ---- */
 
 /* Creates a capture request with the defaults (backend SV_BACKEND_AUTO, duration 5 s,
@@ -492,6 +549,101 @@ sv_status sv_job_cancel(sv_job *job);
  * handle value, which is then no longer valid to pass to the library). NULL is a no-op
  * (SV_OK); freeing twice gives SV_ERR_CLOSED. */
 sv_status sv_job_free(sv_job *job);
+
+/* ---- Review: filters, queries, summaries, exports, analytics, quick actions ---- */
+
+/* Creates an empty filter (matches every capture, newest first, no limit). The caller owns
+ * *out_filter and releases it with sv_filter_free. Use one filter from one thread at a time. */
+sv_status sv_filter_new(sv_filter **out_filter);
+
+/* Releases a filter. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED. */
+sv_status sv_filter_free(sv_filter *filter);
+
+/* Sets an integer criterion: SV_FILTER_METRIC and SV_FILTER_STATUS add one value each call;
+ * PID (> 0), SINCE, UNTIL (ms), ORDER (SV_ORDER_*), LIMIT (>= 0) replace. Unknown metrics,
+ * statuses or orders, a negative limit or a non-integer field give SV_ERR_INVALID_ARGUMENT.
+ * An inverted SINCE/UNTIL range is reported by the query (SV_ERR_INVALID_ARGUMENT). */
+sv_status sv_filter_set_int(sv_filter *filter, sv_filter_field filter_field, int64_t value);
+
+/* Sets a floating-point criterion: SV_FILTER_MIN_VALUE or SV_FILTER_MAX_VALUE (finite,
+ * inclusive). Other fields or NaN give SV_ERR_INVALID_ARGUMENT. */
+sv_status sv_filter_set_double(sv_filter *filter, sv_filter_field filter_field, double value);
+
+/* Sets a text criterion (UTF-8, copied): SV_FILTER_PROCESS (substring), SV_FILTER_PROCESS_GLOB
+ * (an unmatched ‘[' gives SV_ERR_INVALID_ARGUMENT) or SV_FILTER_AFTER (a key from
+ * sv_cursor_key; malformed gives SV_ERR_INVALID_ARGUMENT). NULL clears the criterion. */
+sv_status sv_filter_set_text(sv_filter *filter, sv_filter_field filter_field, const char *text);
+
+/* Resets one criterion to "any" (METRIC and STATUS: the whole list; ORDER: SV_ORDER_TIME_DESC;
+ * LIMIT: none). */
+sv_status sv_filter_clear(sv_filter *filter, sv_filter_field filter_field);
+
+/* Opens a cursor over the captures matching filter (NULL: all), in its order and limit;
+ * read rows with the sv_cursor_* accessors and continue with SV_FILTER_AFTER set to the
+ * last row's sv_cursor_key. Errors: SV_ERR_INVALID_ARGUMENT for an inverted time or value
+ * range. The caller owns *out_cursor (sv_cursor_close). Thread-safe. */
+sv_status sv_vault_query(sv_vault *vault, const sv_filter *filter, sv_cursor **out_cursor);
+
+/* *out_count receives how many captures match filter (NULL: all), ignoring its order, limit
+ * and SV_FILTER_AFTER. Thread-safe. */
+sv_status sv_vault_count(sv_vault *vault, const sv_filter *filter, int64_t *out_count);
+
+/* A short report of capture id ("copy summary"): SV_FORMAT_TEXT or SV_FORMAT_JSON, with
+ * the time in UTC and local time, backends run, sizes, top 5 stacks or busiest threads.
+ * Redacted unless flags has SV_EXPORT_NO_REDACT. *out_text receives UTF-8 text the caller
+ * frees with sv_free. Thread-safe. */
+sv_status sv_vault_summary(sv_vault *vault, int64_t id, sv_format format, int32_t flags, char **out_text);
+
+/* Writes the stacks of capture id to dest_path as SV_FORMAT_FOLDED or SV_FORMAT_SPEEDSCOPE,
+ * atomically. kind picks the artefact (NULL: "oncpu.folded", else the first "*.folded";
+ * none gives SV_ERR_NOT_FOUND). flags: SV_EXPORT_* bits. An existing file gives
+ * SV_ERR_ALREADY_EXISTS without SV_EXPORT_OVERWRITE; a missing directory SV_ERR_NOT_FOUND.
+ * Thread-safe. */
+sv_status sv_vault_export_stacks(sv_vault *vault, int64_t id, const char *kind, sv_format format, const char *dest_path, int32_t flags);
+
+/* Writes the captures matching filter (NULL: all) to dest_path as SV_FORMAT_JSON (an
+ * array), SV_FORMAT_NDJSON or SV_FORMAT_CSV, atomically. Redacted unless SV_EXPORT_NO_REDACT.
+ * An existing file gives SV_ERR_ALREADY_EXISTS unless SV_EXPORT_OVERWRITE; a missing
+ * directory gives SV_ERR_NOT_FOUND. *out_count (may be NULL) receives the rows written.
+ * Thread-safe; the vault stays usable by other threads meanwhile (rows are read in pages). */
+sv_status sv_vault_export_records(sv_vault *vault, const sv_filter *filter, sv_format format, const char *dest_path, int32_t flags, int64_t *out_count);
+
+/* Writes a support bundle: one ustar file at dest_path holding metadata.json (the records
+ * as in SV_FORMAT_JSON plus the list of files) and the artefacts of the captures matching
+ * filter, still zstd-compressed, under artefacts/. Atomic. A filter matching nothing gives
+ * a valid archive whose metadata has "records": [] (SV_OK, *out_count 0). progress (may be
+ * NULL) is called ON THE CALLING THREAD, before the first byte and after each chunk, with the
+ * artefact bytes done and the total; return nonzero from it to cancel (SV_ERR_CANCELLED,
+ * nothing is written). *out_count (may be NULL) receives the number of captures. Thread-safe. */
+sv_status sv_vault_export_bundle(sv_vault *vault, const sv_filter *filter, const char *dest_path, int32_t flags, sv_progress_callback progress, void *user_data, int64_t *out_count);
+
+/* Runs a built-in analysis (SV_ANALYTICS_*) in SQLite over captures in [since_ms, until_ms).
+ * *out_json receives a JSON array of row objects (keys listed with each SV_ANALYTICS_* value)
+ * that the caller frees with sv_free. An inverted range gives SV_ERR_INVALID_ARGUMENT.
+ * Thread-safe. */
+sv_status sv_vault_analytics(sv_vault *vault, sv_analytics analysis, int64_t since_ms, int64_t until_ms, char **out_json);
+
+/* Exports a snapshot of the vault's tables (profile_capture, capture_artefact; same columns;
+ * redacted unless SV_EXPORT_NO_REDACT) into a new DuckDB database at dest_path, through
+ * the duckdb command-line tool: duckdb_path (may be NULL), else $SPIKEVAULT_DUCKDB, else
+ * duckdb in PATH. No tool gives SV_ERR_UNSUPPORTED (sv_errmsg says how to install it:
+ * pip install duckdb-cli). The tool runs as a child process (posix_spawn, no shell) on the
+ * calling thread. *out_count (may be NULL) receives the number of captures. Thread-safe. */
+sv_status sv_vault_export_duckdb(sv_vault *vault, const char *dest_path, const char *duckdb_path, int32_t flags, int64_t *out_count);
+
+/* Runs a built-in analysis over a snapshot made by sv_vault_export_duckdb, in DuckDB (the
+ * same SQL as sv_vault_analytics, so the answers match). *out_json receives a JSON array the
+ * caller frees with sv_free. Errors: SV_ERR_UNSUPPORTED without the duckdb tool,
+ * SV_ERR_NOT_FOUND for a missing snapshot. Thread-safe. */
+sv_status sv_duckdb_analytics(const char *snapshot_path, sv_analytics analysis, int64_t since_ms, int64_t until_ms, const char *duckdb_path, char **out_json);
+
+/* Re-runs capture id: captures the same process again with the same request (backend,
+ * duration, interval, trigger; notes plus "rerunOf"), synchronously on the calling thread,
+ * if the pid still belongs to the same process (same start time). A process that exited or
+ * whose pid was reused gives SV_ERR_NO_SUCH_PROCESS; a capture not made by sv_capture_*
+ * or made with SV_BACKEND_COMMAND gives SV_ERR_UNSUPPORTED. *out_id (may be NULL) receives
+ * the new capture's id. Thread-safe. */
+sv_status sv_vault_rerun(sv_vault *vault, int64_t id, int64_t *out_id);
 
 /* ---- Monitor rules: what to watch and what to capture ---- */
 

@@ -16,18 +16,22 @@ import sys
 
 HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options",
                  "request": "sv_request", "job": "sv_job", "report": "sv_report", "monitor": "sv_monitor",
-                 "rule": "sv_rule"}
+                 "rule": "sv_rule", "filter": "sv_filter"}
 ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status", "backend": "sv_backend",
-               "field": "sv_report_field", "counter": "sv_monitor_counter"}
+               "field": "sv_report_field", "counter": "sv_monitor_counter", "filter_field": "sv_filter_field",
+               "format": "sv_format", "analysis": "sv_analytics"}
 # Function-pointer parameters, by name: the typedef the header declares for them.
 CALLBACK_PARAMS = {"callback": "sv_capture_callback", "on_fired": "sv_monitor_fired_callback",
-                   "on_capture": "sv_monitor_capture_callback"}
+                   "on_capture": "sv_monitor_capture_callback", "progress": "sv_progress_callback"}
 CONST_HANDLES = {("sv_vault_open", "options"), ("sv_options_get_int", "options"), ("sv_report_get_int", "report"),
-                 ("sv_monitor_add_rule", "rule")}
+                 ("sv_monitor_add_rule", "rule"), ("sv_vault_query", "filter"), ("sv_vault_count", "filter"),
+                 ("sv_vault_export_records", "filter"), ("sv_vault_export_bundle", "filter")}
 RETURNS = {"sv_version_number": "int", "sv_cursor_metric": "sv_metric",
            "sv_cursor_status": "sv_capture_status", "sv_cursor_artefact_count": "int32_t"}
 ENUM_PREFIX = {"sv_metric": "SV_METRIC_", "sv_capture_status": "SV_CAPTURE_", "sv_option": "SV_OPT_",
-               "sv_backend": "SV_BACKEND_", "sv_report_field": "SV_REPORT_", "sv_monitor_counter": "SV_MONITOR_"}
+               "sv_backend": "SV_BACKEND_", "sv_report_field": "SV_REPORT_", "sv_monitor_counter": "SV_MONITOR_",
+               "sv_filter_field": "SV_FILTER_", "sv_order": "SV_ORDER_", "sv_format": "SV_FORMAT_",
+               "sv_export_flag": "SV_EXPORT_", "sv_analytics": "SV_ANALYTICS_"}
 # Header sections in display order; a function goes to the section with its longest
 # matching prefix (so sv_vault_maintain lands in Maintenance, not Vault).
 GROUPS = [
@@ -39,6 +43,10 @@ GROUPS = [
     ("Cursors: read stored captures (like sqlite3_step / sqlite3_column_*)", ("sv_cursor_",)),
     ("Capture requests: what to capture and how", ("sv_request_",)),
     ("Capture: synchronous, or asynchronous on library worker threads", ("sv_capture_", "sv_job_")),
+    ("Review: filters, queries, summaries, exports, analytics, quick actions",
+     ("sv_filter_", "sv_vault_query", "sv_vault_count", "sv_vault_summary", "sv_vault_export_stacks",
+      "sv_vault_export_records", "sv_vault_export_bundle", "sv_vault_analytics", "sv_vault_export_duckdb",
+      "sv_duckdb_", "sv_vault_rerun")),
     ("Monitor rules: what to watch and what to capture", ("sv_rule_",)),
     ("Monitor: watch processes, capture on sustained spikes (docs/monitor.md)", ("sv_monitor_",)),
 ]
@@ -183,7 +191,8 @@ def main(export_h, sources_dir, out):
     enums = [i for i in items if i[0] == "enum"]
     funcs = {i[1]: i for i in items if i[0] == "func"}
     major, minor, patch = version(version_swift)
-    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_backend", "sv_option", "sv_report_field", "sv_monitor_counter"]
+    order = ["sv_status", "sv_metric", "sv_capture_status", "sv_backend", "sv_option", "sv_report_field",
+             "sv_monitor_counter", "sv_filter_field", "sv_order", "sv_format", "sv_export_flag", "sv_analytics"]
     enums.sort(key=lambda e: order.index(e[1]) if e[1] in order else len(order))
 
     out_lines = [
@@ -225,6 +234,7 @@ def main(export_h, sources_dir, out):
         "typedef struct sv_report sv_report;",
         "typedef struct sv_monitor sv_monitor;",
         "typedef struct sv_rule sv_rule;",
+        "typedef struct sv_filter sv_filter;",
         "",
     ]
     for _, name, doc, cases in enums:
@@ -247,6 +257,10 @@ def main(export_h, sources_dir, out):
         " * error (sv_errmsg() on this thread says why) with capture_id 0. */",
         "typedef void (*sv_monitor_capture_callback)(int64_t pid, sv_metric metric, int32_t rule_index,",
         "                                            sv_status status, int64_t capture_id, void *user_data);",
+        "/* Progress of sv_vault_export_bundle, called ON THE CALLING THREAD before the first byte and",
+        " * after each chunk, with the artefact bytes copied so far, the total expected and the",
+        " * user_data given to the call. Return 0 to go on, nonzero to cancel (SV_ERR_CANCELLED). */",
+        "typedef int (*sv_progress_callback)(int64_t done_bytes, int64_t total_bytes, void *user_data);",
         "",
     ]
     def section(name):

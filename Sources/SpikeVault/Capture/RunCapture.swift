@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import Synchronization
 
 /// Order in which `auto` picks its stack backend: the first whose tool is in PATH.
@@ -80,9 +79,9 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
                 chosen = b
             }
         }
+        // procfs on its own thread, joined below, so both backends cover the same window.
         let procfsBox = Mutex<Result<BackendResult, any Error>?>(nil)
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
+        let procfsThread = try WorkerThread {
             let r = Result { try runProcfs() }
             procfsBox.withLock { $0 = r }
         }
@@ -92,7 +91,7 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
                 skipped.append(SkippedBackend(backend: chosen.rawValue, reason: "failed: \(error)"))
             }
         }
-        group.wait()
+        procfsThread.join()
         switch procfsBox.withLock({ $0 })! {
         case .success(let r): results.append(r)
         case .failure(let e): skipped.append(SkippedBackend(backend: "procfs", reason: "failed: \(e)"))

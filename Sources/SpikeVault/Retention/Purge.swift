@@ -21,6 +21,7 @@ extension Vault {
             total.purged += outcome.purged
             total.quarantined += outcome.quarantined
             removeFiles(files, into: &total)
+            if outcome.purged > 0 || outcome.quarantined > 0 { changes.post(.removed(count: Int(outcome.purged))) }
             if !more { break }
         }
         return total
@@ -50,6 +51,7 @@ extension Vault {
             total.purged += outcome.purged
             total.quarantined += outcome.quarantined
             removeFiles(files, into: &total)
+            if outcome.purged > 0 || outcome.quarantined > 0 { changes.post(.removed(count: Int(outcome.purged))) }
             freed += expected
             if !more || outcome.purged == 0 && outcome.quarantined == 0 { break }
         }

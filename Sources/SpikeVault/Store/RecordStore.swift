@@ -1,6 +1,6 @@
 /// The SQL that reads and writes capture rows. Callers hold the vault's lock.
 enum RecordStore {
-    private static let columns = """
+    static let columns = """
         c.id, c.processName, c.pid, c.triggerMetric, c.triggerValue, c.capturedAt, c.profilePath,
         c.durationSeconds, c.notes, c.status, c.processStartTime,
         a.kind, a.path, a.rawBytes, a.storedBytes, a.checksum
@@ -112,7 +112,7 @@ enum RecordStore {
     }
 
     /// Folds joined rows (one per artefact) into records, keeping the query's order.
-    private static func collect(_ st: Statement) throws -> [ProfileRecord] {
+    static func collect(_ st: Statement) throws -> [ProfileRecord] {
         defer { st.reset() }
         var records: [ProfileRecord] = []
         while try st.step() {

@@ -50,6 +50,11 @@ enum Schema {
             WHERE id = NEW.id;
         END;
         """,
+        // 2: review queries (docs/review.md): metric + time range, and ordering by value.
+        """
+        CREATE INDEX idx_profile_capture_metric_capturedAt ON profile_capture(triggerMetric, capturedAt);
+        CREATE INDEX idx_profile_capture_triggerValue ON profile_capture(triggerValue);
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

@@ -1,10 +1,12 @@
 /// Writing a file outside the vault so that it appears complete or not at all, and never
 /// replaces an existing file: write a hidden temp beside it, fsync, then `link` into place.
+/// With `overwrite`, an existing regular file is replaced atomically (`rename`) instead; a
+/// directory or symlink at the destination is still refused.
 enum AtomicFile {
-    static func write(to destination: String, _ body: (Int32) throws -> Void) throws {
+    static func write(to destination: String, overwrite: Bool = false, _ body: (Int32) throws -> Void) throws {
         guard !destination.isEmpty else { throw SpikeVaultError(.invalidArgument, "destination path is empty") }
         var st = stat()
-        if lstat(destination, &st) == 0 {
+        if lstat(destination, &st) == 0 && (!overwrite || (st.st_mode & S_IFMT) != S_IFREG) {
             throw SpikeVaultError(.alreadyExists, "\(destination) already exists; remove it or choose another path")
         }
         let slash = destination.lastIndex(of: "/")
@@ -20,6 +22,14 @@ enum AtomicFile {
         } catch {
             unlink(temp)
             throw error
+        }
+        if overwrite {
+            if rename(temp, destination) != 0 {
+                let e = errno
+                unlink(temp)
+                throw SpikeVaultError.errno(e, "replacing \(destination)")
+            }
+            return
         }
         defer { unlink(temp) }
         if link(temp, destination) != 0 { throw SpikeVaultError.errno(errno, "creating \(destination)") }

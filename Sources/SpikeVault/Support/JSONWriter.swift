@@ -100,6 +100,8 @@ public struct JSONWriter: Sendable {
     public mutating func uint(_ value: UInt64) { separate(); digits(value) }
     public mutating func bool(_ value: Bool) { separate(); if value { raw("true") } else { raw("false") } }
     public mutating func null() { separate(); raw("null") }
+    /// Writes `json`, already a valid JSON value, as it is (e.g. stored notes).
+    public mutating func rawJSON(_ json: String) { separate(); buf.append(contentsOf: json.utf8) }
     public mutating func double(_ value: Double) {
         separate()
         guard value.isFinite else { raw("null"); return }

@@ -18,6 +18,8 @@ public final class Vault: Sendable {
     private let captureScheduler = Mutex<CaptureScheduler?>(nil)
     /// Temp files swept when this vault opened.
     public let sweptTempFiles: Int
+    /// Change notifications (saves and deletions), for views of recent captures.
+    public let changes = ChangeNotifier()
 
     /// Opens (creating if needed) the vault at `path`.
     public init(path: String, options: VaultOptions = VaultOptions()) throws {
@@ -133,6 +135,7 @@ public final class Vault: Sendable {
             saved.profilePath = saved.artefacts.first?.path
             let toInsert = saved
             saved.id = try withDatabase { db in try db.writeTransaction { try RecordStore.insert(db, toInsert) } }
+            changes.post(.saved(id: saved.id))
             enforceAfterSave(saved)
             return saved
         } catch {
@@ -228,6 +231,7 @@ public final class Vault: Sendable {
     public func deleteOlderThan(_ cutoff: Timestamp) throws -> Int {
         let (count, files) = try withDatabase { db in try db.writeTransaction { try RecordStore.deleteOlderThan(db, cutoff) } }
         for name in files { _ = artefacts.remove(name) }
+        if count > 0 { changes.post(.removed(count: Int(count))) }
         return Int(count)
     }
 

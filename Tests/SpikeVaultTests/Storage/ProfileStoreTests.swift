@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SpikeVault
+import SpikeVaultAsync
 
 @Suite struct ProfileStoreTests {
     @Test func seedAPIFromAnAsyncContext() async throws {

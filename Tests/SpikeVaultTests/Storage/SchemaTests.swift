@@ -17,7 +17,10 @@ import Testing
                 pragma_index_xinfo(il.name) ii WHERE ii.key = 1 GROUP BY il.name ORDER BY il.name
             """).map { [$0[0], $0[1]] }
         #expect(indices == [["idx_profile_capture_capturedAt", "capturedAt:0"],
-                            ["idx_profile_capture_pid_capturedAt", "pid:0,capturedAt:1"]])
+                            // migration 2 (review queries, docs/review.md)
+                            ["idx_profile_capture_metric_capturedAt", "triggerMetric:0,capturedAt:0"],
+                            ["idx_profile_capture_pid_capturedAt", "pid:0,capturedAt:1"],
+                            ["idx_profile_capture_triggerValue", "triggerValue:0"]])
         #expect(try rawSQL(vault, "PRAGMA user_version").first?.first == String(Schema.currentVersion))
         #expect(try rawSQL(vault, "PRAGMA auto_vacuum").first?.first == "2")
     }

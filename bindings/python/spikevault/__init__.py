@@ -15,7 +15,10 @@ this package, then the system loader.
 
 from __future__ import annotations
 
-from ._enums import Backend, CaptureStatus, Metric, MonitorCounter, Option, ReportField, Status
+from ._enums import (
+    Analytics, Backend, CaptureStatus, ExportFlag, FilterField, Format, Metric, MonitorCounter, Option, Order,
+    ReportField, Status,
+)
 from ._options import option_bounds
 from .errors import (
     AlreadyExistsError, BusyError, CancelledError, CooldownError, ClosedError, CorruptError, DatabaseError,
@@ -28,6 +31,7 @@ from .capture import CaptureFuture
 from .maintenance import MaintenanceReport
 from .monitor import CaptureDone, Firing, Monitor, Rule, default_rules
 from .records import Artefact, Record
+from .review import duckdb_analytics, record_key
 from .vault import Vault
 
 __version__ = "0.1.0"
@@ -44,6 +48,7 @@ __all__ = [
     "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
     "Monitor", "Rule", "Firing", "CaptureDone", "default_rules", "MonitorCounter",
     "Status", "Metric", "CaptureStatus", "Backend", "Option", "ReportField",
+    "FilterField", "Order", "Format", "ExportFlag", "Analytics", "duckdb_analytics", "record_key",
     "SpikeVaultError", "LibraryLoadError", "InvalidArgumentError", "NullArgumentError",
     "EncodingError", "SpikeVaultIOError", "NoSpaceError", "PermissionDeniedError",
     "NotFoundError", "CorruptError", "TooLargeError", "DatabaseError", "ClosedError",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Union
 
-__all__ = ["Status", "Metric", "CaptureStatus", "Backend", "Option", "MonitorCounter"]
+__all__ = ["Status", "Metric", "CaptureStatus", "Backend", "Option", "MonitorCounter", "FilterField", "Order",
+           "Format", "ExportFlag", "Analytics"]
 
 
 class Status(IntEnum):
@@ -196,3 +197,56 @@ class MonitorCounter(IntEnum):
     CAPTURES_REFUSED = 14
     CAPTURES_STORED = 15
     CAPTURES_FAILED = 16
+
+
+class FilterField(IntEnum):
+    """``sv_filter_field``: criteria of a query filter (used by ``Vault.query``)."""
+
+    METRIC = 1
+    STATUS = 2
+    PID = 3
+    SINCE = 4
+    UNTIL = 5
+    ORDER = 6
+    LIMIT = 7
+    MIN_VALUE = 8
+    MAX_VALUE = 9
+    PROCESS = 10
+    PROCESS_GLOB = 11
+    AFTER = 12
+
+
+class Order(IntEnum):
+    """``sv_order``: result order; ties broken by id in the same direction."""
+
+    TIME_DESC = 1
+    TIME_ASC = 2
+    VALUE_DESC = 3
+    VALUE_ASC = 4
+
+
+class Format(IntEnum):
+    """``sv_format``: output formats of exports and summaries."""
+
+    JSON = 1
+    NDJSON = 2
+    CSV = 3
+    TEXT = 4
+    FOLDED = 5
+    SPEEDSCOPE = 6
+
+
+class ExportFlag(IntEnum):
+    """``sv_export_flag``: bits of the ``flags`` of exports and summaries."""
+
+    NO_REDACT = 1
+    OVERWRITE = 2
+
+
+class Analytics(IntEnum):
+    """``sv_analytics``: built-in analyses (same SQL in SQLite and DuckDB)."""
+
+    PEAK_BY_PROCESS = 1
+    CAPTURES_PER_HOUR = 2
+    TOP_PROCESSES = 3
+    P95_BY_PROCESS = 4

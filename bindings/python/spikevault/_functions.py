@@ -12,7 +12,8 @@ import ctypes
 from ctypes import POINTER, c_char_p, c_double, c_int, c_int32, c_int64, c_size_t, c_void_p
 from typing import Any, List, Optional, Sequence, Tuple
 
-__all__ = ["FUNCTIONS", "CAPTURE_CALLBACK", "MONITOR_FIRED_CALLBACK", "MONITOR_CAPTURE_CALLBACK", "apply"]
+__all__ = ["FUNCTIONS", "CAPTURE_CALLBACK", "MONITOR_FIRED_CALLBACK", "MONITOR_CAPTURE_CALLBACK", "PROGRESS_CALLBACK",
+           "apply"]
 
 _status = c_int
 _handle = c_void_p
@@ -29,6 +30,9 @@ MONITOR_FIRED_CALLBACK = ctypes.CFUNCTYPE(None, c_int64, c_char_p, c_int, c_doub
 # typedef void (*sv_monitor_capture_callback)(int64_t pid, sv_metric metric, int32_t rule_index,
 #                                             sv_status status, int64_t capture_id, void *user_data);
 MONITOR_CAPTURE_CALLBACK = ctypes.CFUNCTYPE(None, c_int64, c_int, c_int32, c_int, c_int64, c_void_p)
+# typedef int (*sv_progress_callback)(int64_t done_bytes, int64_t total_bytes, void *user_data);
+# Called on the calling thread during sv_vault_export_bundle; nonzero cancels.
+PROGRESS_CALLBACK = ctypes.CFUNCTYPE(c_int, c_int64, c_int64, c_void_p)
 
 FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     # Library: version, errors, memory
@@ -89,6 +93,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_cursor_artefact_checksum", [_handle, c_int32], c_char_p),
     ("sv_cursor_artefact_raw_bytes", [_handle, c_int32], c_int64),
     ("sv_cursor_artefact_stored_bytes", [_handle, c_int32], c_int64),
+    ("sv_cursor_key", [_handle], c_char_p),
     # Capture requests
     ("sv_request_new", [_out_handle], _status),
     ("sv_request_free", [_handle], _status),
@@ -133,6 +138,23 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
                                   c_size_t], _status),
     ("sv_monitor_get_counter", [_handle, c_int, POINTER(c_int64)], _status),
     ("sv_monitor_sample", [_handle, POINTER(c_int64)], _status),
+    # Review: filters, queries, summaries, exports, analytics, quick actions
+    ("sv_filter_new", [_out_handle], _status),
+    ("sv_filter_free", [_handle], _status),
+    ("sv_filter_set_int", [_handle, c_int, c_int64], _status),
+    ("sv_filter_set_double", [_handle, c_int, c_double], _status),
+    ("sv_filter_set_text", [_handle, c_int, c_char_p], _status),
+    ("sv_filter_clear", [_handle, c_int], _status),
+    ("sv_vault_query", [_handle, _handle, _out_handle], _status),
+    ("sv_vault_count", [_handle, _handle, POINTER(c_int64)], _status),
+    ("sv_vault_summary", [_handle, c_int64, c_int, c_int32, POINTER(c_void_p)], _status),
+    ("sv_vault_export_stacks", [_handle, c_int64, c_char_p, c_int, c_char_p, c_int32], _status),
+    ("sv_vault_export_records", [_handle, _handle, c_int, c_char_p, c_int32, POINTER(c_int64)], _status),
+    ("sv_vault_export_bundle", [_handle, _handle, c_char_p, c_int32, PROGRESS_CALLBACK, c_void_p, POINTER(c_int64)], _status),
+    ("sv_vault_analytics", [_handle, c_int, c_int64, c_int64, POINTER(c_void_p)], _status),
+    ("sv_vault_export_duckdb", [_handle, c_char_p, c_char_p, c_int32, POINTER(c_int64)], _status),
+    ("sv_duckdb_analytics", [c_char_p, c_int, c_int64, c_int64, c_char_p, POINTER(c_void_p)], _status),
+    ("sv_vault_rerun", [_handle, c_int64, POINTER(c_int64)], _status),
 )
 
 

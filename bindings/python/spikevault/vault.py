@@ -11,7 +11,7 @@ from datetime import datetime
 from types import MappingProxyType, TracebackType
 from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
 
-from . import _convert, capture as _capture
+from . import _convert, capture as _capture, review as _review
 from ._enums import Backend, Metric, Option
 from ._library import lib
 from ._options import OptionsHandle
@@ -376,6 +376,73 @@ class Vault:
             return os.fsdecode(ctypes.string_at(out.value))
         finally:
             library.sv_free(out)
+
+    # -- review (see spikevault.review and docs/review.md) ----------------------------------
+
+    def query(self, **criteria: Any) -> Iterator[Record]:
+        """Captures matching every given criterion, as an iterator of Records (the query runs
+        at once, so bad criteria raise here). Criteria: ``metric`` (one or a list),
+        ``process`` (case-insensitive substring), ``process_glob`` (``*?[...]``), ``pid``,
+        ``since``/``until`` (aware datetimes or ms; ``until`` exclusive), ``min_value``/
+        ``max_value`` (inclusive), ``status`` (one or a list), ``order`` (``"time"``/
+        ``"time-desc"``, ``"time-asc"``, ``"value"``/``"value-desc"``, ``"value-asc"``),
+        ``limit`` (>= 0), ``after`` (the last Record of the previous page, or its key).
+        Errors: ``InvalidArgumentError`` (unknown metric, inverted range, negative limit,
+        unmatched ``[`` in a glob)."""
+        with self._using() as handle:
+            return iter(_review.query(handle, criteria))
+
+    def count(self, **criteria: Any) -> int:
+        """How many captures match (same criteria as ``query``; order, limit, after ignored)."""
+        with self._using() as handle:
+            return _review.count(handle, criteria)
+
+    def summary(self, id: int, format: str = "text", *, redact: bool = True) -> Any:
+        """A short report of one capture: ``format="text"`` gives a str, ``"json"`` a dict."""
+        with self._using() as handle:
+            return _review.summary(handle, id, format, redact)
+
+    def export_stacks(self, id: int, dest: PathLike, format: str = "speedscope", *, kind: Optional[str] = None,
+                      redact: bool = True, overwrite: bool = False) -> None:
+        """Write a capture's stacks as ``"folded"`` or ``"speedscope"`` JSON, atomically."""
+        with self._using() as handle:
+            _review.export_stacks(handle, id, dest, format, kind, redact, overwrite)
+
+    def export_records(self, dest: PathLike, format: str = "json", *, redact: bool = True, overwrite: bool = False,
+                       **criteria: Any) -> int:
+        """Write the matching captures as ``"json"`` (array), ``"ndjson"`` or ``"csv"``
+        (RFC 4180), atomically; return the row count. ``AlreadyExistsError`` for an existing
+        file unless ``overwrite``; ``NotFoundError`` for a missing directory."""
+        with self._using() as handle:
+            return _review.export_records(handle, dest, format, redact, overwrite, criteria)
+
+    def export_bundle(self, dest: PathLike, *, redact: bool = True, overwrite: bool = False,
+                      progress: Any = None, **criteria: Any) -> int:
+        """Write a .tar with metadata.json and the matching captures' artefacts (still zstd);
+        return the number of captures (0 gives a valid tar with ``"records": []``).
+        ``progress(done_bytes, total_bytes)`` runs on this thread; return False to cancel."""
+        with self._using() as handle:
+            return _review.export_bundle(handle, dest, redact, overwrite, progress, criteria)
+
+    def analytics(self, template: str, since: Any = None, until: Any = None) -> List[dict]:
+        """A built-in analysis in SQLite: ``"peak-by-process"``, ``"captures-per-hour"``,
+        ``"top-processes"``, ``"p95-by-process"`` over ``[since, until)``; a list of dicts."""
+        with self._using() as handle:
+            return _review.analytics(handle, template, since, until)
+
+    def export_duckdb(self, dest: PathLike, *, redact: bool = True, overwrite: bool = False,
+                      duckdb: Optional[str] = None) -> int:
+        """Snapshot the tables into a new DuckDB file through the duckdb CLI (``UnsupportedError``
+        without it: ``pip install duckdb-cli``); query it with ``spikevault.duckdb_analytics``."""
+        with self._using() as handle:
+            return _review.export_duckdb(handle, dest, redact, overwrite, duckdb)
+
+    def rerun(self, id: int) -> Record:
+        """Capture the process of capture ``id`` again with the same request, if it is still
+        the same process (start time); else ``NoSuchProcessError``."""
+        with self._using() as handle:
+            new_id = _review.rerun(handle, id)
+        return self.get(new_id)
 
 
 def _notes_json(notes: Union[Mapping[str, Any], str]) -> str:

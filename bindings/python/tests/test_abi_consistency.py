@@ -10,7 +10,9 @@ from typing import Dict, List, Tuple
 import pytest
 
 from spikevault import Backend, CaptureStatus, Metric, MonitorCounter, Option, ReportField, Status
-from spikevault._functions import CAPTURE_CALLBACK, FUNCTIONS, MONITOR_CAPTURE_CALLBACK, MONITOR_FIRED_CALLBACK
+from spikevault._enums import Analytics, ExportFlag, FilterField, Format, Order
+from spikevault._functions import (CAPTURE_CALLBACK, FUNCTIONS, MONITOR_CAPTURE_CALLBACK, MONITOR_FIRED_CALLBACK,
+                                   PROGRESS_CALLBACK)
 
 from conftest import HEADER, PACKAGE_ROOT
 
@@ -53,7 +55,9 @@ def _ctype_for(c_type: str):
     """The ctypes type the binding's conventions require for a (normalised) C type."""
     t = _normalise(c_type)
     scalar = {"int": ctypes.c_int, "sv_status": ctypes.c_int, "sv_metric": ctypes.c_int, "sv_option": ctypes.c_int,
-              "sv_capture_status": ctypes.c_int, "sv_backend": ctypes.c_int, "sv_report_field": ctypes.c_int, "sv_monitor_counter": ctypes.c_int, "int64_t": ctypes.c_int64, "int32_t": ctypes.c_int32,
+              "sv_capture_status": ctypes.c_int, "sv_backend": ctypes.c_int, "sv_report_field": ctypes.c_int,
+              "sv_monitor_counter": ctypes.c_int, "sv_filter_field": ctypes.c_int, "sv_format": ctypes.c_int,
+              "sv_analytics": ctypes.c_int, "int64_t": ctypes.c_int64, "int32_t": ctypes.c_int32,
               "size_t": ctypes.c_size_t, "double": ctypes.c_double, "void": None}
     if t in scalar:
         return scalar[t]
@@ -69,6 +73,8 @@ def _ctype_for(c_type: str):
         return MONITOR_CAPTURE_CALLBACK
     if t in ("const int64_t*", "const int32_t*", "const double*", "int32_t*"):
         return ctypes.POINTER({"int64_t": ctypes.c_int64, "int32_t": ctypes.c_int32, "double": ctypes.c_double}[t.replace("const ", "")[:-1]])
+    if t == "sv_progress_callback":
+        return PROGRESS_CALLBACK
     if t in ("char**", "void**") or re.fullmatch(r"sv_\w+\*\*", t):
         return ctypes.POINTER(ctypes.c_void_p)  # caller-owned: kept as a pointer to sv_free / a handle
     if t in ("void*", "const void*") or re.fullmatch(r"(const )?sv_\w+\*", t):
@@ -111,8 +117,10 @@ def test_table_types_follow_the_conventions(header: str) -> None:
 def test_enums_equal_the_header_both_ways(header: str) -> None:
     constants = {name: int(value) for name, value in CONSTANT_RE.findall(header)}
     groups = {"SV_METRIC_": Metric, "SV_CAPTURE_": CaptureStatus, "SV_BACKEND_": Backend, "SV_OPT_": Option,
-              "SV_REPORT_": ReportField, "SV_MONITOR_": MonitorCounter}
-    seen = {enum: set() for enum in (Metric, CaptureStatus, Backend, Option, ReportField, MonitorCounter, Status)}
+              "SV_REPORT_": ReportField, "SV_MONITOR_": MonitorCounter, "SV_FILTER_": FilterField, "SV_ORDER_": Order,
+              "SV_FORMAT_": Format, "SV_EXPORT_": ExportFlag, "SV_ANALYTICS_": Analytics}
+    seen = {enum: set() for enum in (Metric, CaptureStatus, Backend, Option, ReportField, MonitorCounter, Status,
+                                     FilterField, Order, Format, ExportFlag, Analytics)}
     for name, value in constants.items():
         for prefix, enum in groups.items():
             if name.startswith(prefix):
@@ -135,6 +143,10 @@ def test_callback_typedef_matches(header: str) -> None:
     params = [_param_type(p) for p in match.group(1).split(",")]
     expected = [_ctype_for(p) for p in params]
     assert list(CAPTURE_CALLBACK._argtypes_) == expected and CAPTURE_CALLBACK._restype_ is None
+    match = re.search(r"typedef\s+int\s*\(\s*\*\s*sv_progress_callback\s*\)\s*\(([^)]*)\)\s*;", header)
+    assert match, "sv_progress_callback typedef not found"
+    expected = [_ctype_for(_param_type(p)) for p in match.group(1).split(",")]
+    assert list(PROGRESS_CALLBACK._argtypes_) == expected and PROGRESS_CALLBACK._restype_ is ctypes.c_int
 
 
 def test_every_c_call_in_the_package_is_declared() -> None:

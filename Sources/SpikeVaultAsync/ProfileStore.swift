@@ -1,4 +1,5 @@
 import Dispatch
+import SpikeVault
 
 /// The seed design's storage protocol, for Swift hosts (e.g. a menu-bar app).
 ///

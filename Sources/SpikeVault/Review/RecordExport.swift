@@ -1,0 +1,215 @@
+/// Export of capture metadata matching a filter: a JSON array, NDJSON or CSV (RFC 4180).
+public enum ExportFormat: String, Sendable, CaseIterable {
+    case json
+    case ndjson
+    case csv
+}
+
+/// How an export treats its destination and the data.
+public struct ExportOptions: Sendable {
+    /// Redaction rules; `.disabled` writes the stored text as it is.
+    public var redactor: Redactor
+    /// Replace an existing regular file at the destination (atomically). Default: refuse.
+    public var overwrite: Bool
+
+    public init(redactor: Redactor = Redactor(), overwrite: Bool = false) {
+        self.redactor = redactor
+        self.overwrite = overwrite
+    }
+}
+
+/// One record ready to be written out: redacted strings and notes.
+struct ExportRow {
+    var record: ProfileRecord
+    var processName: String
+    var notes: String
+}
+
+enum RecordRows {
+    /// The CSV header; JSON objects use the same names (artefacts become an array of objects).
+    static let csvColumns = ["id", "processName", "pid", "triggerMetric", "triggerValue", "capturedAt",
+                             "capturedAtUTC", "durationSeconds", "status", "processStartTime", "profilePath",
+                             "rawBytes", "storedBytes", "artefactKinds", "notes"]
+
+    /// Redacts the record's text fields (`notes` through SQLite's JSON1, string values only).
+    static func prepare(_ db: Database, _ records: [ProfileRecord], _ r: Redactor) throws -> [ExportRow] {
+        try records.map { rec in
+            ExportRow(record: rec, processName: r.enabled ? r.redact(text: rec.processName) : rec.processName,
+                      notes: try JSONRedaction.redact(db, rec.notes, r))
+        }
+    }
+
+    static func writeJSON(_ row: ExportRow, to w: inout JSONWriter) {
+        let r = row.record
+        w.beginObject()
+        w.field("id", Int(r.id))
+        w.field("processName", row.processName)
+        w.field("pid", Int(r.pid))
+        w.field("triggerMetric", r.triggerMetric.rawValue)
+        w.field("triggerValue", r.triggerValue)
+        w.field("capturedAt", Int(r.capturedAt.milliseconds))
+        w.field("capturedAtUTC", r.capturedAt.description)
+        w.field("durationSeconds", r.durationSeconds)
+        w.field("status", r.status.rawValue)
+        w.field("processStartTime", r.processStartTime.map { Int($0) })
+        w.field("profilePath", r.profilePath)
+        w.field("rawBytes", Int(r.rawBytes))
+        w.field("storedBytes", Int(r.storedBytes))
+        w.key("artefacts")
+        w.beginArray()
+        for a in r.artefacts {
+            w.beginObject()
+            w.field("kind", a.kind)
+            w.field("path", a.path)
+            w.field("rawBytes", Int(a.rawBytes))
+            w.field("storedBytes", Int(a.storedBytes))
+            w.field("checksum", a.checksum)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("notes")
+        w.rawJSON(row.notes)
+        w.endObject()
+    }
+
+    static func csvLine(_ row: ExportRow) -> String {
+        let r = row.record
+        var w = JSONWriter()
+        w.double(r.triggerValue)
+        let value = w.takeText()
+        w = JSONWriter()
+        w.double(r.durationSeconds)
+        let duration = w.takeText()
+        let fields: [String] = [
+            String(r.id), row.processName, String(r.pid), r.triggerMetric.rawValue, value,
+            String(r.capturedAt.milliseconds), r.capturedAt.description, duration, r.status.rawValue,
+            r.processStartTime.map { String($0) } ?? "", r.profilePath ?? "", String(r.rawBytes),
+            String(r.storedBytes), r.artefacts.map(\.kind).joined(separator: ";"), row.notes,
+        ]
+        var line = ""
+        for (i, f) in fields.enumerated() {
+            if i > 0 { line += "," }
+            line += csvField(f)
+        }
+        return line + "\r\n"
+    }
+
+    /// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
+    static func csvField(_ s: String) -> String {
+        var needs = false
+        for c in s.utf8 where c == UInt8(ascii: ",") || c == UInt8(ascii: "\"") || c == 13 || c == 10 {
+            needs = true
+            break
+        }
+        guard needs else { return s }
+        var out = "\""
+        for ch in s.unicodeScalars {
+            if ch == "\"" { out += "\"\"" } else { out.unicodeScalars.append(ch) }
+        }
+        return out + "\""
+    }
+}
+
+/// Redaction of every string value inside a JSON document (keys are kept). An array of
+/// strings is redacted as an argument vector (so `["--token", "x"]` masks `x`); any other
+/// string as free text. Parsing and rewriting use SQLite's JSON1 (`json_tree`, `json_set`).
+enum JSONRedaction {
+    static func redact(_ db: Database, _ json: String, _ r: Redactor) throws -> String {
+        guard r.enabled, json.utf8.count > 2 else { return json }
+        let st = try db.statement("SELECT id, parent, type, fullkey, atom FROM json_tree(?1)")
+        st.bind(1, json)
+        var types: [Int64: String] = [:]
+        var leaves: [(id: Int64, parent: Int64?, path: String, text: String)] = []
+        while try st.step() {
+            let id = st.int64(0)
+            let type = st.text(2) ?? ""
+            types[id] = type
+            if type == "text" {
+                leaves.append((id, st.isNull(1) ? nil : st.int64(1), st.text(3) ?? "$", st.text(4) ?? ""))
+            }
+        }
+        st.reset()
+        var changes: [(String, String)] = []
+        var i = 0
+        while i < leaves.count {
+            let leaf = leaves[i]
+            if let p = leaf.parent, types[p] == "array" {
+                var j = i
+                while j < leaves.count && leaves[j].parent == p { j += 1 }
+                let group = Array(leaves[i..<j])
+                let red = r.redact(arguments: group.map(\.text))
+                for (k, g) in group.enumerated() where red[k] != g.text { changes.append((g.path, red[k])) }
+                i = j
+            } else {
+                let red = r.redact(text: leaf.text)
+                if red != leaf.text { changes.append((leaf.path, red)) }
+                i += 1
+            }
+        }
+        if changes.isEmpty { return json }
+        var out = json
+        // json_set takes at most SQLITE_MAX_FUNCTION_ARG (127 by default) arguments: batches.
+        var start = 0
+        while start < changes.count {
+            let batch = changes[start..<min(changes.count, start + 60)]
+            var args = ""
+            for k in 0..<batch.count { args += ", ?\(2 * k + 2), ?\(2 * k + 3)" }
+            let set = try db.statement("SELECT json_set(?1\(args))")
+            set.bind(1, out)
+            for (k, c) in batch.enumerated() {
+                set.bind(Int32(2 * k + 2), c.0)
+                set.bind(Int32(2 * k + 3), c.1)
+            }
+            guard try set.step(), let t = set.text(0) else {
+                set.reset()
+                throw SpikeVaultError(.internalError, "could not rewrite JSON while redacting")
+            }
+            set.reset()
+            out = t
+            start += batch.count
+        }
+        return out
+    }
+}
+
+extension Vault {
+    /// Writes the captures matching `filter` to `destination` as `format`, atomically (the
+    /// file appears whole or not at all). Returns the number of records written.
+    /// - Throws: `.alreadyExists` (destination exists and `overwrite` is off), `.notFound`
+    ///   (its directory is missing), `.invalidArgument` (bad filter), I/O errors.
+    @discardableResult
+    public func exportRecords(_ filter: RecordFilter, format: ExportFormat, to destination: String,
+                              options: ExportOptions = ExportOptions()) throws -> Int {
+        try filter.validate()
+        var count = 0
+        try AtomicFile.write(to: destination, overwrite: options.overwrite) { fd in
+            var out = OutputBuffer(fd: fd, what: "writing \(destination)")
+            switch format {
+            case .json: out.append("[")
+            case .csv: out.append(RecordRows.csvColumns.joined(separator: ",") + "\r\n")
+            case .ndjson: break
+            }
+            try forEachPage(filter) { page in
+                let rows = try withDatabase { db in try RecordRows.prepare(db, page, options.redactor) }
+                for row in rows {
+                    switch format {
+                    case .json, .ndjson:
+                        var w = JSONWriter()
+                        if format == .json && count > 0 { out.append(",") }
+                        if format == .json { out.append("\n") }
+                        RecordRows.writeJSON(row, to: &w)
+                        out.append(w.takeText())
+                        if format == .ndjson { out.append("\n") }
+                    case .csv:
+                        out.append(RecordRows.csvLine(row))
+                    }
+                    count += 1
+                    try out.flushIfLarge()
+                }
+            }
+            if format == .json { out.append(count > 0 ? "\n]\n" : "]\n") }
+            try out.flush()
+        }
+        return count
+    }
+}

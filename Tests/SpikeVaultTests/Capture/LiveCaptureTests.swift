@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 @testable import SpikeVault
@@ -10,22 +11,40 @@ import Testing
         defer { target.kill(); target.wait() }
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
+        let before = threadTicks(target.pid), t0 = CaptureSys.monotonicSeconds()
         let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 190, durationSeconds: 1,
                                                 intervalSeconds: 0.1, backend: .procfs),
                                  workDirectory: work, cancel: CancelFlag())
+        let after = threadTicks(target.pid), elapsed = CaptureSys.monotonicSeconds() - t0
         #expect(out.status == .complete, "\(out.reason ?? "")")
         #expect(out.backendsRun == ["procfs"])
         let art = try #require(out.artefacts.first { $0.kind == "procfs.json" })
         let json = try #require(CaptureSys.readText(art.path))
         #expect(json.hasPrefix(#"{"schema":"spikevault.procfs","version":2,"#))
         #expect(json.contains(#""outcome":{"status":"complete","reason":null}"#))
-        // Per-thread CPU from the summary: {"tid":N,"name":"hot","cpuPercent":X,...}
-        let cpus = summaryCPU(json)
-        print("procfs thread CPU %: \(cpus)")
-        #expect(cpus.count == 4)
-        let sorted = cpus.sorted(by: >)
-        #expect(sorted.count == 4 && sorted[0] > 75 && sorted[1] > 75, "two burners near 100%: \(sorted)")
-        #expect(sorted.count == 4 && sorted[2] < 5 && sorted[3] < 5, "idle threads near 0: \(sorted)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let threads = try #require((doc["summary"] as? [String: Any])?["threads"] as? [[String: Any]])
+        var artefact: [Int: Double] = [:]
+        for t in threads { if let tid = t["tid"] as? Int, let cpu = t["cpuPercent"] as? Double { artefact[tid] = cpu } }
+        // The same threads measured independently from /proc over a window around the capture.
+        let tck = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var independent: [Int: Double] = [:]
+        for (tid, ticks) in after { independent[tid] = Double(ticks - (before[tid] ?? 0)) / tck / elapsed * 100 }
+        print("procfs thread CPU %: artefact \(artefact.sorted { $0.key < $1.key }), independent \(independent.sorted { $0.key < $1.key })")
+        #expect(artefact.count == 4 && Set(artefact.keys) == Set(independent.keys))
+        for (tid, cpu) in artefact {
+            #expect(abs(cpu - (independent[tid] ?? -100)) <= 15, "thread \(tid): artefact \(cpu)% vs /proc \(independent[tid] ?? -1)%")
+        }
+        let burners = independent.sorted { $0.value > $1.value }.prefix(2).map(\.key)
+        let idle = artefact.keys.filter { !burners.contains($0) }
+        #expect(idle.allSatisfy { (artefact[$0] ?? 100) < 5 }, "idle threads near 0: \(artefact)")
+        // Near 100% of a core each whenever the machine gave them their cores; on a machine
+        // busy with other work the check above (agreement with /proc) is what can be asserted.
+        if burners.allSatisfy({ (independent[$0] ?? 0) >= 90 }) {
+            #expect(burners.allSatisfy { (artefact[$0] ?? 0) > 80 }, "two burners near 100%: \(artefact)")
+        } else {
+            print("note: the machine is busy; the burners got only \(burners.map { independent[$0] ?? 0 })% of a core")
+        }
         #expect((out.stats["procfs"]?["samples"] ?? 0) >= 8)
         if CaptureTestSupport.toolAvailable("python3") {
             let check = try ToolRunner.run(["python3", "-c", "import json,sys; d=json.load(open(sys.argv[1])); assert d['schema']=='spikevault.procfs' and d['version']==2 and len(d['samples'])>0", art.path],
@@ -35,14 +54,14 @@ import Testing
         #expect(json.contains(#""fdCount":"#) && json.contains(#""vmRSSKiB":"#) && json.contains(#""readBytesPerSecond":"#))
     }
 
-    /// Extracts `cpuPercent` values from the artefact's summary section.
-    func summaryCPU(_ json: String) -> [Double] {
-        guard let r = json.firstRange(of: #""summary":"#) else { return [] }
-        let parts = String(json[r.upperBound...]).splitOn(#""cpuPercent":"#).dropFirst()
-        var out: [Double] = []
-        for part in parts {
-            let num = part.prefix { (c: Character) -> Bool in c == "." || c == "-" || c == "e" || c.isNumber }
-            if let d = Double(num) { out.append(d) }
+    /// utime + stime in clock ticks of each thread of `pid`, read directly from /proc.
+    func threadTicks(_ pid: Int32) -> [Int: UInt64] {
+        var out: [Int: UInt64] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+            guard let tid = Int(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let f = stat[stat.index(after: close)...].split(separator: " ")
+            if f.count > 12, let u = UInt64(f[11]), let s = UInt64(f[12]) { out[tid] = u + s }
         }
         return out
     }

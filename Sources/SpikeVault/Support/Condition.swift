@@ -57,4 +57,10 @@ final class WorkerThread: @unchecked Sendable {
     }
 
     func join() { pthread_join(thread, nil) }
+
+    /// True when called on this thread itself (which must then not join itself).
+    var isCurrent: Bool { pthread_equal(thread, pthread_self()) != 0 }
+
+    /// Lets the thread end on its own, for when it cannot be joined (see `isCurrent`).
+    func detach() { pthread_detach(thread) }
 }

@@ -9,9 +9,19 @@
 #include <time.h>
 
 #define ARTEFACT_SIZE 4096
-/* Capture times: a fixed base plus one millisecond per record, so every artefact name
- * (<UTC time>-<pid>.<kind>.zst) is distinct in both programs. */
-#define BASE_MS INT64_C(1795000000000)
+/* Capture times: an hour ago (inside the library's default 72-hour retention, so no save is
+ * purged by age) plus one millisecond per record, so every artefact name
+ * (<UTC time>-<pid>.<kind>.zst) is distinct in both programs. Fixed when first asked for. */
+static inline int64_t base_ms(void) {
+    static int64_t base = 0;
+    if (base == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        base = ((int64_t)ts.tv_sec - 3600) * 1000;
+    }
+    return base;
+}
+#define BASE_MS base_ms()
 
 /* Deterministic, moderately compressible folded-stack text, different for every record
  * (the same generator as save_py_*.py: frames picked by a 32-bit xorshift seeded by i). */

@@ -1,5 +1,6 @@
 /* fetch_c_library.c - fetchRecent(50) through the C ABI.
- *   fetch_c_library fill VAULT_DIR N      saves N small records, durability off (SV_OPT_DURABILITY=0)
+ *   fetch_c_library fill VAULT_DIR N      saves N small records, durability off (SV_OPT_DURABILITY=0),
+ *                                         no age or size limit
  *   fetch_c_library bench VAULT_DIR ITERS RUNS
  *       times ITERS calls of sv_vault_recent(vault, 50) + walking the cursor with every
  *       accessor, RUNS times; prints "us_per_call MEDIAN" (and each run). */
@@ -17,6 +18,9 @@ static int fill(const char *dir, long n) {
     long i;
     CHECK(sv_options_new(&o));
     CHECK(sv_options_set_int(o, SV_OPT_DURABILITY, 0));
+    /* The records are dated in the past and their files take 400 MB of blocks: no retention. */
+    CHECK(sv_options_set_int(o, SV_OPT_MAX_AGE_SECONDS, 0));
+    CHECK(sv_options_set_int(o, SV_OPT_MAX_FOOTPRINT_BYTES, 0));
     CHECK(sv_vault_open(dir, o, &v));
     CHECK(sv_options_free(o));
     for (i = 0; i < n; i++) {

@@ -14,30 +14,9 @@
 #include <unistd.h>
 #include <zstd.h>
 
-/* The library's schema, migration 1 (Sources/SpikeVault/Store/Schema.swift). */
-static const char *schema =
-    "CREATE TABLE profile_capture ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT, processName TEXT NOT NULL,"
-    " pid INTEGER NOT NULL CHECK (pid > 0),"
-    " triggerMetric TEXT NOT NULL CHECK (triggerMetric IN ('cpu','memory','diskIO','network','threads','fds')),"
-    " triggerValue REAL NOT NULL,"
-    " capturedAt INTEGER NOT NULL DEFAULT (CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),"
-    " profilePath TEXT, durationSeconds REAL NOT NULL DEFAULT 0 CHECK (durationSeconds >= 0),"
-    " notes TEXT NOT NULL DEFAULT '{}' CHECK (CASE WHEN json_valid(notes) THEN json_type(notes) = 'object' ELSE 0 END),"
-    " status TEXT NOT NULL DEFAULT 'complete' CHECK (status IN ('complete','partial','failed','missing','quarantined')),"
-    " processStartTime INTEGER, rawBytes INTEGER NOT NULL DEFAULT 0, storedBytes INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX idx_profile_capture_capturedAt ON profile_capture(capturedAt);"
-    "CREATE INDEX idx_profile_capture_pid_capturedAt ON profile_capture(pid, capturedAt DESC);"
-    "CREATE TABLE capture_artefact ("
-    " id INTEGER PRIMARY KEY, captureId INTEGER NOT NULL REFERENCES profile_capture(id) ON DELETE CASCADE,"
-    " kind TEXT NOT NULL, path TEXT NOT NULL UNIQUE, rawBytes INTEGER NOT NULL, storedBytes INTEGER NOT NULL,"
-    " checksum TEXT NOT NULL);"
-    "CREATE INDEX idx_capture_artefact_captureId ON capture_artefact(captureId);"
-    "CREATE TRIGGER profile_capture_text_time AFTER INSERT ON profile_capture"
-    " WHEN typeof(NEW.capturedAt) = 'text' BEGIN"
-    " SELECT RAISE(ABORT, 'capturedAt is not a recognisable time') WHERE julianday(NEW.capturedAt) IS NULL;"
-    " UPDATE profile_capture SET capturedAt = CAST(round((julianday(NEW.capturedAt) - 2440587.5) * 86400000.0) AS INTEGER)"
-    " WHERE id = NEW.id; END;";
+/* The library's schema (all migrations), generated from Schema.swift by schema_sql.py, so both
+ * sides maintain the same tables, indices and triggers on every insert. */
+#include "schema.h"
 
 static sqlite3 *db;
 static ZSTD_CCtx *cctx;
@@ -104,7 +83,11 @@ static void raw_open(const char *vault) {
     exec("PRAGMA synchronous = NORMAL");
     exec("BEGIN IMMEDIATE");
     exec(schema);
-    exec("PRAGMA user_version = 1");
+    {
+        char version[64];
+        snprintf(version, sizeof version, "PRAGMA user_version = %d", RAW_SCHEMA_VERSION);
+        exec(version);
+    }
     exec("COMMIT");
 
     begin = prepare("BEGIN IMMEDIATE");

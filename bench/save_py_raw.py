@@ -17,6 +17,7 @@ import zstandard
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import schema_sql  # noqa: E402
 from content import BASE_MS, gen_content  # noqa: E402
 
 try:
@@ -33,47 +34,8 @@ except ImportError:
 
     CHECKSUM = "blake2b-64 (hashlib; pip install xxhash for xxh64)"
 
-# The library's schema, migration 1 (Sources/SpikeVault/Store/Schema.swift).
-SCHEMA = """
-CREATE TABLE profile_capture (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    processName TEXT NOT NULL,
-    pid INTEGER NOT NULL CHECK (pid > 0),
-    triggerMetric TEXT NOT NULL
-        CHECK (triggerMetric IN ('cpu','memory','diskIO','network','threads','fds')),
-    triggerValue REAL NOT NULL,
-    capturedAt INTEGER NOT NULL DEFAULT (CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
-    profilePath TEXT,
-    durationSeconds REAL NOT NULL DEFAULT 0 CHECK (durationSeconds >= 0),
-    notes TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(notes) AND json_type(notes) = 'object'),
-    status TEXT NOT NULL DEFAULT 'complete'
-        CHECK (status IN ('complete','partial','failed','missing','quarantined')),
-    processStartTime INTEGER,
-    rawBytes INTEGER NOT NULL DEFAULT 0,
-    storedBytes INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX idx_profile_capture_capturedAt ON profile_capture(capturedAt);
-CREATE INDEX idx_profile_capture_pid_capturedAt ON profile_capture(pid, capturedAt DESC);
-CREATE TABLE capture_artefact (
-    id INTEGER PRIMARY KEY,
-    captureId INTEGER NOT NULL REFERENCES profile_capture(id) ON DELETE CASCADE,
-    kind TEXT NOT NULL,
-    path TEXT NOT NULL UNIQUE,
-    rawBytes INTEGER NOT NULL,
-    storedBytes INTEGER NOT NULL,
-    checksum TEXT NOT NULL
-);
-CREATE INDEX idx_capture_artefact_captureId ON capture_artefact(captureId);
-CREATE TRIGGER profile_capture_text_time AFTER INSERT ON profile_capture
-WHEN typeof(NEW.capturedAt) = 'text'
-BEGIN
-    SELECT RAISE(ABORT, 'capturedAt is not a recognisable time')
-    WHERE julianday(NEW.capturedAt) IS NULL;
-    UPDATE profile_capture
-    SET capturedAt = CAST(round((julianday(NEW.capturedAt) - 2440587.5) * 86400000.0) AS INTEGER)
-    WHERE id = NEW.id;
-END;
-"""
+# The library's schema (all migrations), read from Schema.swift: the same B-trees on both sides.
+SCHEMA = schema_sql.SCHEMA
 
 INSERT_CAPTURE = """INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt,
     profilePath, durationSeconds, notes, status, processStartTime, rawBytes, storedBytes)
@@ -100,7 +62,7 @@ class RawStore:
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA busy_timeout = 10000")
-        self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "PRAGMA user_version = 1; COMMIT;")
+        self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + f"PRAGMA user_version = {schema_sql.VERSION}; COMMIT;")
         self.compressor = zstandard.ZstdCompressor(level=3, write_checksum=True)
         self.flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         self.pid = os.getpid()

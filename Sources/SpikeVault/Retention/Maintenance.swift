@@ -60,17 +60,17 @@ extension Vault {
 
     // MARK: Hooks called by Vault
 
-    /// After a successful save: purge by age when the oldest capture is past it (one index
-    /// lookup), then evict by size when the running estimate is over budget (O(1) system calls).
-    /// Failures are recorded (`lastRetentionError`), never thrown: the save has committed.
-    func enforceAfterSave(_ saved: ProfileRecord) {
+    /// After a successful save: purge by age when the oldest capture (`oldestCapturedAt`, read
+    /// in the save's own transaction) is past it, then evict by size when the running estimate
+    /// is over budget (O(1) system calls). Failures are recorded (`lastRetentionError`), never
+    /// thrown: the save has committed.
+    func enforceAfterSave(_ saved: ProfileRecord, oldestCapturedAt: Int64?) {
         var added: Int64 = 0
         for a in saved.artefacts { added += FootprintMeter.allocatedBytes(artefacts.fd, a.path) }
         retention.noteAdded(bytes: added)
         do {
             var report = MaintenanceReport()
-            if let cutoff = retention.policy.ageCutoff(now: .now()),
-               let oldest = try withDatabase({ db in try RetentionStore.oldestPurgeable(db) }),
+            if let cutoff = retention.policy.ageCutoff(now: .now()), let oldest = oldestCapturedAt,
                oldest <= cutoff.milliseconds {
                 report.add(try purgeByAge(cutoff: cutoff), bySize: false)
             }

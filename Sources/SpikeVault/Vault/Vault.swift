@@ -14,6 +14,9 @@ public final class Vault: Sendable {
     let retention: RetentionState
     private let ownerPID: pid_t
     private let compressors = Mutex<[ZstdCompressor]>([])
+    /// An in-memory SQLite connection for pure JSON work (validating and merging notes): it
+    /// takes no file locks, so checks before a save cost no read transaction on the vault.
+    private let scratch: Mutex<Database>
     /// Worker pool of asynchronous captures, made on first use.
     private let captureScheduler = Mutex<CaptureScheduler?>(nil)
     /// Temp files swept when this vault opened.
@@ -39,6 +42,7 @@ public final class Vault: Sendable {
             try Schema.migrate(db)
             sweptTempFiles = try artefactDir.sweepTemps() + WorkDirectory.sweep(vaultPath: path)
             self.database = Mutex(db)
+            self.scratch = Mutex(try Database(path: ":memory:", busyTimeoutMs: 0))
         } catch {
             Posix.close(fds.directory)
             throw error
@@ -86,6 +90,9 @@ public final class Vault: Sendable {
 
     public var isClosed: Bool { database.withLock { $0 == nil } }
 
+    /// Throws `.forked` or `.closed` when the vault may not be used.
+    func checkUsable() throws { _ = try withDatabase { _ in 0 } }
+
     /// Runs `body` with the connection under the lock, after the closed and fork checks.
     func withDatabase<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
         guard getpid() == ownerPID else {
@@ -99,7 +106,7 @@ public final class Vault: Sendable {
 
     /// The capture worker pool, created on first use with this vault's options.
     func scheduler() throws -> CaptureScheduler {
-        _ = try withDatabase { _ in 0 }  // closed and fork checks
+        try checkUsable()
         return captureScheduler.withLock { existing in
             if let existing { return existing }
             let made = CaptureScheduler(
@@ -134,9 +141,16 @@ public final class Vault: Sendable {
             if options.durability != .off && !published.isEmpty { try self.artefacts.sync() }
             saved.profilePath = saved.artefacts.first?.path
             let toInsert = saved
-            saved.id = try withDatabase { db in try db.writeTransaction { try RecordStore.insert(db, toInsert) } }
+            // The age check rides on the insert's transaction: no extra read transaction.
+            let ageLimited = retention.policy.ageCutoff(now: .now()) != nil
+            let (id, oldest) = try withDatabase { db in
+                try db.writeTransaction {
+                    (try RecordStore.insert(db, toInsert), ageLimited ? try RetentionStore.oldestPurgeable(db) : nil)
+                }
+            }
+            saved.id = id
             changes.post(.saved(id: saved.id))
-            enforceAfterSave(saved)
+            enforceAfterSave(saved, oldestCapturedAt: oldest)
             return saved
         } catch {
             for name in published { _ = self.artefacts.remove(name) }
@@ -169,9 +183,7 @@ public final class Vault: Sendable {
             }
         }
         let notes = r.notes
-        guard try withDatabase({ db in try RecordStore.isJSONObject(db, notes) }) else {
-            throw SpikeVaultError(.invalidArgument, "notes must be a JSON object, got: \(notes.prefix(60))")
-        }
+        try requireJSONObject(notes)
     }
 
     /// Compresses one artefact into a temp file and publishes it under its final name.
@@ -200,6 +212,19 @@ public final class Vault: Sendable {
         if (st.st_mode & S_IFMT) == S_IFREG && st.st_size == 0 {
             throw SpikeVaultError(.empty, "artefact '\(kind)' source \(path) is empty (0 bytes)")
         }
+    }
+
+    /// Throws `.invalidArgument` unless `notes` is a JSON object (checked by SQLite's JSON1).
+    func requireJSONObject(_ notes: String) throws {
+        try checkUsable()
+        guard try scratch.withLock({ db in try RecordStore.isJSONObject(db, notes) }) else {
+            throw SpikeVaultError(.invalidArgument, "notes must be a JSON object, got: \(notes.prefix(60))")
+        }
+    }
+
+    /// Runs `body` on the in-memory scratch connection (JSON functions only).
+    func withScratch<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        try scratch.withLock { db in try body(db) }
     }
 
     private func takeCompressor() throws -> ZstdCompressor {

@@ -115,7 +115,7 @@ def seeded(lib, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Dict[st
         ids["server_mem"] = v.save(process_name="Python3 server", pid=202, metric="memory", value=2048,
                                    captured_at=now - timedelta(hours=3), artefacts={"procfs.json": b"{}"})
         ids["home_tool"] = v.save(process_name=f"{HOME}/bin/tool", pid=303, metric="cpu", value=50,
-                                  captured_at=now - timedelta(days=2), artefacts={"oncpu.folded": b"x;y 1\n"},
+                                  captured_at=now - timedelta(days=2), artefacts={"oncpu.folded": f"x;{HOME}/lib/y.so 1\n".encode()},
                                   notes={"cwd": f"{HOME}/src", "who": os.path.basename(HOME)})
         ids["worker_disk"] = v.save(process_name="worker", pid=101, metric="diskIO", value=1.5e8,
                                     captured_at=now - timedelta(minutes=30), artefacts={"core.bin": BINARY})
@@ -270,22 +270,28 @@ def test_list_usage_errors(seeded) -> None:
 # -- show / dump / path ----------------------------------------------------------------------------
 
 def test_show_text_and_json(seeded) -> None:
+    """The library's summary (docs/review.md), redacted by default."""
     path, ids = seeded
     r = run_cli(["show", str(ids["worker_cpu"])], path)
     assert r.returncode == 0, r.stderr
     text = r.stdout.decode()
-    assert f"Capture {ids['worker_cpu']}: worker (pid 101), cpu 97.5%" in text
-    assert "UTC" in text and "3 min ago" in text and "Top stacks (oncpu.folded, 100 samples)" in text
-    assert "50.0%      50  main;run;spin" in text
+    assert text.startswith(f"SpikeVault capture {ids['worker_cpu']}: worker (pid 101)\n")
+    assert "Trigger:    cpu = 97.50" in text and " UTC / " in text and "Top stacks (oncpu.folded, 100 samples)" in text
+    assert "50.0%  50  spin <- run <- main" in text and text.endswith("are masked)\n")
     j = json.loads(run_cli(["show", str(ids["worker_cpu"]), "--json"], path).stdout)
-    assert j["topStacks"][0] == {"stack": "main;run;spin", "samples": 50, "percent": 50.0}
-    assert [s["samples"] for s in j["topStacks"]] == [50, 30, 10, 10] and j["stackSamples"] == 100
-    assert j["capturedAtLocal"] and j["storedBytes"] > 0 and j["rawBytes"] == len(FOLDED) + 15
-    # Redaction on by default, off with --no-redact.
-    red = json.loads(run_cli(["show", str(ids["home_tool"]), "--json"], path).stdout)
-    assert red["processName"] == "~/bin/tool" and red["notes"]["cwd"] == "~/src"
+    assert j["topStacks"][0] == {"frames": ["main", "run", "spin"], "samples": 50, "percent": 50}
+    assert [s["samples"] for s in j["topStacks"]] == [50, 30, 10, 10] and j["totalSamples"] == 100
+    assert j["capturedAtLocal"] and j["storedBytes"] > 0 and j["rawBytes"] == len(FOLDED) + 15 and j["redacted"]
+    # Redaction on by default (process name, notes, stack frames), off with --no-redact.
+    red = run_cli(["show", str(ids["home_tool"])], path).stdout.decode()
+    assert "~/bin/tool (pid 303)" in red and "~/lib/y.so <- x" in red and HOME not in red
+    red_json = json.loads(run_cli(["show", str(ids["home_tool"]), "--json"], path).stdout)
+    assert red_json["processName"] == "~/bin/tool" and red_json["topStacks"][0]["frames"] == ["x", "~/lib/y.so"]
     raw = json.loads(run_cli(["show", str(ids["home_tool"]), "--json", "--no-redact"], path).stdout)
-    assert raw["processName"] == f"{HOME}/bin/tool"
+    assert raw["processName"] == f"{HOME}/bin/tool" and raw["redacted"] is False
+    assert raw["topStacks"][0]["frames"] == ["x", f"{HOME}/lib/y.so"]
+    r = run_cli(["show", str(ids["worker_cpu"]), "--top", "3"], path)  # the library's summary has no --top
+    assert r.returncode == 2
 
 
 def test_unknown_id_and_bad_id(seeded) -> None:
@@ -384,6 +390,12 @@ def test_flamegraph_stdout_kind_and_speedscope(seeded, tmp_path: Path) -> None:
     r = run_cli(["flamegraph", str(ids["home_tool"]), "--title", "T<&>"], path)
     assert r.returncode == 0 and r.stdout.startswith(b"<?xml")
     assert len(_frames(r.stdout)) == 3 and b"T&lt;&amp;&gt;" in r.stdout
+    # Frames and the title are redacted by default (as the library's exports), not with --no-redact.
+    assert b"~/lib/y.so" in r.stdout and HOME.encode() not in r.stdout
+    r = run_cli(["flamegraph", str(ids["home_tool"])], path)
+    assert b"~/bin/tool (pid 303) oncpu.folded" in r.stdout and HOME.encode() not in r.stdout
+    raw = run_cli(["flamegraph", str(ids["home_tool"]), "--no-redact"], path)
+    assert raw.returncode == 0 and f"{HOME}/lib/y.so".encode() in raw.stdout
     out = tmp_path / "p.speedscope.json"
     r = run_cli(["flamegraph", str(ids["worker_cpu"]), "--format", "speedscope", "-o", str(out)], path)
     assert r.returncode == 0, r.stderr
@@ -392,7 +404,17 @@ def test_flamegraph_stdout_kind_and_speedscope(seeded, tmp_path: Path) -> None:
     assert prof["type"] == "sampled" and len(prof["samples"]) == len(prof["weights"]) == 4
     assert sum(prof["weights"]) == 100 == prof["endValue"]
     names = [f["name"] for f in doc["shared"]["frames"]]
-    assert sorted(names) == sorted(set(names)) and [names[i] for i in prof["samples"][2]] == ["main", "run", "spin"]
+    assert len(names) == len(set(names))
+    stacks = {";".join(names[i] for i in sample): w for sample, w in zip(prof["samples"], prof["weights"])}
+    assert stacks == {"main;parse;lex": 30, "main;parse": 10, "main;run;spin": 50, "main;run;io": 10}
+    # The library's writer: stdout works too, redacted unless --no-redact; an existing file is replaced.
+    r = run_cli(["flamegraph", str(ids["home_tool"]), "--format", "speedscope"], path)
+    assert r.returncode == 0 and "~/lib/y.so" in [f["name"] for f in json.loads(r.stdout)["shared"]["frames"]]
+    r = run_cli(["flamegraph", str(ids["home_tool"]), "--format", "speedscope", "--no-redact", "-o", str(out)], path)
+    assert r.returncode == 0 and f"{HOME}/lib/y.so" in out.read_text()
+    r = run_cli(["flamegraph", str(ids["home_tool"]), "--format", "speedscope", "--title", "x"], path)
+    assert r.returncode == 2
+    one_line_error(r, "--title is for --format svg")
     if not SCHEMA.exists():
         pytest.skip(f"speedscope schema not found at {SCHEMA}: schema validation not run")
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema not installed: schema validation not run")
@@ -448,26 +470,151 @@ def test_export_formats_and_redaction(seeded, tmp_path: Path) -> None:
     assert isinstance(json.loads(out.read_text()), list)
 
 
-def test_export_bundle_duckdb_stats_watch_wait_for_library(seeded, tmp_path: Path) -> None:
-    path, _ = seeded
-    for fmt in ("bundle", "duckdb"):
-        r = run_cli(["export", "--format", fmt, "-o", str(tmp_path / f"x.{fmt}")], path)
-        assert r.returncode == 1
-        one_line_error(r, f"export --format {fmt} needs libspikevault with the review/export (issue 5) API")
-        r = run_cli(["export", "--format", fmt], path)
-        assert r.returncode == 2
-        one_line_error(r, "-o PATH")
-    r = run_cli(["export", "--format", "xml"], path)
-    assert r.returncode == 2
-    r = run_cli(["stats", "--template", "p95", "--engine", "duckdb", "--since", "1d"], path)
+def test_export_selection_order_and_file_errors(seeded, tmp_path: Path) -> None:
+    path, ids = seeded
+    # -n N is the newest N either way: oldest first as `list` shows them, newest first with -r.
+    newest2 = [x["id"] for x in json.loads(run_cli(["export", "-n", "2"], path).stdout)]
+    assert newest2 == [ids["worker_disk"], ids["worker_cpu"]] == listed_ids(run_cli(["list", "--json", "-n", "2"], path))
+    assert [x["id"] for x in json.loads(run_cli(["export", "-n", "2", "-r"], path).stdout)] == newest2[::-1]
+    assert [x["id"] for x in json.loads(run_cli(["export", "-n", "9"], path).stdout)] == \
+        [ids["home_tool"], ids["server_mem"], ids["worker_disk"], ids["worker_cpu"]]
+    assert [x["id"] for x in json.loads(run_cli(["export", "--process", "PYTHON*"], path).stdout)] == [ids["server_mem"]]
+    assert json.loads(run_cli(["export", "--process", "nomatch"], path).stdout) == []
+    # The library's columns: capturedAt in ms and capturedAtUTC.
+    rec = json.loads(run_cli(["export", "--pid", "202"], path).stdout)[0]
+    assert isinstance(rec["capturedAt"], int) and rec["capturedAtUTC"].endswith("Z")
+    # Output path errors: one line, exit 1, nothing written.
+    r = run_cli(["export", "-o", str(tmp_path / "missing" / "x.json")], path)
     assert r.returncode == 1
-    one_line_error(r, "stats --template p95 --engine duckdb needs libspikevault", "issue 5")
-    for args in (["--template", "median"], ["--engine", "postgres"], ["--since", "5x"]):
-        assert run_cli(["stats", *args], path).returncode == 2
-    r = run_cli(["watch", "--cpu", "90", "--sustain", "30s"], path)
+    one_line_error(r, str(tmp_path / "missing"), "does not exist")
+    existing = tmp_path / "e.ndjson"
+    existing.write_text("keep")
+    for fmt in ("ndjson", "bundle", "duckdb"):
+        r = run_cli(["export", "--format", fmt, "-o", str(existing)], path)
+        assert r.returncode == 1, (fmt, r.stderr)
+        one_line_error(r, "already exists", "--force")
+        assert existing.read_text() == "keep"
+    r = run_cli(["export", "--format", "ndjson", "-o", str(existing), "--force"], path)
+    assert r.returncode == 0 and len(existing.read_text().splitlines()) == 4
+    r = run_cli(["export", "-o", str(tmp_path)], path)
     assert r.returncode == 1
-    one_line_error(r, "watch needs libspikevault with the monitor (issue 6) API")
+    one_line_error(r, "is a directory")
+    # Usage errors: exit 2, one line.
+    for args, needle in [(["--format", "bundle"], "-o PATH"), (["--format", "duckdb"], "-o PATH"),
+                         (["--format", "duckdb", "--metric", "cpu", "-o", str(tmp_path / "d")], "drop the filters"),
+                         (["--process", "[abc"], "unmatched"), (["--format", "xml"], "--format"),
+                         (["--since", "5x"], "--since")]:
+        r = run_cli(["export", *args], path)
+        assert r.returncode == 2, (args, r.stderr)
+        one_line_error(r, needle)
 
+
+def test_export_bundle(seeded, tmp_path: Path) -> None:
+    import tarfile
+
+    path, ids = seeded
+    out = tmp_path / "b.tar"
+    r = run_cli(["export", "--format", "bundle", "--metric", "cpu", "-o", str(out)], path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == b""  # no progress bar off a terminal
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        meta = json.load(tar.extractfile("metadata.json"))
+    assert meta["format"] == "spikevault-bundle" and meta["redacted"] is True
+    assert [x["id"] for x in meta["records"]] == [ids["home_tool"], ids["worker_cpu"]]
+    assert meta["records"][0]["processName"] == "~/bin/tool" and HOME not in json.dumps(meta)
+    assert len([n for n in names if n.startswith("artefacts/")]) == 3 and names[-1] == "metadata.json"
+    r = run_cli(["export", "--format", "bundle", "--pid", "303", "--no-redact", "--force", "-o", str(out)], path)
+    assert r.returncode == 0, r.stderr
+    with tarfile.open(out) as tar:
+        meta = json.load(tar.extractfile("metadata.json"))
+    assert meta["redacted"] is False and meta["records"][0]["processName"] == f"{HOME}/bin/tool"
+
+
+def test_export_bundle_progress_bar_on_a_terminal(lib, tmp_path: Path) -> None:
+    path = tmp_path / "v"
+    _make_vault(path, [5, 4, 3, 2, 1], size=400_000)  # 2 MB of incompressible artefacts: many updates
+    out = tmp_path / "big.tar"
+    code, text = run_pty(["export", "--format", "bundle", "-o", str(out)], cli_env(path))
+    assert code == 0, text
+    bars = re.findall(r"Bundling to big\.tar \[([#-]{30})\]\s+(\d+)%", text)
+    assert len(bars) >= 3, text
+    percents = [int(p) for _, p in bars]
+    assert percents == sorted(percents) and percents[-1] == 100 and bars[-1][0] == "#" * 30
+    assert text.endswith("\r\x1b[2K")  # the bar erases its line when done
+    assert out.stat().st_size > 2_000_000
+
+
+def _normalised(rows: List[dict]) -> List[str]:
+    return sorted(json.dumps({k: float(v) if isinstance(v, (int, float)) else v for k, v in r.items()}, sort_keys=True)
+                  for r in rows)
+
+
+def test_stats_sqlite(seeded) -> None:
+    path, ids = seeded
+    with spikevault.Vault(path) as v:
+        expected = {t: v.analytics(name) for t, name in [("peak", "peak-by-process"), ("hourly", "captures-per-hour"),
+                                                         ("top", "top-processes"), ("p95", "p95-by-process")]}
+    for template, rows in expected.items():
+        r = run_cli(["stats", "--template", template, "--json"], path)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == rows
+    r = run_cli(["stats"], path)  # peak by default, as a table
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    assert lines[0].split() == ["PROCESS", "METRIC", "PEAK", "PEAK", "AT", "CAPTURES"] and len(lines) == 5
+    assert re.search(r"^worker\s+cpu\s+97\.5%\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+1$", r.stdout.decode(), re.M)
+    hourly = json.loads(run_cli(["stats", "--template", "hourly", "--metric", "cpu", "--json"], path).stdout)
+    assert {x["triggerMetric"] for x in hourly} == {"cpu"} and sum(x["captures"] for x in hourly) == 2
+    recent = json.loads(run_cli(["stats", "--since", "1h", "--json"], path).stdout)
+    assert sorted((x["processName"], x["triggerMetric"]) for x in recent) == [("worker", "cpu"), ("worker", "diskIO")]
+    assert len(json.loads(run_cli(["stats", "--template", "top", "-n", "1", "--json"], path).stdout)) == 1
+    empty = run_cli(["stats", "--since", "2026-01-01", "--until", "2026-01-02"], path)
+    assert empty.returncode == 0 and empty.stdout == b"" and b"No captures" in empty.stderr
+    for args, needle in [(["--template", "median"], "--template"), (["--engine", "postgres"], "--engine"),
+                         (["--since", "5x"], "--since"), (["--since", "1h", "--until", "2h"], "later than"),
+                         (["--template", "top", "--metric", "cpu"], "--metric")]:
+        r = run_cli(["stats", *args], path)
+        assert r.returncode == 2, (args, r.stderr)
+        one_line_error(r, needle)
+
+
+def test_stats_and_export_duckdb(seeded, tmp_path: Path) -> None:
+    path, _ = seeded
+    # The duckdb CLI missing (a PATH without it): one line naming the fix, exit 1, nothing left behind.
+    (tmp_path / "empty-bin").mkdir()
+    env = cli_env(path, PATH=str(tmp_path / "empty-bin"), SPIKEVAULT_DUCKDB=None)
+    r = run_cli(["stats", "--engine", "duckdb"], env=env)
+    assert r.returncode == 1
+    one_line_error(r, "spikevault stats:", "duckdb", "pip install duckdb-cli")
+    r = run_cli(["export", "--format", "duckdb", "-o", str(tmp_path / "s.duckdb")], env=env)
+    assert r.returncode == 1
+    one_line_error(r, "spikevault export:", "pip install duckdb-cli")
+    assert not (tmp_path / "s.duckdb").exists()
+    duckdb = os.environ.get("SPIKEVAULT_DUCKDB") or shutil.which("duckdb")
+    if duckdb is None:
+        pytest.skip("the duckdb CLI is not installed (scripts/deps.sh installs duckdb-cli): DuckDB engine untested")
+    for template in ("peak", "hourly", "top", "p95"):
+        rows = {}
+        for engine in ("sqlite", "duckdb"):
+            r = run_cli(["stats", "--template", template, "--engine", engine, "--json", "--since", "7d"], path)
+            assert r.returncode == 0, r.stderr
+            rows[engine] = json.loads(r.stdout)
+        assert rows["duckdb"] and _normalised(rows["duckdb"]) == _normalised(rows["sqlite"]), template
+    r = run_cli(["stats", "--template", "top", "--engine", "duckdb"], path)
+    assert r.returncode == 0 and r.stdout.decode().splitlines()[0].split() == ["PROCESS", "CAPTURES", "PEAK", "RANK"]
+    snapshot = tmp_path / "s.duckdb"
+    r = run_cli(["export", "--format", "duckdb", "-o", str(snapshot)], path)
+    assert r.returncode == 0, r.stderr
+    q = subprocess.run([duckdb, "-readonly", "-json", str(snapshot), "-c",
+                        "select count(*) as n from profile_capture; select processName from profile_capture where pid = 303"],
+                       capture_output=True, timeout=60)
+    assert q.returncode == 0, q.stderr
+    text = q.stdout.decode()
+    assert '"n":4' in text.replace(" ", "") and "~/bin/tool" in text and HOME not in text  # redacted by default
+
+
+# -- watch (the library's monitor) -------------------------------------------------------------------
 
 def test_watch_rules_from_flags_and_toml(seeded, tmp_path: Path) -> None:
     path, _ = seeded
@@ -479,6 +626,14 @@ def test_watch_rules_from_flags_and_toml(seeded, tmp_path: Path) -> None:
         "capture: auto for 5s; cooldown 5m; max 4 per hour; sampling every 1s"]
     r = run_cli(["watch", "--defaults", "--check"], path)
     assert r.returncode == 0 and len(r.stdout.decode().splitlines()) == 6
+    # No rule flag: the library's defaults (spikevault.default_rules()).
+    r = run_cli(["watch", "--check"], path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines()[:5] == [
+        "rule 1: cpu >= 90% for 30s", "rule 2: memory >= 2 GiB", "rule 3: diskIO >= 100 MiB/s for 30s",
+        "rule 4: threads >= 1000", "rule 5: fds >= 5000"]
+    r = run_cli(["watch", "--io", "100MiB", "--sustain", "3s", "--check"], path)
+    assert r.stdout.decode().splitlines()[0] == "rule 1: diskIO >= 100 MiB/s for 3s"
     rules = tmp_path / "rules.toml"
     rules.write_text('cooldown = "10m"\n[capture]\nbackend = "eu-stack"\nduration = "2s"\n'
                      '[[rules]]\nmetric = "cpu"\nabove = 80\nsustain = "10s"\n'
@@ -489,7 +644,8 @@ def test_watch_rules_from_flags_and_toml(seeded, tmp_path: Path) -> None:
     assert "eu-stack for 2s; cooldown 10m" in r.stdout.decode()
     cases = [
         (["--cpu", "lots"], 2, "--cpu"), (["--memory", "2X"], 2, "--memory"), (["--sustain", "5x", "--cpu", "1"], 2, "--sustain"),
-        ([], 2, "no rules"), (["--rules", str(rules), "--cpu", "90"], 2, "cannot be combined"),
+        (["--rules", str(rules), "--cpu", "90"], 2, "cannot be combined"), (["--for", "0s"], 2, "--for"),
+        (["--cpu", "5", "--duration", "0s"], 2, "--duration"), (["--io", "fast"], 2, "--io"),
         (["--rules", str(tmp_path / "missing.toml")], 1, "cannot read the rules file"),
     ]
     bad = tmp_path / "bad.toml"
@@ -502,6 +658,70 @@ def test_watch_rules_from_flags_and_toml(seeded, tmp_path: Path) -> None:
         r = run_cli(["watch", *args, "--check"], path)
         assert r.returncode == code, (args, r.stderr)
         one_line_error(r, needle)
+
+
+@pytest.fixture
+def burner() -> Iterator[subprocess.Popen]:
+    """A CPU burner with its own process name (comm 'svburn'), so a watch rule can match it alone."""
+    code = "import ctypes\nctypes.CDLL(None).prctl(15, b'svburn', 0, 0, 0)\nwhile True: pass"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_watch_fires_and_captures_a_cpu_burner(lib, tmp_path: Path, burner: subprocess.Popen) -> None:
+    path = tmp_path / "v"
+    started = time.monotonic()
+    r = run_cli(["watch", "--cpu", "50", "--sustain", "2s", "--for", "12s", "--include", "svburn",
+                 "--backend", "procfs", "--duration", "1s"], path, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert 11 < time.monotonic() - started < 30
+    out, err = r.stdout.decode(), r.stderr.decode()
+    lines = out.splitlines()
+    fired = [line for line in lines if " fired " in line]
+    captured = [line for line in lines if " captured " in line]
+    assert len(fired) == 1 and len(captured) == 1, out  # the 10-minute cooldown: once
+    assert re.fullmatch(rf"\d\d:\d\d:\d\d fired +rule 1 \(cpu >= 50% for 2s include svburn\): svburn \(pid {burner.pid}\) cpu "
+                        r"\d+(\.\d)?%", fired[0]), fired[0]
+    m = re.fullmatch(rf"\d\d:\d\d:\d\d captured +svburn \(pid {burner.pid}\): capture (\d+) \(spikevault show \d+\)",
+                     captured[0])
+    assert m, captured[0]
+    assert lines.index(fired[0]) < lines.index(captured[0])
+    assert "watching with 1 rule" in err and "stopped after" in err and "1 fired, 1 captured" in err, err
+    records = json.loads(run_cli(["list", "--json"], path).stdout)
+    assert [x["id"] for x in records] == [int(m.group(1))]
+    rec = records[0]
+    assert rec["pid"] == burner.pid and rec["triggerMetric"] == "cpu" and rec["triggerValue"] >= 50
+    assert rec["notes"]["monitor"]["threshold"] == 50 and rec["notes"]["monitor"]["sustainSeconds"] == 2
+
+
+def test_watch_stops_cleanly_on_sigint(lib, tmp_path: Path) -> None:
+    path = tmp_path / "v"
+    proc = subprocess.Popen([sys.executable, "-m", "spikevault", "watch", "--threads", "1000000"], env=cli_env(path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        header = b""
+        deadline = time.monotonic() + 20
+        while b"\n" not in header and time.monotonic() < deadline:  # running: the monitor has started
+            ready, _, _ = select.select([proc.stderr], [], [], 0.5)
+            if ready:
+                header += os.read(proc.stderr.fileno(), 4096)
+        assert b"watching with 1 rule" in header and b"Ctrl-C stops" in header, header
+        time.sleep(1.5)  # a tick or two
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = header + err
+    assert proc.returncode == 0, err
+    assert out == b"" and b"stopped after" in err and b"0 fired" in err
+    assert b"Traceback" not in err and b"interrupted" not in err
+    assert err.decode().count("\n") == 2  # the header and the summary, one line each
 
 
 # -- purge -----------------------------------------------------------------------------------------
@@ -610,9 +830,10 @@ def test_capture_with_countdown_on_a_terminal(lib, tmp_path: Path, child: subpro
     assert code == 0, out
     assert "2 s left" in out and "1 s left" in out, out  # the countdown ticked
     plain = ANSI.sub("", out)
-    assert f"(pid {child.pid}), cpu 93%" in plain and "Backends:  procfs" in plain and '"t": "OPS-1"' in plain
+    assert f"(pid {child.pid})" in plain and "Trigger:    cpu = 93.00" in plain and "Backends:   procfs" in plain
     records = json.loads(run_cli(["list", "--json"], path).stdout)
     assert len(records) == 1 and records[0]["pid"] == child.pid and records[0]["triggerValue"] == 93
+    assert records[0]["notes"]["t"] == "OPS-1"
     # ...and the new capture draws as a flame graph when a stack sampler ran.
     kinds = [a["kind"] for a in records[0]["artefacts"]]
     if "oncpu.folded" in kinds or "offcpu.folded" in kinds:

@@ -1,4 +1,4 @@
-"""The CLI's pure helpers: parsers, rendering, colour policy, redaction, stacks, rules."""
+"""The CLI's pure helpers: parsers, rendering, colour policy, globs, stacks, rules."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from spikevault.cli import parsing, render
 from spikevault.cli.colour import Palette, use_colour
 from spikevault.cli.progress import Countdown, ProgressBar
-from spikevault.cli.records import Redactor
-from spikevault.cli.rules import RulesError, parse_rules_document
-from spikevault.cli.stacks import build_tree, parse_folded, to_speedscope, top_stacks
+from spikevault.cli.rules import DEFAULT_RULES, RulesError, WatchConfig, parse_rules_document, to_monitor_rules
+from spikevault.cli.selection import Filters, case_insensitive_glob
+from spikevault.cli.stacks import build_tree, parse_folded
 
 
 @pytest.mark.parametrize("text,seconds", [
@@ -108,24 +108,41 @@ def test_progress_and_countdown_render() -> None:
     assert c.stream.getvalue() == ""
 
 
-def test_redactor() -> None:
-    r = Redactor(home="/home/alice", user="alice")
-    assert r.text("/home/alice/bin/app --user alice") == "~/bin/app --user <user>"
-    assert r.text("/home/alice2/x malice alice.txt") == "/home/alice2/x malice <user>.txt"
-    assert r({"a": ["/home/alice", 3, {"b": "alice"}]}) == {"a": ["~", 3, {"b": "<user>"}]}
+@pytest.mark.parametrize("pattern,expected", [
+    ("py*", "[pP][yY]*"), ("*tool", "*[tT][oO][oO][lL]"), ("a?1", "[aA]?1"), ("[a-c]x", "[a-cA-C][xX]"),
+    ("[^ab]", "[^abAB]"), ("[!Q]", "[!Qq]"), ("[]a]", "[]aA]"), ("[0-9]", "[0-9]"), ("[abc", "[abc"), ("é*", "é*"),
+])
+def test_case_insensitive_glob(pattern: str, expected: str) -> None:
+    assert case_insensitive_glob(pattern) == expected
 
 
-def test_folded_tree_and_speedscope() -> None:
+def test_filters_query_kwargs() -> None:
+    assert Filters().query_kwargs() == {} and Filters(limit=3).is_empty
+    assert Filters(process="Work").query_kwargs() == {"process": "Work"}
+    assert Filters(process="py*", pid=4).query_kwargs() == {"process_glob": "[pP][yY]*", "pid": 4}
+    assert not Filters(metric="cpu").is_empty
+
+
+def test_folded_tree() -> None:
     stacks = parse_folded(b"main;a;b 3\nmain;a 2\n\nbad line\nmain;c 5\nmain;a;b 1\n")
     assert stacks == [(["main", "a", "b"], 3), (["main", "a"], 2), (["main", "c"], 5), (["main", "a", "b"], 1)]
     root = build_tree(stacks)
     assert root.count == 11 and root.children["main"].children["a"].count == 6
     assert root.children["main"].children["a"].children["b"].count == 4 and root.depth == 4
-    assert top_stacks(stacks, 2) == [("main;c", 5), ("main;a;b", 4)]
-    doc = to_speedscope(stacks, "t", "x")
-    prof = doc["profiles"][0]
-    assert [f["name"] for f in doc["shared"]["frames"]] == ["main", "a", "b", "c"]
-    assert prof["samples"][0] == [0, 1, 2] and prof["weights"] == [3, 2, 5, 1] and prof["endValue"] == 11
+
+
+def test_default_rules_are_the_librarys(lib) -> None:
+    import spikevault
+
+    ours = to_monitor_rules(WatchConfig(rules=DEFAULT_RULES))
+    theirs = spikevault.default_rules()
+    assert [(str(r.metric), r.threshold, r.sustain) for r in ours] == \
+        [(str(spikevault.Metric.parse(r.metric).stored_name), r.threshold, r.sustain) for r in theirs]
+    rules = to_monitor_rules(WatchConfig(rules=parse_rules_document(
+        {"rules": [{"metric": "memory", "above": "512MiB", "include": ["py*"]}]}, "r").rules, cooldown=60,
+        backend="procfs", duration=2))
+    assert rules[0].threshold == 512 and rules[0].include == ("py*",) and rules[0].cooldown == 60
+    assert rules[0].backend == "procfs" and rules[0].duration == 2
 
 
 def test_rules_documents() -> None:

@@ -32,10 +32,7 @@ extension Vault {
     /// that the process exists and may be inspected.
     private func prepare(_ request: CaptureRequest) throws -> ProcessIdentity {
         try request.validate()
-        let notes = request.notes
-        guard try withDatabase({ db in try RecordStore.isJSONObject(db, notes) }) else {
-            throw SpikeVaultError(.invalidArgument, "notes must be a JSON object, got: \(notes.prefix(60))")
-        }
+        try requireJSONObject(request.notes)
         return try ProcessIdentity.read(pid: request.pid)
     }
 
@@ -58,7 +55,7 @@ extension Vault {
 
     /// The host's notes with the capture's own facts added under the key `capture`.
     private func mergedNotes(_ hostNotes: String, _ captureJSON: String) throws -> String {
-        try withDatabase { db in
+        try withScratch { db in
             let st = try db.statement("SELECT json_set(?1, '$.capture', json(?2))")
             st.bind(1, hostNotes)
             st.bind(2, captureJSON)

@@ -11,7 +11,6 @@ from .common import Context, UsageError
 from .parsing import arg_duration, arg_float, arg_metric, arg_pid, arg_positive_int, format_duration
 from .progress import Countdown
 from .records import record_dict
-from .summary import summary_dict, summary_text
 
 HELP = "capture what a process is doing now (stacks and /proc samples)"
 BACKENDS = ("auto", "procfs", "eu-stack", "perf", "gdb", "command", "sample", "spindump")
@@ -78,5 +77,5 @@ def run(ctx: Context) -> int:
         json.dump(record_dict(record), ctx.stdout, indent=2)
         ctx.stdout.write("\n")
     else:
-        print(summary_text(summary_dict(vault, record)), file=ctx.stdout)
+        ctx.stdout.write(vault.summary(record.id, "text").rstrip("\n") + "\n")
     return 0

@@ -1,79 +1,76 @@
-"""``spikevault export``: the metadata of the selected captures as JSON, NDJSON or CSV
-(bundle and DuckDB wait for the library's review API, issue 5)."""
+"""``spikevault export``: the selected captures through the library's exporters: records as
+JSON, NDJSON or CSV, a support bundle (.tar with the artefacts; a progress bar on a terminal),
+or a DuckDB snapshot. Redacted by the library unless ``--no-redact``."""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import os
 from typing import Any, List
 
-from .common import CliError, Context, UsageError, WaitingForLibrary, add_filter_arguments, filters_from, write_atomically
-from .records import CSV_COLUMNS, Redactor, csv_row, record_dict
-from .selection import _select_records
+from .common import Context, UsageError, add_filter_arguments, check_output_path, copy_to_stdout, filters_from, \
+    library_output, private_tempdir
+from .progress import ProgressBar
+from .selection import export_criteria
 
-HELP = "export the selected captures' metadata (json, ndjson, csv; bundle, duckdb)"
+HELP = "export the selected captures (json, ndjson, csv, a bundle with artefacts, a duckdb snapshot)"
 FORMATS = ("json", "ndjson", "csv", "bundle", "duckdb")
 
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help=HELP, parents=parents,
-                       description="Export the metadata of the captures matching the filters. The home directory "
-                                   "becomes ~ and the user name <user> unless --no-redact is given.",
+                       description="Export the captures matching the filters, in the order 'list' shows them. "
+                                   "json, ndjson and csv hold the metadata; bundle is a .tar with metadata.json and "
+                                   "the artefacts (still zstd-compressed); duckdb is a DuckDB database of the whole "
+                                   "vault (no filters; needs the duckdb CLI). The home directory, the user name and "
+                                   "secrets in command lines are masked unless --no-redact is given.",
                        epilog="examples:\n  spikevault export --format csv --since 24h -o spikes.csv\n"
                               "  spikevault export --format ndjson --metric memory | jq .processName\n"
-                              "  spikevault export --format bundle --since 2h -o support.tar",
+                              "  spikevault export --format bundle --since 2h -o support.tar\n"
+                              "  spikevault export --format duckdb -o spikes.duckdb",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
     p.add_argument("-o", "--output", metavar="PATH", default="-",
                    help="output file (default stdout; required for bundle and duckdb)")
-    p.add_argument("--no-redact", action="store_true", help="export home directory and user name as stored")
+    p.add_argument("--no-redact", action="store_true",
+                   help="export paths, user name and command-line secrets as stored (default: masked)")
     p.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     add_filter_arguments(p)
     p.set_defaults(run=run)
-
-
-def render(records: List[Any], fmt: str, redact: Any) -> bytes:
-    dicts = [record_dict(r, redact) for r in records]
-    if fmt == "json":
-        return (json.dumps(dicts, indent=2) + "\n").encode()
-    if fmt == "ndjson":
-        return "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in dicts).encode()
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180
-    writer.writerow(CSV_COLUMNS)
-    for d in dicts:
-        writer.writerow(csv_row(d))
-    return buf.getvalue().encode()
 
 
 def run(ctx: Context) -> int:
     args = ctx.args
     filters = filters_from(args)
     to_stdout = args.output == "-"
-    if args.format in ("bundle", "duckdb"):
-        if to_stdout:
-            raise UsageError(f"--format {args.format} writes a file: pass -o PATH")
-        if os.path.lexists(args.output) and not args.force:
-            raise CliError(f"{args.output} already exists (remove it, choose another -o, or pass --force)")
-        raise WaitingForLibrary(f"export --format {args.format}", "review/export (issue 5)")
-    if not to_stdout and os.path.lexists(args.output) and not args.force:
-        raise CliError(f"{args.output} already exists (remove it, choose another -o, or pass --force)")
+    redact = not args.no_redact
+    if args.format in ("bundle", "duckdb") and to_stdout:
+        raise UsageError(f"--format {args.format} writes a file: pass -o PATH")
+    if args.format == "duckdb" and (not filters.is_empty or filters.limit is not None or args.reverse):
+        raise UsageError("--format duckdb snapshots the whole vault: drop the filters "
+                         "(query the snapshot, or use another format to export a selection)")
+    if not to_stdout:
+        check_output_path(args.output, args.force)
     vault = ctx.open_vault()
-    records = _select_records(vault, filters)
-    records = records if args.reverse else list(reversed(records))
-    data = render(records, args.format, None if args.no_redact else Redactor())
+    if args.format == "duckdb":
+        with library_output(args.output):
+            n = vault.export_duckdb(args.output, redact=redact, overwrite=args.force)
+        ctx.note(f"wrote a DuckDB snapshot of {n} capture(s) to {args.output}")
+        return 0
+    criteria = export_criteria(vault, filters, newest_first=args.reverse)
+    if args.format == "bundle":
+        with ProgressBar(ctx.stderr, f"Bundling to {os.path.basename(args.output)}") as bar, \
+                library_output(args.output):
+            n = vault.export_bundle(args.output, redact=redact, overwrite=args.force, progress=bar.update, **criteria)
+        ctx.note(f"wrote {n} capture(s) with their artefacts to {args.output}")
+        return 0
     if to_stdout:
-        ctx.stdout.flush()
-        buf = getattr(ctx.stdout, "buffer", None)
-        if buf is not None:
-            buf.write(data)
-            buf.flush()
-        else:
-            ctx.stdout.write(data.decode())
-    else:
-        write_atomically(args.output, data, overwrite=args.force)
-        ctx.note(f"wrote {len(records)} record(s) to {args.output}")
+        with private_tempdir() as scratch:
+            dest = os.path.join(scratch, f"export.{args.format}")
+            vault.export_records(dest, args.format, redact=redact, **criteria)
+            copy_to_stdout(ctx, dest)
+        return 0
+    with library_output(args.output):
+        n = vault.export_records(args.output, args.format, redact=redact, overwrite=args.force, **criteria)
+    ctx.note(f"wrote {n} record(s) to {args.output}")
     return 0

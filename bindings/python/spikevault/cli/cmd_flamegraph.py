@@ -1,18 +1,19 @@
-"""``spikevault flamegraph ID``: an interactive SVG flame graph, or speedscope JSON."""
+"""``spikevault flamegraph ID``: an interactive SVG flame graph (the CLI's own writer, fed
+with the library's folded stacks), or the library's speedscope JSON. Frames are redacted by
+the library (home directory, user name, secrets) unless ``--no-redact``."""
 
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any, List
+import os
+from typing import Any, List, Optional
 
-from .. import __version__
-from .common import CliError, Context, write_atomically
+from .common import CliError, Context, UsageError, check_output_path, copy_to_stdout, library_output, \
+    private_tempdir, write_atomically
 from .flamesvg import flamegraph_svg
 from .parsing import arg_id
 from .render import relative_time, utc_time
-from .stacks import parse_folded, to_speedscope
-from .summary import _stack_kind
+from .stacks import parse_folded
 
 HELP = "draw a capture's stacks as an interactive SVG flame graph (or speedscope JSON)"
 
@@ -21,43 +22,72 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("flamegraph", help=HELP, parents=parents,
                        description="Draw a capture's folded stacks as an interactive SVG flame graph (hover for "
                                    "details, click to zoom, Search or Ctrl-F for a regex), or write them as "
-                                   "speedscope JSON (open at https://www.speedscope.app or with the speedscope CLI).",
+                                   "speedscope JSON (open at https://www.speedscope.app or with the speedscope CLI). "
+                                   "Frames are redacted (home directory, user name, secrets) unless --no-redact. "
+                                   "An existing FILE is replaced.",
                        epilog="examples:\n  spikevault flamegraph 12 -o hot.svg\n"
                               "  spikevault flamegraph 12 --kind offcpu.folded -o waits.svg\n"
                               "  spikevault flamegraph 12 --format speedscope -o hot.speedscope.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("id", type=arg_id, metavar="ID", help="capture id")
     p.add_argument("-o", "--output", metavar="FILE", default="-", help="output file (default: stdout)")
-    p.add_argument("--kind", metavar="K", help="stack artefact (default: oncpu.folded, else offcpu.folded)")
+    p.add_argument("--kind", metavar="K", help="stack artefact (default: oncpu.folded, else the first *.folded)")
     p.add_argument("--format", choices=("svg", "speedscope"), default="svg", help="svg (default) or speedscope")
-    p.add_argument("--title", help="title of the graph (default: process, pid, metric, time)")
+    p.add_argument("--title", help="title of the SVG (default: process, pid, stack kind)")
+    p.add_argument("--no-redact", action="store_true", help="frames as captured (default: redacted)")
     p.set_defaults(run=run)
+
+
+def default_stack_kind(record: Any) -> Optional[str]:
+    """The library's choice (docs/review.md): ``oncpu.folded``, else the first ``*.folded``."""
+    kinds = [a.kind for a in record.artefacts]
+    if "oncpu.folded" in kinds:
+        return "oncpu.folded"
+    return next((k for k in kinds if k.endswith(".folded")), None)
 
 
 def run(ctx: Context) -> int:
     args = ctx.args
+    if args.title is not None and args.format != "svg":
+        raise UsageError("--title is for --format svg (speedscope files are named by the library)")
+    to_stdout = args.output == "-"
+    if not to_stdout:
+        check_output_path(args.output, overwrite=True)
     vault = ctx.open_vault()
     record = vault.get(args.id)
     kinds = [a.kind for a in record.artefacts]
-    kind = args.kind or _stack_kind(record)
+    kind = args.kind or default_stack_kind(record)
     if kind is None:
         raise CliError(f"capture {record.id} has no stack artefact (it has: {', '.join(kinds) or 'none'}); "
                        "capture with --backend auto, eu-stack, perf or gdb to get stacks")
     if kind not in kinds:
         raise CliError(f"capture {record.id} has no {kind!r} artefact (it has: {', '.join(kinds)})")
-    stacks = parse_folded(vault.read_artefact(record.id, kind))
-    if not stacks:
-        raise CliError(f"the {kind} artefact of capture {record.id} holds no stacks in folded format "
-                       "('frame;frame;... COUNT' lines)")
-    title = args.title or f"{record.process_name} (pid {record.pid}) {kind}"
-    if args.format == "speedscope":
-        doc = to_speedscope(stacks, title, f"spikevault {__version__}")
-        data = (json.dumps(doc, separators=(",", ":")) + "\n").encode()
-    else:
-        subtitle = (f"capture {record.id}, {record.metric.stored_name} {record.value:g}, "
-                    f"{utc_time(record.captured_at)} ({relative_time(record.captured_at)}), {record.duration:.1f}s")
-        data = flamegraph_svg(stacks, title=title, subtitle=subtitle).encode()
-    if args.output == "-":
+    redact = not args.no_redact
+    with private_tempdir() as scratch:
+        folded = os.path.join(scratch, "stacks.folded")
+        vault.export_stacks(record.id, folded, "folded", kind=kind, redact=redact)
+        with open(folded, "rb") as f:
+            stacks = parse_folded(f.read())
+        if not stacks:
+            raise CliError(f"the {kind} artefact of capture {record.id} holds no stacks in folded format "
+                           "('frame;frame;... COUNT' lines)")
+        if args.format == "speedscope":
+            dest = os.path.join(scratch, "stacks.speedscope.json") if to_stdout else args.output
+            with library_output(dest):
+                vault.export_stacks(record.id, dest, "speedscope", kind=kind, redact=redact, overwrite=True)
+            if to_stdout:
+                copy_to_stdout(ctx, dest)
+            else:
+                ctx.note(f"wrote {args.output} ({os.path.getsize(args.output)} bytes)")
+            return 0
+    name = record.process_name
+    if redact:  # the title names the process as the library's redacted exports do
+        name = str(vault.summary(record.id, "json").get("processName", name))
+    title = args.title or f"{name} (pid {record.pid}) {kind}"
+    subtitle = (f"capture {record.id}, {record.metric.stored_name} {record.value:g}, "
+                f"{utc_time(record.captured_at)} ({relative_time(record.captured_at)}), {record.duration:.1f}s")
+    data = flamegraph_svg(stacks, title=title, subtitle=subtitle).encode()
+    if to_stdout:
         ctx.stdout.flush()
         buf = getattr(ctx.stdout, "buffer", None)
         if buf is not None:

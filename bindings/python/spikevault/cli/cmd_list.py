@@ -59,7 +59,7 @@ def run(ctx: Context) -> int:
         ctx.stdout.write("\n")
         return 0
     if not records:
-        print("No captures." if filters == type(filters)(limit=filters.limit) else "No captures match.", file=ctx.stderr)
+        print("No captures." if filters.is_empty else "No captures match.", file=ctx.stderr)
         return 0
     for line in table_lines(records, ctx):
         print(line, file=ctx.stdout)

@@ -1,14 +1,20 @@
-"""``spikevault watch``: run the monitor with rules from flags or a TOML file (the engine
-waits for issue 6; rules are parsed and validated now, and ``--check`` prints them)."""
+"""``spikevault watch``: run the library's monitor (``spikevault.Monitor``) with rules from
+flags, the library's defaults, or a TOML file; print one line per rule that fires and per
+capture done (flushed at once); stop on Ctrl-C (SIGINT) or SIGTERM, or after ``--for``."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any, List
+import signal
+import threading
+import time
+from datetime import datetime
+from typing import Any, Dict, List, Optional
 
-from .common import CliError, Context, UsageError, WaitingForLibrary
+from .common import CliError, Context, UsageError
 from .parsing import (arg_duration, arg_nonneg_int, arg_percent, arg_positive_int, arg_size, format_duration)
-from .rules import DEFAULT_RULES, Rule, RulesError, WatchConfig, load_rules_file
+from .render import format_value
+from .rules import DEFAULT_RULES, Rule, RulesError, WatchConfig, load_rules_file, to_monitor_rules
 
 HELP = "watch processes and capture the ones that spike (rules from flags or a TOML file)"
 
@@ -28,26 +34,32 @@ EXAMPLE_TOML = '''rules file (TOML):
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("watch", help=HELP, parents=parents,
-                       description="Sample every visible process and capture those that cross a rule's threshold "
-                                   "for its sustain window; print each rule that fires and each capture. Ctrl-C stops.",
+                       description="Sample every process you may capture (all of them as root) and capture those "
+                                   "that cross a rule's threshold for its sustain window; print each rule that fires "
+                                   "and each capture, one line each. Without rule flags or --rules, the library's "
+                                   "defaults apply (see --defaults). Ctrl-C stops.",
                        epilog="examples:\n  spikevault watch --cpu 90 --sustain 30s\n"
                               "  spikevault watch --memory 2G --threads 1000 --include 'java*'\n"
-                              "  spikevault watch --defaults\n  spikevault watch --rules rules.toml --check\n\n"
+                              "  spikevault watch --cpu 50 --sustain 2s --for 1m --duration 2s\n"
+                              "  spikevault watch                  (the defaults)\n"
+                              "  spikevault watch --rules rules.toml --check\n\n"
                               + EXAMPLE_TOML,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group("rules from flags (each flag adds one rule)")
     g.add_argument("--cpu", type=arg_percent, metavar="PCT", help="CPU at or above PCT%% of one core")
     g.add_argument("--memory", type=arg_size, metavar="SIZE", help="resident memory at or above SIZE, e.g. 2G")
-    g.add_argument("--disk-io", type=arg_size, metavar="RATE", help="disk read+write at or above RATE per second, e.g. 100M")
+    g.add_argument("--io", "--disk-io", dest="disk_io", type=arg_size, metavar="RATE",
+                   help="disk read+write at or above RATE per second, e.g. 100M or 100MiB")
     g.add_argument("--threads", type=arg_positive_int, metavar="N", help="thread count at or above N")
     g.add_argument("--fds", type=arg_positive_int, metavar="N", help="open file descriptors at or above N")
-    g.add_argument("--network", type=arg_nonneg_int, metavar="N", help="network metric at or above N (see the README)")
+    g.add_argument("--network", type=arg_nonneg_int, metavar="N", help="open sockets at or above N")
     g.add_argument("--sustain", type=arg_duration, metavar="DUR", help="how long a value must hold (e.g. 30s)")
     g.add_argument("--include", action="append", default=[], metavar="GLOB", help="only processes named like GLOB")
     g.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="never processes named like GLOB")
     g.add_argument("--uid", action="append", type=arg_nonneg_int, default=[], metavar="UID", help="only this user's processes")
     g.add_argument("--defaults", action="store_true",
-                   help="the starting set: cpu 90%% for 30s, memory 2G, disk 100M/s for 30s, threads 1000, fds 5000")
+                   help="the library's defaults (also used when no rule is given): cpu 90%% for 30s, memory 2 GiB, "
+                        "disk 100 MiB/s for 30s, threads 1000, fds 5000")
     p.add_argument("--rules", metavar="FILE", help="rules from a TOML file (instead of rule flags)")
     p.add_argument("--cooldown", type=arg_duration, metavar="DUR", help="per-process pause between captures (default 10m)")
     p.add_argument("--max-per-hour", type=arg_positive_int, metavar="N", help="cap on captures per hour (default 6)")
@@ -55,6 +67,8 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--backend", choices=("auto", "procfs", "eu-stack", "perf", "gdb", "sample", "spindump"),
                    help="capture backend (default auto)")
     p.add_argument("--duration", type=arg_duration, metavar="DUR", help="capture duration (default 5s)")
+    p.add_argument("--for", dest="for_duration", type=arg_duration, metavar="DUR",
+                   help="stop after DUR (default: until Ctrl-C)")
     p.add_argument("--check", action="store_true", help="validate and print the rules, then exit")
     p.set_defaults(run=run)
 
@@ -66,7 +80,7 @@ def config_from(args: argparse.Namespace) -> WatchConfig:
                           ("threads", args.threads), ("fds", args.fds), ("network", args.network)):
         if value is not None:
             flag_rules.append(Rule(metric, float(value), **common))
-    if args.defaults:
+    if args.defaults or (not flag_rules and not args.rules):
         flag_rules += [Rule(r.metric, r.threshold, sustain=args.sustain if args.sustain is not None else r.sustain,
                             include=args.include, exclude=args.exclude, uids=args.uid) for r in DEFAULT_RULES]
     if args.rules:
@@ -81,27 +95,138 @@ def config_from(args: argparse.Namespace) -> WatchConfig:
             raise CliError(str(exc)) from None
         overrides = {k: getattr(args, k) for k in ("cooldown", "max_per_hour", "interval", "backend", "duration")
                      if getattr(args, k) is not None}
-        return WatchConfig(**{**config.__dict__, **overrides})
-    if not flag_rules:
-        raise UsageError("no rules: give --cpu, --memory, --disk-io, --threads, --fds or --network, "
-                         "--defaults, or --rules FILE")
-    if args.interval is not None and args.interval <= 0:
-        raise UsageError("--interval must be more than 0s")
-    return WatchConfig(rules=flag_rules, cooldown=args.cooldown, max_per_hour=args.max_per_hour,
+        config = WatchConfig(**{**config.__dict__, **overrides})
+        _check_config(config)
+        return config
+    config = WatchConfig(rules=flag_rules, cooldown=args.cooldown, max_per_hour=args.max_per_hour,
                        interval=args.interval, backend=args.backend or "auto",
                        duration=args.duration if args.duration is not None else 5.0)
+    _check_config(config)
+    return config
+
+
+def _check_config(config: WatchConfig) -> None:
+    if config.interval is not None and config.interval <= 0:
+        raise UsageError("--interval must be more than 0s")
+    if config.duration <= 0:
+        raise UsageError("--duration must be more than 0s")
+
+
+class _Reporter:
+    """The monitor's callbacks (library threads): one flushed line each, under a lock."""
+
+    def __init__(self, ctx: Context, config: WatchConfig, stop: threading.Event) -> None:
+        self.ctx, self.config, self.stop = ctx, config, stop
+        self.lock = threading.Lock()
+        self.names: Dict[int, str] = {}
+        self.fired = self.captured = self.failed = 0
+
+    def _emit(self, text: str) -> None:
+        with self.lock:
+            stamp = datetime.now().strftime("%H:%M:%S")
+            self.ctx.stdout.write(f"{stamp} {text}\n")
+            self.ctx.stdout.flush()
+
+    def _rule(self, index: int) -> str:
+        if 0 <= index < len(self.config.rules):
+            return f"rule {index + 1} ({self.config.rules[index].describe()})"
+        return f"rule {index + 1}"
+
+    def on_fired(self, firing: Any) -> None:
+        with self.lock:
+            self.fired += 1
+            self.names[firing.pid] = firing.process_name
+        metric = firing.metric.stored_name
+        self._emit(f"fired     {self._rule(firing.rule_index)}: {firing.process_name} (pid {firing.pid}) "
+                   f"{metric} {format_value(metric, firing.value)}")
+
+    def on_capture(self, done: Any) -> None:
+        who = f"{self.names.get(done.pid, '?')} (pid {done.pid})"
+        if done.ok:
+            with self.lock:
+                self.captured += 1
+            self._emit(f"captured  {who}: capture {done.capture_id} (spikevault show {done.capture_id})")
+        else:
+            with self.lock:
+                self.failed += 1
+            message = " ".join(str(done.error).split())
+            self._emit(f"not captured  {who}: {message}")
+
+    def on_error(self, exc: BaseException) -> None:
+        # Printing failed (e.g. the reader of a pipe left): stop watching.
+        self.stop.set()
 
 
 def run(ctx: Context) -> int:
-    config = config_from(ctx.args)
-    if ctx.args.check or ctx.verbose:
-        out = ctx.stdout if ctx.args.check else ctx.stderr
+    from .. import Monitor
+
+    args = ctx.args
+    config = config_from(args)
+    if args.for_duration is not None and args.for_duration <= 0:
+        raise UsageError("--for must be more than 0s")
+    if args.check or ctx.verbose:
+        out = ctx.stdout if args.check else ctx.stderr
         for i, rule in enumerate(config.rules, 1):
             print(f"rule {i}: {rule.describe()}", file=out)
         print(f"capture: {config.backend} for {format_duration(config.duration)}; cooldown "
               f"{format_duration(config.cooldown) if config.cooldown is not None else 'default (10m)'}; "
               f"max {config.max_per_hour or 'default (6)'} per hour; sampling every "
               f"{format_duration(config.interval) if config.interval else '1s'}", file=out)
-        if ctx.args.check:
+        if args.check:
             return 0
-    raise WaitingForLibrary("watch", "monitor (issue 6)")
+    monitor_rules = to_monitor_rules(config)
+    # A long-running command: keep the library's background retention on.
+    vault = ctx.open_vault(create=True, maintenance_interval_seconds=None)
+    stop = threading.Event()
+    reporter = _Reporter(ctx, config, stop)
+    options: Dict[str, Any] = {}
+    if config.interval is not None:
+        options["interval"] = config.interval
+    if config.max_per_hour is not None:
+        options["max_per_hour"] = config.max_per_hour
+    monitor = Monitor(vault, monitor_rules, on_fired=reporter.on_fired, on_capture=reporter.on_capture,
+                      on_error=reporter.on_error, **options)
+    previous = _install_stop_handlers(stop)
+    started = time.monotonic()
+    counters: Dict[str, int] = {}
+    try:
+        monitor.start()
+        n = len(config.rules)
+        print(f"spikevault: watching with {n} rule{'s' if n != 1 else ''}, capturing into {ctx.vault_dir}"
+              + (f" for {format_duration(args.for_duration)}" if args.for_duration else "")
+              + "; Ctrl-C stops", file=ctx.stderr, flush=True)
+        deadline = None if args.for_duration is None else started + args.for_duration
+        while not stop.is_set():
+            left = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+            if left <= 0:
+                break
+            stop.wait(left)
+        monitor.stop()  # joins the monitor thread and waits for the captures it started
+        counters = monitor.counters()
+    finally:
+        try:
+            monitor.close()
+        finally:
+            _restore_handlers(previous)
+    elapsed = format_duration(time.monotonic() - started)
+    print(f"spikevault: stopped after {elapsed}: {counters.get('fired', reporter.fired)} fired, "
+          f"{counters.get('captures_stored', reporter.captured)} captured, "
+          f"{counters.get('captures_failed', 0) + counters.get('captures_refused', 0)} not captured, "
+          f"{counters.get('suppressed_cooldown', 0) + counters.get('suppressed_hourly_cap', 0)} suppressed",
+          file=ctx.stderr, flush=True)
+    return 0
+
+
+def _install_stop_handlers(stop: threading.Event) -> Optional[Dict[int, Any]]:
+    """SIGINT and SIGTERM set ``stop`` (the main loop then stops the monitor cleanly)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # signals are delivered to the main thread only; nothing to install
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, lambda signum, frame: stop.set())
+    return previous
+
+
+def _restore_handlers(previous: Optional[Dict[int, Any]]) -> None:
+    for sig, handler in (previous or {}).items():
+        signal.signal(sig, handler)

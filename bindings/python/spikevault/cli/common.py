@@ -6,13 +6,16 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any, Dict, List, Optional
+from typing import IO, Any, Dict, Iterator, List, Optional
 
 from .colour import Palette, use_colour
 
-__all__ = ["CliError", "UsageError", "WaitingForLibrary", "default_vault_dir", "Context", "EXIT_OK", "EXIT_FAILURE",
-           "EXIT_USAGE", "write_atomically", "add_filter_arguments", "filters_from"]
+__all__ = ["CliError", "UsageError", "default_vault_dir", "Context", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE",
+           "write_atomically", "check_output_path", "library_output", "private_tempdir", "copy_to_stdout",
+           "add_filter_arguments", "filters_from"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -27,13 +30,6 @@ class UsageError(CliError):
     """Bad command-line use found after parsing (exit status 2)."""
 
     exit_code = EXIT_USAGE
-
-
-class WaitingForLibrary(CliError):
-    """A verb whose engine is in a library API not merged yet (issues 5 and 6)."""
-
-    def __init__(self, what: str, issue: str) -> None:
-        super().__init__(f"{what} needs libspikevault with the {issue} API, not in this build yet")
 
 
 def default_vault_dir(environ: Optional[Dict[str, str]] = None) -> str:
@@ -123,7 +119,7 @@ def write_atomically(path: str, data: bytes, overwrite: bool = True) -> None:
     if not os.path.isdir(directory):
         raise CliError(f"cannot write {path}: the directory {directory} does not exist")
     if not overwrite and os.path.lexists(path):
-        raise CliError(f"{path} already exists (remove it, choose another -o, or pass --force)")
+        raise CliError(_exists_message(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -144,6 +140,57 @@ def write_atomically(path: str, data: bytes, overwrite: bool = True) -> None:
             os.unlink(tmp)
 
 
+def _exists_message(path: str) -> str:
+    return f"{path} already exists (remove it, choose another -o, or pass --force)"
+
+
+def check_output_path(path: str, overwrite: bool) -> None:
+    """Refuse early, with the fix named, what the library would refuse: a missing directory,
+    an existing file without ``--force``, a directory."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CliError(f"cannot write {path}: the directory {directory} does not exist")
+    if os.path.isdir(path):
+        raise CliError(f"cannot write {path}: it is a directory (give a file name)")
+    if not overwrite and os.path.lexists(path):
+        raise CliError(_exists_message(path))
+
+
+@contextmanager
+def library_output(path: str) -> Iterator[None]:
+    """Around a library call that writes ``path``: its already-exists and missing-directory
+    errors (a race after ``check_output_path``) say what to do."""
+    from .. import AlreadyExistsError
+
+    try:
+        yield
+    except AlreadyExistsError:
+        raise CliError(_exists_message(path)) from None
+
+
+@contextmanager
+def private_tempdir() -> Iterator[str]:
+    """A 0700 scratch directory, removed afterwards (for library files bound for stdout)."""
+    directory = tempfile.mkdtemp(prefix="spikevault-")
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def copy_to_stdout(ctx: "Context", path: str) -> None:
+    """Stream a file's bytes to stdout (binary-safe when stdout has a buffer)."""
+    ctx.stdout.flush()
+    buf = getattr(ctx.stdout, "buffer", None)
+    with open(path, "rb") as f:
+        if buf is not None:
+            shutil.copyfileobj(f, buf)
+            buf.flush()
+        else:
+            ctx.stdout.write(f.read().decode("utf-8", "replace"))
+            ctx.stdout.flush()
+
+
 def add_filter_arguments(p: argparse.ArgumentParser, default_limit: Optional[int] = None) -> None:
     from .parsing import arg_metric, arg_nonneg_float, arg_pid, arg_positive_int, arg_time
 
@@ -151,11 +198,11 @@ def add_filter_arguments(p: argparse.ArgumentParser, default_limit: Optional[int
     g.add_argument("--metric", type=arg_metric, metavar="NAME",
                    help="only this trigger metric: cpu, memory, diskIO, network, threads, fds")
     g.add_argument("--process", metavar="NAME",
-                   help="process name: case-insensitive substring, or a glob with * ? [ ]")
+                   help="process name: case-insensitive substring, or a glob with * ? [ ] (whole name, any case)")
     g.add_argument("--pid", type=arg_pid, help="only this process id")
     g.add_argument("--since", type=arg_time, metavar="TIME",
                    help="captured at or after TIME: 2h (ago), 3d, 2026-11-27T10:00 (local), today")
-    g.add_argument("--until", type=arg_time, metavar="TIME", help="captured at or before TIME (same forms)")
+    g.add_argument("--until", type=arg_time, metavar="TIME", help="captured before TIME (same forms)")
     g.add_argument("--min-value", type=arg_nonneg_float, metavar="X", help="trigger value at least X")
     g.add_argument("-n", "--limit", type=arg_positive_int, default=default_limit, metavar="N",
                    help="only the newest N matches" + (f" (default {default_limit})" if default_limit else " (default: all)"))

@@ -30,6 +30,9 @@ EPILOG = """examples:
   spikevault capture 4242 --duration 10s        capture a process now
   spikevault purge --older-than 24h --dry-run   what a purge would delete
   spikevault export --format csv -o spikes.csv  metadata for a spreadsheet
+  spikevault export --format bundle --since 2h -o support.tar   artefacts to share
+  spikevault stats --template p95 --since 24h   95th percentile per process
+  spikevault watch --cpu 90 --sustain 30s       capture processes that spike (Ctrl-C stops)
 
 exit status: 0 success, 1 failure, 2 usage error.
 run 'spikevault VERB --help' for a verb's options."""

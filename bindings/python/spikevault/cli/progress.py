@@ -1,5 +1,5 @@
-"""Terminal feedback on stderr: a countdown for captures and a progress bar (for bundle
-exports, once the library reports progress). Both draw only when the stream is a terminal
+"""Terminal feedback on stderr: a countdown for captures and a progress bar (bundle exports:
+the library's progress callback, on the calling thread). Both draw only when the stream is a terminal
 and erase their line when done; on a pipe they stay silent, so output stays parseable."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Watch rules from flags or a TOML file, validated into plain dataclasses that the monitor
-binding (issue 6) will take. Thresholds are in the monitor's units: CPU in % of one core,
-memory in bytes, disk I/O in bytes per second, threads and fds as counts."""
+"""Watch rules from flags or a TOML file, validated into plain dataclasses, then turned into
+the library's ``spikevault.Rule`` (``to_monitor_rules``). Thresholds here are in the CLI's
+units: CPU in % of one core, memory in bytes, disk I/O in bytes per second, network (open
+sockets), threads and fds as counts; the library takes memory in MiB and disk I/O in MiB/s."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any, Dict, List, Optional
 
 from .parsing import parse_duration, parse_metric, parse_size
 
-__all__ = ["Rule", "WatchConfig", "RulesError", "load_rules_file", "DEFAULT_RULES"]
+__all__ = ["Rule", "WatchConfig", "RulesError", "load_rules_file", "DEFAULT_RULES", "to_monitor_rules"]
+
+MIB = 1024 * 1024
 
 
 class RulesError(ValueError):
@@ -30,8 +33,13 @@ class Rule:
     def describe(self) -> str:
         from .render import human_size
 
-        unit = {"cpu": f"{self.threshold:g}%", "memory": human_size(int(self.threshold)),
-                "diskIO": human_size(int(self.threshold)) + "/s"}.get(self.metric, f"{self.threshold:g}")
+        def size(n: float) -> str:  # binary units when the value is whole MiB (the library's unit)
+            if n and n % MIB == 0:
+                return f"{n / MIB / 1024:g} GiB" if n % (1024 * MIB) == 0 else f"{n / MIB:g} MiB"
+            return human_size(int(n))
+
+        unit = {"cpu": f"{self.threshold:g}%", "memory": size(self.threshold),
+                "diskIO": size(self.threshold) + "/s"}.get(self.metric, f"{self.threshold:g}")
         text = f"{self.metric} {'<' if self.below else '>='} {unit}"
         if self.sustain:
             from .parsing import format_duration
@@ -53,12 +61,29 @@ class WatchConfig:
     duration: float = 5.0
 
 
-# Issue 6's starting set: CPU >= 90% for 30 s, memory >= 2 GB, disk I/O >= 100 MB/s for 30 s,
-# threads >= 1,000, fds >= 5,000.
+# The library's defaults (``spikevault.default_rules()``): CPU >= 90 % for 30 s, memory >=
+# 2048 MiB, disk I/O >= 100 MiB/s for 30 s, threads >= 1,000, fds >= 5,000.
 DEFAULT_RULES = [
-    Rule("cpu", 90.0, sustain=30.0), Rule("memory", 2e9), Rule("diskIO", 100e6, sustain=30.0),
+    Rule("cpu", 90.0, sustain=30.0), Rule("memory", 2048.0 * MIB), Rule("diskIO", 100.0 * MIB, sustain=30.0),
     Rule("threads", 1000.0), Rule("fds", 5000.0),
 ]
+
+
+def to_monitor_rules(config: "WatchConfig") -> List[Any]:
+    """The library's ``spikevault.Rule``s for a config (units converted, capture settings and
+    the per-process cooldown applied to every rule)."""
+    from .. import Rule as MonitorRule
+
+    out = []
+    for r in config.rules:
+        threshold = r.threshold / MIB if r.metric in ("memory", "diskIO") else r.threshold
+        extra: Dict[str, Any] = {}
+        if config.cooldown is not None:
+            extra["cooldown"] = config.cooldown
+        out.append(MonitorRule(r.metric, threshold, sustain=r.sustain or 0.0, below=r.below,
+                               include=tuple(r.include), exclude=tuple(r.exclude), uids=tuple(r.uids),
+                               backend=config.backend, duration=config.duration, **extra))
+    return out
 
 
 def threshold_value(metric: str, value: Any, where: str) -> float:

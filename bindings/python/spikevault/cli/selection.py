@@ -1,20 +1,54 @@
-"""Choosing records for ``list`` and ``export``: one filter object, one selection function.
+"""Choosing records for ``list`` and ``export``: one filter object, one selection function,
+both on the library's indexed query (``Vault.query``, docs/review.md).
 
-``_select_records`` is the only place that reads records for a filter. Until the review API
-(issue 5, ``Vault.query``) is merged it scans ``vault.recent()`` and filters in Python; the
-switch is the one marked line below (``Filters.query_kwargs()`` already has ``query``'s
-keyword names)."""
+Order: ``-n N`` always means the newest N matches; ``list`` shows them oldest first (as
+``coredumpctl list``), ``-r`` newest first. ``--until`` is exclusive, as in the library."""
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
-__all__ = ["Filters", "_select_records", "SCAN_ALL"]
+from .common import UsageError
+
+__all__ = ["Filters", "_select_records", "export_criteria", "case_insensitive_glob", "SCAN_ALL"]
 
 SCAN_ALL = 1_000_000  # vault.recent()'s maximum: "every record"
+GLOB_CHARS = "*?["
+
+
+def case_insensitive_glob(pattern: str) -> str:
+    """A glob for SQLite's (case-sensitive) GLOB that matches ASCII letters in either case:
+    ``py*`` → ``[pP][yY]*``, ``[a-c]x`` → ``[a-cA-C][xX]``. Other characters are unchanged."""
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "[":
+            j = i + 1
+            if j < n and pattern[j] in "^!":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1  # a leading ] is literal
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:  # unmatched: left as it is for the library to refuse
+                out.append(pattern[i:])
+                break
+            body = pattern[i + 1:j]
+            neg = body[:1] if body[:1] in ("^", "!") else ""
+            members = body[len(neg):]
+            swapped = "".join(ch.swapcase() if ch.isascii() and ch.isalpha() else ch for ch in members)
+            extra = swapped.lstrip("]") if swapped != members else ""
+            out.append("[" + neg + members + extra + "]")
+            i = j + 1
+            continue
+        if c.isascii() and c.isalpha():
+            out.append(f"[{c.lower()}{c.upper()}]")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -23,54 +57,55 @@ class Filters:
     process: Optional[str] = None      # case-insensitive substring, or a glob if it has * ? [
     pid: Optional[int] = None
     since: Optional[datetime] = None   # aware; captured_at >= since
-    until: Optional[datetime] = None   # aware; captured_at <= until
+    until: Optional[datetime] = None   # aware; captured_at < until
     min_value: Optional[float] = None  # trigger value >= min_value
     limit: Optional[int] = None        # the newest `limit` matches; None = all
 
-    def query_kwargs(self) -> Dict[str, Any]:
-        """Keyword arguments for ``vault.query`` (issue 5), None values left out."""
-        names = ("metric", "process", "pid", "since", "until", "min_value", "limit")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+    @property
+    def is_empty(self) -> bool:
+        """No criterion other than the limit."""
+        return self.query_kwargs().keys() <= {"limit"}
 
-    def matches(self, record: Any) -> bool:
-        if self.metric is not None and record.metric.stored_name != self.metric:
-            return False
-        if self.pid is not None and record.pid != self.pid:
-            return False
-        if self.since is not None and record.captured_at < self.since:
-            return False
-        if self.until is not None and record.captured_at > self.until:
-            return False
-        if self.min_value is not None and record.value < self.min_value:
-            return False
+    def query_kwargs(self) -> Dict[str, Any]:
+        """Keyword arguments for ``Vault.query`` (None values left out; a process pattern
+        with ``* ? [`` becomes a case-insensitive ``process_glob``)."""
+        names = ("metric", "pid", "since", "until", "min_value", "limit")
+        kwargs = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
         if self.process is not None:
-            name, pattern = record.process_name.lower(), self.process.lower()
-            if any(c in pattern for c in "*?["):
-                if not fnmatch.fnmatchcase(name, pattern):
-                    return False
-            elif pattern not in name:
-                return False
-        return True
+            if any(c in self.process for c in GLOB_CHARS):
+                kwargs["process_glob"] = case_insensitive_glob(self.process)
+            else:
+                kwargs["process"] = self.process
+        return kwargs
+
+
+def _query(vault: Any, **kwargs: Any) -> List[Any]:
+    from .. import InvalidArgumentError
+
+    try:
+        return list(vault.query(**kwargs))
+    except InvalidArgumentError as exc:  # e.g. an unmatched [ in --process
+        raise UsageError(f"bad filter: {exc}") from None
 
 
 def _select_records(vault: Any, filters: Filters) -> List[Any]:
-    """The records matching ``filters``, newest first, at most ``filters.limit``.
-
-    To use the library's indexed query once issue 5 is merged, replace the body with:
-        return list(vault.query(**filters.query_kwargs()))
-    """
-    return _scan_recent(vault, filters)  # SWITCH: return list(vault.query(**filters.query_kwargs()))
+    """The records matching ``filters``, newest first, at most ``filters.limit``."""
+    return _query(vault, order="time-desc", **filters.query_kwargs())
 
 
-def _scan_recent(vault: Any, filters: Filters) -> List[Any]:
-    """Stop-gap: O(records) scan of ``vault.recent`` in Python (newest first)."""
-    unfiltered = filters.query_kwargs().keys() <= {"limit"}
-    if unfiltered:
-        return list(vault.recent(filters.limit if filters.limit is not None else SCAN_ALL))
-    out = []
-    for record in vault.recent(SCAN_ALL):
-        if filters.matches(record):
-            out.append(record)
-            if filters.limit is not None and len(out) >= filters.limit:
-                break
-    return out
+def export_criteria(vault: Any, filters: Filters, newest_first: bool) -> Dict[str, Any]:
+    """Criteria for the library's exports (``export_records``, ``export_bundle``) that select
+    exactly what ``list`` shows, in the same order: oldest first unless ``newest_first``, and
+    with ``-n N`` the newest N either way (a keyset ``after`` the (N+1)-th newest)."""
+    kwargs = filters.query_kwargs()
+    if newest_first:
+        return dict(kwargs, order="time-desc")
+    limit = kwargs.pop("limit", None)
+    criteria = dict(kwargs, order="time-asc")
+    if limit is not None:
+        newest = _query(vault, order="time-desc", **dict(kwargs, limit=limit + 1))
+        if len(newest) > limit:
+            criteria["after"] = newest[-1]  # the first one left out, oldest-first
+    else:
+        _query(vault, limit=0, **kwargs)  # bad criteria are a usage error, as for list
+    return criteria

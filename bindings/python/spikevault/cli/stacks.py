@@ -1,12 +1,13 @@
-"""Folded stacks (FlameGraph's format): parsing, a merged call tree, top stacks, and the
-speedscope file format (https://www.speedscope.app/file-format-schema.json)."""
+"""Folded stacks (FlameGraph's format), as the library's ``export_stacks(..., "folded")``
+writes them: parsing and a merged call tree for the SVG writer. (Top stacks and speedscope
+JSON are the library's.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Dict, List, Tuple
 
-__all__ = ["parse_folded", "Node", "build_tree", "top_stacks", "to_speedscope"]
+__all__ = ["parse_folded", "Node", "build_tree"]
 
 
 def parse_folded(data: bytes) -> List[Tuple[List[str], int]]:
@@ -55,41 +56,3 @@ def build_tree(stacks: List[Tuple[List[str], int]], root_name: str = "all") -> N
             node = node.child(f)
             node.count += n
     return root
-
-
-def top_stacks(stacks: List[Tuple[List[str], int]], n: int = 5) -> List[Tuple[str, int]]:
-    merged: Dict[str, int] = {}
-    for frames, count in stacks:
-        key = ";".join(frames)
-        merged[key] = merged.get(key, 0) + count
-    return sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-
-
-def to_speedscope(stacks: List[Tuple[List[str], int]], name: str, exporter: str) -> Dict[str, Any]:
-    """A speedscope file with one "sampled" profile: frames shared, one sample per folded
-    line (frame indices root first), its count as the weight."""
-    index: Dict[str, int] = {}
-    frames: List[Dict[str, str]] = []
-    samples: List[List[int]] = []
-    weights: List[int] = []
-    for stack, count in stacks:
-        ids = []
-        for f in stack:
-            i = index.get(f)
-            if i is None:
-                i = index[f] = len(frames)
-                frames.append({"name": f})
-            ids.append(i)
-        samples.append(ids)
-        weights.append(count)
-    return {
-        "$schema": "https://www.speedscope.app/file-format-schema.json",
-        "shared": {"frames": frames},
-        "profiles": [{
-            "type": "sampled", "name": name, "unit": "none",
-            "startValue": 0, "endValue": sum(weights), "samples": samples, "weights": weights,
-        }],
-        "name": name,
-        "activeProfileIndex": 0,
-        "exporter": exporter,
-    }

@@ -138,9 +138,11 @@ demo: lib
 		id=$$($$sv list -r -n 1 --json | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])'); \
 		$$sv flamegraph $$id -o build/demo-flamegraph.svg; echo "flame graph of capture $$id: build/demo-flamegraph.svg"
 
+# Every benchmark, side by side with its baseline (about 15 minutes); results in build/.
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib

@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// Enforcement after a save costs O(1) system calls: the artefact bytes are a running tally
 /// (exact for this process's own saves and deletions, from `st_blocks`), re-measured in full
-/// (one `fstatat` per file) every 256 saves or 10 s, so that other processes' writes are seen;
+/// (one `fstatat` per file) every 10 s, and every 256 saves once the estimate nears the budget,
+/// so that other processes' writes are seen;
 /// the database files are stat'ed each time (3 calls) and free space is one `fstatvfs`.
 final class RetentionState: Sendable {
     struct Tally {

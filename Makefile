@@ -20,6 +20,8 @@ STAGE := build/stage
 CC ?= cc
 PYTHON ?= python3
 export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
+# Console scripts installed by pip (the duckdb CLI) live beside the Python interpreter.
+export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null):$(PATH)
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor \

@@ -28,11 +28,14 @@ python3 -c "import jsonschema" 2>/dev/null || pips+=(jsonschema)
 command -v duckdb >/dev/null 2>&1 || pips+=(duckdb-cli)
 if [ "${SPIKEVAULT_BENCH_DEPS:-0}" = 1 ]; then
     python3 -c "import zstandard" 2>/dev/null || pips+=(zstandard)
+    python3 -c "import xxhash" 2>/dev/null || pips+=(xxhash)
 fi
 if [ ${#pips[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ] || [ -n "${VIRTUAL_ENV:-}" ]; then
         echo "deps: installing Python packages ${pips[*]}"
         python3 -m pip install -q "${pips[@]}"
+        # pyenv only finds new console scripts (duckdb) after a rehash.
+        if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
     else
         echo "deps: missing Python packages. Run:" >&2
         echo "  python3 -m pip install --user ${pips[*]}" >&2

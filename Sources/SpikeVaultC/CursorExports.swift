@@ -21,22 +21,27 @@ final class CursorBox: @unchecked Sendable {
         return index < records.count ? .row : .done
     }
 
-    var current: ProfileRecord {
-        get throws {
-            guard index >= 0 && index < records.count else {
-                throw SpikeVaultError(.invalidArgument, "cursor has no current row (call sv_cursor_next first)")
-            }
-            return records[index]
+    /// The index of the current row. Accessors read `records[try row()].field` in place:
+    /// copying the whole record out would retain every one of its strings on every call.
+    func row() throws -> Int {
+        guard index >= 0 && index < records.count else {
+            throw SpikeVaultError(.invalidArgument, "cursor has no current row (call sv_cursor_next first)")
         }
+        return index
     }
 
-    func artefact(_ i: Int32) throws -> ArtefactInfo {
-        let r = try current
-        guard i >= 0 && Int(i) < r.artefacts.count else {
-            throw SpikeVaultError(.invalidArgument, "artefact index \(i) is outside 0..<\(r.artefacts.count)")
+    /// The current row and the index of its artefact `i`, checked.
+    func artefactIndex(_ i: Int32) throws -> (row: Int, artefact: Int) {
+        let r = try row()
+        let count = records[r].artefacts.count
+        guard i >= 0 && Int(i) < count else {
+            throw SpikeVaultError(.invalidArgument, "artefact index \(i) is outside 0..<\(count)")
         }
-        return r.artefacts[Int(i)]
+        return (r, Int(i))
     }
+
+    /// The current row as a value (for the rare accessor that needs all of it).
+    var current: ProfileRecord { get throws { records[try row()] } }
 
     /// A C copy of `s` owned by the cursor until it moves.
     func keep(_ s: String) -> UnsafePointer<CChar> {
@@ -70,93 +75,108 @@ public func sv_cursor_close(_ cursor: OpaquePointer?) -> Int32 {
 /// The current row's capture id; 0 when there is no current row or the cursor is invalid
 /// (sv_errmsg says why). The same convention holds for every accessor: 0, -1 or NULL on misuse.
 @c(sv_cursor_id)
-public func sv_cursor_id(_ cursor: OpaquePointer?) -> Int64 { cursorValue(cursor, 0) { try $0.current.id } }
+public func sv_cursor_id(_ cursor: OpaquePointer?) -> Int64 { cursorValue(cursor, 0) { $0.records[try $0.row()].id } }
 
 /// The current row's process name (UTF-8). Owned by the cursor: valid until the next
 /// sv_cursor_next or sv_cursor_close. NULL on misuse.
 @c(sv_cursor_process_name)
 public func sv_cursor_process_name(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
-    cursorValue(cursor, nil) { c in c.keep(try c.current.processName) }
+    cursorValue(cursor, nil) { c in c.keep(c.records[try c.row()].processName) }
 }
 
 /// The current row's process id; 0 on misuse.
 @c(sv_cursor_pid)
-public func sv_cursor_pid(_ cursor: OpaquePointer?) -> Int64 { cursorValue(cursor, 0) { Int64(try $0.current.pid) } }
+public func sv_cursor_pid(_ cursor: OpaquePointer?) -> Int64 { cursorValue(cursor, 0) { Int64($0.records[try $0.row()].pid) } }
 
 /// The current row's trigger metric (an SV_METRIC_* value); 0 on misuse.
 @c(sv_cursor_metric)
 public func sv_cursor_metric(_ cursor: OpaquePointer?) -> Int32 {
-    cursorValue(cursor, 0) { sv_metric.number(try $0.current.triggerMetric) }
+    cursorValue(cursor, 0) { sv_metric.number($0.records[try $0.row()].triggerMetric) }
 }
 
 /// The current row's trigger value; 0 on misuse.
 @c(sv_cursor_trigger_value)
-public func sv_cursor_trigger_value(_ cursor: OpaquePointer?) -> Double { cursorValue(cursor, 0) { try $0.current.triggerValue } }
+public func sv_cursor_trigger_value(_ cursor: OpaquePointer?) -> Double { cursorValue(cursor, 0) { $0.records[try $0.row()].triggerValue } }
 
 /// The current row's capture time in milliseconds since the Unix epoch, UTC; 0 on misuse.
 @c(sv_cursor_captured_at)
 public func sv_cursor_captured_at(_ cursor: OpaquePointer?) -> Int64 {
-    cursorValue(cursor, 0) { try $0.current.capturedAt.milliseconds }
+    cursorValue(cursor, 0) { $0.records[try $0.row()].capturedAt.milliseconds }
 }
 
 /// The current row's capture duration in seconds; 0 on misuse.
 @c(sv_cursor_duration)
-public func sv_cursor_duration(_ cursor: OpaquePointer?) -> Double { cursorValue(cursor, 0) { try $0.current.durationSeconds } }
+public func sv_cursor_duration(_ cursor: OpaquePointer?) -> Double { cursorValue(cursor, 0) { $0.records[try $0.row()].durationSeconds } }
 
 /// The current row's notes, a JSON object as UTF-8 text. Owned by the cursor: valid until the
 /// next sv_cursor_next or sv_cursor_close. NULL on misuse.
 @c(sv_cursor_notes)
 public func sv_cursor_notes(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
-    cursorValue(cursor, nil) { c in c.keep(try c.current.notes) }
+    cursorValue(cursor, nil) { c in c.keep(c.records[try c.row()].notes) }
 }
 
 /// The current row's status (an SV_CAPTURE_* value); 0 on misuse.
 @c(sv_cursor_status)
 public func sv_cursor_status(_ cursor: OpaquePointer?) -> Int32 {
-    cursorValue(cursor, 0) { sv_capture_status.number(try $0.current.status) }
+    cursorValue(cursor, 0) { sv_capture_status.number($0.records[try $0.row()].status) }
 }
 
 /// The current row's process start time in clock ticks since boot; -1 when unknown or on misuse.
 @c(sv_cursor_process_start_time)
 public func sv_cursor_process_start_time(_ cursor: OpaquePointer?) -> Int64 {
-    cursorValue(cursor, -1) { try $0.current.processStartTime ?? -1 }
+    cursorValue(cursor, -1) { $0.records[try $0.row()].processStartTime ?? -1 }
 }
 
 /// The number of artefacts of the current row; -1 on misuse.
 @c(sv_cursor_artefact_count)
 public func sv_cursor_artefact_count(_ cursor: OpaquePointer?) -> Int32 {
-    cursorValue(cursor, -1) { Int32(clamping: try $0.current.artefacts.count) }
+    cursorValue(cursor, -1) { Int32(clamping: $0.records[try $0.row()].artefacts.count) }
 }
 
 /// The kind of artefact `index` (0-based) of the current row. Owned by the cursor: valid
 /// until the next sv_cursor_next or sv_cursor_close. NULL on misuse or a bad index.
 @c(sv_cursor_artefact_kind)
 public func sv_cursor_artefact_kind(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
-    cursorValue(cursor, nil) { c in c.keep(try c.artefact(index).kind) }
+    cursorValue(cursor, nil) { c in
+        let (r, a) = try c.artefactIndex(index)
+        return c.keep(c.records[r].artefacts[a].kind)
+    }
 }
 
 /// The file name of artefact `index`, relative to the vault's artefacts/ directory. Owned by
 /// the cursor: valid until the next sv_cursor_next or sv_cursor_close. NULL on misuse.
 @c(sv_cursor_artefact_path)
 public func sv_cursor_artefact_path(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
-    cursorValue(cursor, nil) { c in c.keep(try c.artefact(index).path) }
+    cursorValue(cursor, nil) { c in
+        let (r, a) = try c.artefactIndex(index)
+        return c.keep(c.records[r].artefacts[a].path)
+    }
 }
 
 /// The checksum of artefact `index` ("xxh64:" and 16 hex digits, over the raw bytes). Owned by
 /// the cursor: valid until the next sv_cursor_next or sv_cursor_close. NULL on misuse.
 @c(sv_cursor_artefact_checksum)
 public func sv_cursor_artefact_checksum(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
-    cursorValue(cursor, nil) { c in c.keep(try c.artefact(index).checksum) }
+    cursorValue(cursor, nil) { c in
+        let (r, a) = try c.artefactIndex(index)
+        return c.keep(c.records[r].artefacts[a].checksum)
+    }
 }
 
 /// The uncompressed size in bytes of artefact `index`; -1 on misuse.
 @c(sv_cursor_artefact_raw_bytes)
 public func sv_cursor_artefact_raw_bytes(_ cursor: OpaquePointer?, _ index: Int32) -> Int64 {
-    cursorValue(cursor, -1) { try $0.artefact(index).rawBytes }
+    cursorValue(cursor, -1) { c in
+        let (r, a) = try c.artefactIndex(index)
+        return c.records[r].artefacts[a].rawBytes
+    }
 }
 
 /// The compressed size in bytes of artefact `index` as stored; -1 on misuse.
 @c(sv_cursor_artefact_stored_bytes)
 public func sv_cursor_artefact_stored_bytes(_ cursor: OpaquePointer?, _ index: Int32) -> Int64 {
-    cursorValue(cursor, -1) { try $0.artefact(index).storedBytes }
+    cursorValue(cursor, -1) { c in
+        let (r, a) = try c.artefactIndex(index)
+        return c.records[r].artefacts[a].storedBytes
+    }
 }

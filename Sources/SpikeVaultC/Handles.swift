@@ -24,6 +24,8 @@ final class Handles: Sendable {
     }
 
     private let table = Mutex(Table())
+    /// Bumped by every removal: a thread's cached lookup (below) is valid only while it holds.
+    private let removals = Atomic<UInt64>(0)
     private static let tag: UInt = 0x5
     private static let generationBits: UInt = 28
 
@@ -55,6 +57,13 @@ final class Handles: Sendable {
     /// The live object behind `p`, of type `T`; `what` names the argument in messages.
     func lookup<T: AnyObject>(_ p: OpaquePointer?, as _: T.Type, _ what: String) throws -> T {
         guard let p else { throw SpikeVaultError(.nullArgument, "\(what) is NULL") }
+        // Fast path for loops over cursor accessors: the last handle this thread looked up,
+        // still valid when nothing was removed since (a removal bumps `removals`).
+        let bits = UInt(bitPattern: Int(bitPattern: p))
+        let epoch = removals.load(ordering: .acquiring)
+        if let hit = LookupCache.hit(bits: bits, epoch: epoch, type: ObjectIdentifier(T.self)) {
+            return unsafeDowncast(hit, to: T.self)
+        }
         let found: (AnyObject, ObjectIdentifier)? = table.withLock { t in
             guard let (index, generation) = Self.decode(p), index < t.slots.count,
                   t.slots[index].generation == generation,
@@ -67,6 +76,7 @@ final class Handles: Sendable {
         guard type == ObjectIdentifier(T.self) else {
             throw SpikeVaultError(.invalidArgument, "\(what) is a handle of another type")
         }
+        LookupCache.store(bits: bits, epoch: epoch, type: type, object: object)
         return unsafeDowncast(object, to: T.self)
     }
 
@@ -84,9 +94,56 @@ final class Handles: Sendable {
             t.free.append(index)
             return object
         }
+        removals.add(1, ordering: .releasing)
         guard let object else {
             throw SpikeVaultError(.closed, "\(what) is not an open handle (closed already, or never opened)")
         }
         return unsafeDowncast(object, to: T.self)
+    }
+}
+
+/// One thread's last successful handle lookup (thread-local; see `Handles.lookup`), kept in
+/// plain memory so that a hit costs no reference counting beyond the returned reference. The
+/// entry holds one strong reference, so a cached object stays alive until the thread looks up
+/// another.
+enum LookupCache {
+    struct Entry {
+        var bits: UInt
+        var epoch: UInt64
+        var type: ObjectIdentifier
+        var object: Unmanaged<AnyObject>
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in
+            guard let raw else { return }
+            let entry = raw.assumingMemoryBound(to: Entry.self)
+            entry.pointee.object.release()
+            entry.deinitialize(count: 1)
+            entry.deallocate()
+        }
+        return key
+    }()
+
+    /// The cached object when `bits`, `epoch` and `type` all match.
+    static func hit(bits: UInt, epoch: UInt64, type: ObjectIdentifier) -> AnyObject? {
+        guard let raw = pthread_getspecific(key) else { return nil }
+        let e = raw.assumingMemoryBound(to: Entry.self).pointee
+        guard e.bits == bits, e.epoch == epoch, e.type == type else { return nil }
+        return e.object.takeUnretainedValue()
+    }
+
+    static func store(bits: UInt, epoch: UInt64, type: ObjectIdentifier, object: AnyObject) {
+        let entry = Entry(bits: bits, epoch: epoch, type: type, object: Unmanaged.passRetained(object))
+        if let raw = pthread_getspecific(key) {
+            let p = raw.assumingMemoryBound(to: Entry.self)
+            p.pointee.object.release()
+            p.pointee = entry
+        } else {
+            let p = UnsafeMutablePointer<Entry>.allocate(capacity: 1)
+            p.initialize(to: entry)
+            pthread_setspecific(key, p)
+        }
     }
 }

@@ -152,11 +152,14 @@ static sqlite3 *populate_raw(const char *path, long long rows, long long base, i
     return db;
 }
 
-static long long raw_purge(sqlite3 *db, int dirfd, long long cutoff) {
+/* The purge by hand: SELECT the paths (`paths_sql`, with ?1 = cutoff), DELETE the captures
+ * (with foreign keys on, the library schema's artefact rows go by ON DELETE CASCADE), then
+ * unlinkat each file. */
+static long long raw_purge(sqlite3 *db, int dirfd, long long cutoff, const char *paths_sql) {
     sqlite3_stmt *s;
-    long long n = 0;
-    sql(db, "BEGIN IMMEDIATE");
-    sqlite3_prepare_v2(db, "SELECT profilePath FROM profile_capture WHERE capturedAt <= ?1", -1, &s, NULL);
+    long long n;
+    sql(db, "PRAGMA foreign_keys=ON; BEGIN IMMEDIATE");
+    sqlite3_prepare_v2(db, paths_sql, -1, &s, NULL);
     sqlite3_bind_int64(s, 1, cutoff);
     size_t cap = 1024, count = 0;
     char **names = malloc(cap * sizeof *names);
@@ -179,35 +182,9 @@ static long long raw_purge(sqlite3 *db, int dirfd, long long cutoff) {
     return n;
 }
 
-/* The same purge by hand on a store in the library's own schema (two tables; the artefact rows
- * go by ON DELETE CASCADE): SELECT the paths, DELETE the captures, unlinkat each file. */
-static long long raw_purge_library_schema(sqlite3 *db, int dirfd, long long cutoff) {
-    sqlite3_stmt *s;
-    long long n;
-    sql(db, "PRAGMA foreign_keys=ON; BEGIN IMMEDIATE");
-    sqlite3_prepare_v2(db, "SELECT a.path FROM capture_artefact a JOIN profile_capture c ON a.captureId = c.id"
-                           " WHERE c.capturedAt <= ?1", -1, &s, NULL);
-    sqlite3_bind_int64(s, 1, cutoff);
-    size_t cap = 1024, count = 0;
-    char **names = malloc(cap * sizeof *names);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (count == cap) names = realloc(names, (cap *= 2) * sizeof *names);
-        names[count++] = strdup((const char *)sqlite3_column_text(s, 0));
-    }
-    sqlite3_finalize(s);
-    sqlite3_prepare_v2(db, "DELETE FROM profile_capture WHERE capturedAt <= ?1", -1, &s, NULL);
-    sqlite3_bind_int64(s, 1, cutoff);
-    sqlite3_step(s);
-    n = sqlite3_changes(db);
-    sqlite3_finalize(s);
-    sql(db, "COMMIT");
-    for (size_t i = 0; i < count; i++) {
-        unlinkat(dirfd, names[i], 0);
-        free(names[i]);
-    }
-    free(names);
-    return n;
-}
+static const char *seed_paths_sql = "SELECT profilePath FROM profile_capture WHERE capturedAt <= ?1";
+static const char *library_paths_sql = "SELECT a.path FROM capture_artefact a JOIN profile_capture c"
+                                       " ON a.captureId = c.id WHERE c.capturedAt <= ?1";
 
 static long long db_bytes(const char *file) {
     struct stat st;
@@ -300,10 +277,10 @@ int main(int argc, char **argv) {
 
     /* purge the oldest third */
     t = now_s();
-    long long raw_n = raw_purge(raw, rawdir, cutoff);
+    long long raw_n = raw_purge(raw, rawdir, cutoff, seed_paths_sql);
     double t_rawp = now_s() - t;
     t = now_s();
-    long long same_n = raw_purge_library_schema(raws, rawsdir, cutoff);
+    long long same_n = raw_purge(raws, rawsdir, cutoff, library_paths_sql);
     double t_samep = now_s() - t;
 
     sv_vault *vb = open_lib(b, 0);

@@ -20,7 +20,7 @@ run_one() {
     local t=$1 work="$OUT/corpus/$1" crashes="$OUT/crashes/$1" log="$OUT/logs/$1.log"
     mkdir -p "$work" "$crashes" "$OUT/logs"
     # First replay the committed corpus (seeds + regression inputs of fixed crashes) once.
-    if ! "$OUT/bin/fuzz-$t" -runs=0 fuzz/corpus/$t >"$log.replay" 2>&1; then
+    if ! "$OUT/bin/fuzz-$t" -runs=0 -artifact_prefix="$crashes/" fuzz/corpus/$t >"$log.replay" 2>&1; then
         echo "fuzz-$t: a committed corpus input fails:"; tail -40 "$log.replay"; return 1
     fi
     (cd "$crashes" && exec "../../bin/fuzz-$t" -max_total_time="$SECONDS_PER" -max_len="${maxlen[$t]}" \

@@ -44,4 +44,30 @@ struct FuzzRegressionTests {
         let names = try ArtefactDirectory(fd: fd, path: dir.path).entryNames()
         #expect(Set(names) == expected)
     }
+
+    /// fuzz-parsers: folded counts that sum past Int.max trapped in FoldedStacks.parse. A host
+    /// can store any `*.folded` artefact, so this was reachable through sv_vault_summary.
+    @Test func foldedCountsNeverOverflow() throws {
+        let text = "a;b 9223372036854775807\na;b 1\nc -5\nd 0\ne 4294967295\ne 4294967295\n"
+        let f = FoldedStacks.parse(text)
+        #expect(f.counts["a;b"] == 1)            // the out-of-range line is ignored as malformed
+        #expect(f.counts["c"] == nil && f.counts["d"] == nil)
+        #expect(f.counts["e"] == 2 * 4_294_967_295)
+        var big = FoldedStacks()
+        big.add(["x"], count: .max)
+        big.add(["x"], count: .max)
+        big.merge(big)
+        #expect(big.totalSamples == .max)
+        _ = Speedscope.json(big, name: "x", redactor: .disabled)
+
+        let dir = TempDir()
+        let vault = try makeVault(dir)
+        defer { vault.close() }
+        var lines = ""
+        for _ in 0..<3 { lines += "main;spin 4294967295\n" }
+        let saved = try vault.save(ProfileRecord(processName: "p", pid: 1, triggerMetric: .cpu, triggerValue: 1),
+                                   artefacts: [NewArtefact(kind: "oncpu.folded", bytes: Array(lines.utf8))])
+        let summary = try vault.summary(id: saved.id, format: .text, redactor: .disabled)
+        #expect(summary.contains("main;spin") || summary.contains("spin"))
+    }
 }

@@ -25,7 +25,7 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor \
-	bench-review soak clean wheel
+	bench-review soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan
 
 all: lib
 
@@ -68,7 +68,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/spikevault.pc
 
 # ---- tests ----
-check: lib size check-swift check-header check-header-compile check-symbols check-abi check-ldd check-c check-python
+check: lib size check-swift check-header check-header-compile check-symbols check-abi check-ldd check-c check-python \
+	check-fuzz check-faults
 	@echo "make check: all checks passed"
 
 # --no-parallel: the capture and crash tests start CPU burners and child processes; run in
@@ -162,6 +163,60 @@ bench-review: lib
 # The crash loop of the retention tests, longer (SOAK_ITERATIONS SIGKILLs, default 2000).
 soak: | deps
 	SPIKEVAULT_CRASH_ITERATIONS=$${SOAK_ITERATIONS:-2000} swift test --filter 'ProcessTests/crashLoop'
+
+# ---- hardening (docs/hardening.md) ----
+# libFuzzer targets in fuzz/targets (built into .build-fuzz): FUZZ_SECONDS each, FUZZ_JOBS at a time.
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS ?= 2
+fuzz: | deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh
+
+# A short run of every target (and a replay of the committed corpora), part of `make check`.
+check-fuzz: | deps
+	FUZZ_SECONDS=$${CHECK_FUZZ_SECONDS:-20} FUZZ_JOBS=2 fuzz/run.sh
+
+# I/O fault sweeps over a save, a capture and a maintenance run (LD_PRELOAD shim).
+FAULT_SHIM := build/faultinject/libfaultinject.so
+$(FAULT_SHIM): tests/faultinject/faultinject.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+check-faults: lib $(FAULT_SHIM)
+	LIB=$(CURDIR)/$(FAULT_SHIM) $(PYTHON) tests/faultinject/sweep.py
+
+# AddressSanitizer: the Swift tests, then the C ABI test, the C example and the Python tests
+# against an ASan build of libspikevault.so (build/asan/lib), with the ASan runtime preloaded.
+ASAN_RT = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
+ASAN_LIB := build/asan/lib
+LSAN_SUPP := $(CURDIR)/scripts/sanitizers/lsan.supp
+check-asan: lib | deps
+	@mkdir -p build
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(LSAN_SUPP) SWIFT_BACKTRACE=enable=no \
+		swift test --sanitize=address --build-path .build-asan --no-parallel 2>&1 | tee build/asan-swift.log \
+		| grep -E "^(Test run|✘|Executed)|ERROR: .*Sanitizer|SUMMARY" | tail -40; exit $${PIPESTATUS[0]}
+	swift build $(SWIFT_FLAGS) --build-path .build-asan-lib -Xswiftc -sanitize=address
+	mkdir -p $(ASAN_LIB)
+	cp .build-asan-lib/release/libspikevault.so $(ASAN_LIB)/$(REALNAME)
+	ln -sf $(REALNAME) $(ASAN_LIB)/$(SONAME)
+	ln -sf $(SONAME) $(ASAN_LIB)/libspikevault.so
+	$(MAKE) --no-print-directory -C bindings/c all SPIKEVAULT_UNINSTALLED=$(CURDIR)
+	LD_PRELOAD=$(ASAN_RT) LD_LIBRARY_PATH=$(CURDIR)/$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=1 bindings/c/build/abi_test
+	rm -rf build/asan-example-vault
+	LD_PRELOAD=$(ASAN_RT) LD_LIBRARY_PATH=$(CURDIR)/$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=1 \
+		bindings/c/build/example build/asan-example-vault
+	cd bindings/python && LD_PRELOAD=$(ASAN_RT) SPIKEVAULT_LIBRARY=$(CURDIR)/$(ASAN_LIB)/libspikevault.so \
+		ASAN_OPTIONS=detect_leaks=0 $(PYTHON) -m pytest -q -p no:cacheprovider tests
+	@echo "check-asan: Swift, C and Python suites clean under AddressSanitizer"
+
+# ThreadSanitizer: the Swift tests. -DSPIKEVAULT_TSAN swaps Synchronization's Mutex (futex
+# calls TSan cannot see) for a pthread one inside the core (Sources/SpikeVault/Support/TSanMutex.swift).
+check-tsan: | deps
+	@mkdir -p build
+	SWIFT_BACKTRACE=enable=no swift test --sanitize=thread -Xswiftc -DSPIKEVAULT_TSAN --build-path .build-tsan \
+		--no-parallel 2>&1 \
+		| tee build/tsan-swift.log | grep -E "^(Test run|✘|Executed)|WARNING: ThreadSanitizer|SUMMARY" | tail -40; \
+		exit $${PIPESTATUS[0]}
+	@! grep -q "WARNING: ThreadSanitizer" build/tsan-swift.log || { echo "check-tsan: data races reported"; exit 1; }
 
 clean:
 	rm -rf build bindings/c/build bench/retention/build bench/monitor/build

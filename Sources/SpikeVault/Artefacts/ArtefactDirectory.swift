@@ -96,9 +96,7 @@ final class ArtefactDirectory: @unchecked Sendable {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+            let name = Posix.direntString(entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names

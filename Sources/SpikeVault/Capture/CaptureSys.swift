@@ -48,9 +48,7 @@ enum CaptureSys {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = Posix.direntString(entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return (names, 0)

@@ -30,13 +30,13 @@ public struct FoldedStacks: Sendable, Equatable {
     public mutating func add(_ rootFirst: [String], count: Int = 1) {
         guard count > 0 else { return }
         let key = rootFirst.isEmpty ? "[no stack]" : rootFirst.map(FoldedStacks.escapeFrame).joined(separator: ";")
-        counts[key, default: 0] += count
-        totalSamples += count
+        counts[key, default: 0].addSaturating(count)
+        totalSamples.addSaturating(count)
     }
 
     public mutating func merge(_ other: FoldedStacks) {
-        for (k, v) in other.counts { counts[k, default: 0] += v }
-        totalSamples += other.totalSamples
+        for (k, v) in other.counts { counts[k, default: 0].addSaturating(v) }
+        totalSamples.addSaturating(other.totalSamples)
     }
 
     /// Sorted `stack count` lines.
@@ -55,17 +55,23 @@ public struct FoldedStacks: Sendable, Equatable {
     public func samples(containingFrame frame: String) -> Int {
         let f = FoldedStacks.escapeFrame(frame)
         var n = 0
-        for (k, v) in counts where k.split(separator: ";").contains(where: { $0 == f }) { n += v }
+        for (k, v) in counts where k.split(separator: ";").contains(where: { $0 == f }) { n.addSaturating(v) }
         return n
     }
 
-    /// Parses folded text back (lines `stack count`); malformed lines are ignored.
+    /// Largest count accepted on one line of folded text.
+    public static let maxLineCount = Int(UInt32.max)
+
+    /// Parses folded text back (lines `stack count`); malformed lines are ignored, and so are
+    /// counts outside 1...maxLineCount. The text may come from a host's own artefact, so sums
+    /// saturate instead of trapping (fuzz-parsers found `a 9223372036854775807` + `a 1`).
     public static func parse(_ text: String) -> FoldedStacks {
         var f = FoldedStacks()
         for line in text.split(separator: "\n") {
-            guard let sp = line.lastIndex(of: " "), let n = Int(line[line.index(after: sp)...]) else { continue }
-            f.counts[String(line[..<sp]), default: 0] += n
-            f.totalSamples += n
+            guard let sp = line.lastIndex(of: " "), let n = Int(line[line.index(after: sp)...]),
+                  n > 0, n <= maxLineCount else { continue }
+            f.counts[String(line[..<sp]), default: 0].addSaturating(n)
+            f.totalSamples.addSaturating(n)
         }
         return f
     }
@@ -102,5 +108,13 @@ public struct OnOffCPUFolder: Sendable {
             let state = s.tid.flatMap { states[$0] }
             if OnOffCPUFolder.isOnCPU(state) { onCPU.add(s.rootFirst) } else { offCPU.add(s.rootFirst) }
         }
+    }
+}
+
+extension Int {
+    /// `self += n`, stopping at Int.max / Int.min instead of trapping.
+    mutating func addSaturating(_ n: Int) {
+        let (sum, overflow) = addingReportingOverflow(n)
+        self = overflow ? (n > 0 ? .max : .min) : sum
     }
 }

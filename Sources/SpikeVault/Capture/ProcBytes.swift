@@ -232,17 +232,17 @@ final class ProcDirectory {
         rewinddir(dir)
         errno = 0
         while let e = readdir(dir) {
-            let v: Int32? = withUnsafeBytes(of: e.pointee.d_name) { raw -> Int32? in
+            let v: Int32? = { (raw: UnsafePointer<UInt8>) -> Int32? in
                 var v: Int64 = 0
                 var k = 0
-                while k < raw.count, raw[k] != 0 {
+                while k < 256, raw[k] != 0 {
                     let d = raw[k] &- 0x30
                     if d >= 10 || v > Int64(Int32.max) { return nil }
                     v = v * 10 + Int64(d)
                     k += 1
                 }
                 return k > 0 && v <= Int64(Int32.max) ? Int32(v) : nil
-            }
+            }(Posix.direntName(e))
             if let v { out.append(v) }
         }
         return errno == 0
@@ -255,9 +255,8 @@ final class ProcDirectory {
         errno = 0
         var n = 0
         while let e = readdir(dir) {
-            let dot = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                raw[0] == 0x2E && (raw[1] == 0 || (raw[1] == 0x2E && raw[2] == 0))
-            }
+            let raw = Posix.direntName(e)
+            let dot = raw[0] == 0x2E && (raw[1] == 0 || (raw[1] == 0x2E && raw[2] == 0))
             if !dot { n += 1 }
         }
         return errno == 0 ? n : nil

@@ -23,14 +23,12 @@ enum NetworkMetric {
         var link = [CChar](repeating: 0, count: 64)
         let prefix = Array("socket:[".utf8)
         while let entry = readdir(dir) {
-            let isSocket: Bool = withUnsafePointer(to: entry.pointee.d_name) { namePtr in
-                namePtr.withMemoryRebound(to: CChar.self, capacity: 256) { name in
-                    if name[0] == CChar(bitPattern: UInt8(ascii: ".")) { return false }
-                    let len = readlinkat(dirfd(dir), name, &link, link.count)
-                    guard len >= prefix.count else { return false }
-                    for i in 0..<prefix.count where UInt8(bitPattern: link[i]) != prefix[i] { return false }
-                    return true
-                }
+            let isSocket: Bool = UnsafeRawPointer(Posix.direntName(entry)).withMemoryRebound(to: CChar.self, capacity: 1) { name in
+                if name[0] == CChar(bitPattern: UInt8(ascii: ".")) { return false }
+                let len = readlinkat(dirfd(dir), name, &link, link.count)
+                guard len >= prefix.count else { return false }
+                for i in 0..<prefix.count where UInt8(bitPattern: link[i]) != prefix[i] { return false }
+                return true
             }
             if isSocket { count += 1 }
         }

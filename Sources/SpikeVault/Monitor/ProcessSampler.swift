@@ -80,11 +80,9 @@ public final class ProcessSampler: @unchecked Sendable {
         var kernel: Int64 = 0
         rewinddir(dir)
         while let entry = readdir(dir) {
-            withUnsafePointer(to: entry.pointee.d_name) { namePtr in
-                namePtr.withMemoryRebound(to: CChar.self, capacity: 256) { name in
-                    guard let pid = ProcfsBytes.pid(name) else { return }
-                    if readProcess(pid, name, needs, tickNumber) == .kernel { kernel += 1 }
-                }
+            UnsafeRawPointer(Posix.direntName(entry)).withMemoryRebound(to: CChar.self, capacity: 1) { name in
+                guard let pid = ProcfsBytes.pid(name) else { return }
+                if readProcess(pid, name, needs, tickNumber) == .kernel { kernel += 1 }
             }
         }
         tracker.prune(keeping: tickNumber, seen: samples.count)
@@ -205,7 +203,7 @@ public final class ProcessSampler: @unchecked Sendable {
         guard let d = fdopendir(dfd) else { close(dfd); return nil }
         defer { closedir(d) }
         var c = 0
-        while let e = readdir(d) { if e.pointee.d_name.0 != CChar(bitPattern: UInt8(ascii: ".")) { c += 1 } }
+        while let e = readdir(d) { if Posix.direntName(e)[0] != UInt8(ascii: ".") { c += 1 } }
         return c
     }
 

@@ -27,9 +27,7 @@ public enum DuckDB {
     static func removeTree(_ dir: String) {
         if let d = opendir(dir) {
             while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
+                let name = Posix.direntString(e)
                 if name != "." && name != ".." { unlink(dir + "/" + name) }
             }
             closedir(d)

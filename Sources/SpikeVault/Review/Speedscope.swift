@@ -35,7 +35,7 @@ enum Speedscope {
         w.field("name", name)
         w.field("unit", "none")
         w.field("startValue", 0)
-        w.field("endValue", weights.reduce(0, +))
+        w.field("endValue", weights.reduce(into: 0) { $0.addSaturating($1) })
         w.key("samples")
         w.beginArray()
         for s in samples { w.beginArray(); for i in s { w.int(i) }; w.endArray() }

@@ -6,6 +6,20 @@
 
 /// Small wrappers over POSIX calls that retry on EINTR and turn failures into SpikeVaultError.
 enum Posix {
+    /// The NUL-terminated name of a readdir(3) entry, read in place. Never copy `d_name` out
+    /// of the dirent (`withUnsafeBytes(of: e.pointee.d_name)`, `e.pointee.d_name.0`): glibc
+    /// packs entries by `d_reclen`, so an entry at the end of its buffer can be shorter than
+    /// `sizeof(struct dirent)` and a 256-byte copy reads past the heap block (found by ASan).
+    @inline(__always) static func direntName(_ e: UnsafeMutablePointer<dirent>) -> UnsafePointer<UInt8> {
+        UnsafeRawPointer(e).advanced(by: direntNameOffset).assumingMemoryBound(to: UInt8.self)
+    }
+    static let direntNameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+
+    /// The name of a readdir(3) entry as a String (see `direntName`).
+    static func direntString(_ e: UnsafeMutablePointer<dirent>) -> String {
+        String(cString: direntName(e))
+    }
+
     static func writeAll(_ fd: Int32, _ data: UnsafeRawBufferPointer, _ what: String) throws {
         guard var p = data.baseAddress else { return }
         var left = data.count

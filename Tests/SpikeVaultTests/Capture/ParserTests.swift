@@ -1,4 +1,5 @@
 import Testing
+import Synchronization
 @testable import SpikeVault
 
 // Fixtures are excerpts of real output captured on this machine (Debian 12, elfutils 0.188,
@@ -426,7 +427,8 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(me.wchan != nil && me.voluntary != nil && me.previousTicks != nil)
     }
 
-    nonisolated(unsafe) static var bornTid: Int32 = 0
+    /// Atomic: written by the new thread, read by the test after a sleep (TSan saw a race).
+    static let bornTid = Atomic<Int32>(0)
 
     @Test func threadBornBetweenFastReadingsIsFoundAtTheNextOne() throws {
         let id = try ProcessIdentity.read(pid: getpid())
@@ -438,12 +440,12 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(pthread_create(&t, nil, { _ in
             // readlink /proc/thread-self = "PID/task/TID"
             let link = String(decoding: CaptureSys.readLink("/proc/thread-self") ?? [], as: UTF8.self)
-            ProcBytesTests.bornTid = Int32(link.split(separator: "/").last ?? "") ?? -1
+            ProcBytesTests.bornTid.store(Int32(link.split(separator: "/").last ?? "") ?? -1, ordering: .sequentiallyConsistent)
             usleep(400_000); return nil
         }, nil) == 0)
         defer { pthread_join(t, nil) }
         usleep(50_000)
-        let tid = Self.bornTid
+        let tid = Self.bornTid.load(ordering: .sequentiallyConsistent)
         #expect(tid > 0)
         // This reading's stat shows one more thread than held; the next one lists the tasks.
         #expect(s.read(identity: id, at: 2, baseline: false, slow: false) == nil)

@@ -41,9 +41,11 @@ struct FuzzInput {
     mutating func rest() -> [UInt8] { defer { pos = bytes.count }; return pos < bytes.count ? Array(bytes[pos...]) : [] }
 }
 
-/// A temporary directory for this fuzzing process (removed by the scripts, not here).
+/// A temporary directory for this fuzzing process, under $TMPDIR (fuzz/run.sh points it into
+/// .build-fuzz/tmp and empties it before each run) or /tmp.
 func fuzzScratchDirectory(_ name: String) -> String {
-    var template = Array("/tmp/svfuzz-\(name)-XXXXXX".utf8CString)
+    let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    var template = Array("\(base)/svfuzz-\(name)-XXXXXX".utf8CString)
     return template.withUnsafeMutableBufferPointer { buf in
         guard let p = mkdtemp(buf.baseAddress!) else { fatalError("mkdtemp") }
         return String(cString: p)

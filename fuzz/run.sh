@@ -19,6 +19,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 run_one() {
     local t=$1 work="$OUT/corpus/$1" crashes="$OUT/crashes/$1" log="$OUT/logs/$1.log"
     mkdir -p "$work" "$crashes" "$OUT/logs"
+    # Scratch vaults of the targets (fuzz/Common.swift), emptied before each run.
+    export TMPDIR="$PWD/$OUT/tmp/$t"
+    rm -rf "$TMPDIR"; mkdir -p "$TMPDIR"
     # First replay the committed corpus (seeds + regression inputs of fixed crashes) once.
     if ! "$OUT/bin/fuzz-$t" -runs=0 -artifact_prefix="$crashes/" fuzz/corpus/$t >"$log.replay" 2>&1; then
         echo "fuzz-$t: a committed corpus input fails:"; tail -40 "$log.replay"; return 1

@@ -177,12 +177,12 @@ check-fuzz: | deps
 
 # I/O fault sweeps over a save, a capture and a maintenance run (LD_PRELOAD shim).
 FAULT_SHIM := build/faultinject/libfaultinject.so
-$(FAULT_SHIM): tests/faultinject/faultinject.c
+$(FAULT_SHIM): Tests/faultinject/faultinject.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
 check-faults: lib $(FAULT_SHIM)
-	LIB=$(CURDIR)/$(FAULT_SHIM) $(PYTHON) tests/faultinject/sweep.py
+	LIB=$(CURDIR)/$(FAULT_SHIM) $(PYTHON) Tests/faultinject/sweep.py
 
 # AddressSanitizer: the Swift tests, then the C ABI test, the C example and the Python tests
 # against an ASan build of libspikevault.so (build/asan/lib), with the ASan runtime preloaded.

@@ -146,44 +146,40 @@ arg_time = _argtype(parse_time, "time")
 arg_metric = _argtype(parse_metric, "metric")
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise ValueError(f"{text!r} must be 1 or more")
+    if value < minimum:
+        raise ValueError(f"{text!r} must be {minimum} or more")
     return value
 
 
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
+
+
 def _nonneg_int(text: str) -> int:
+    return _whole(text, 0)
+
+
+def _real(text: str, nonnegative: bool) -> float:
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise ValueError(f"{text!r} must be 0 or more")
+        raise ValueError(f"{text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")) or (nonnegative and value < 0):
+        raise ValueError(f"{text!r} must be a finite number" + (", 0 or more" if nonnegative else ""))
     return value
 
 
 def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise ValueError(f"{text!r} must be a finite number, 0 or more")
-    return value
+    return _real(text, nonnegative=True)
 
 
 def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{text!r} must be a finite number")
-    return value
+    return _real(text, nonnegative=False)
 
 
 def _percent(text: str) -> float:

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER=${FUZZ_SECONDS:-600}
 JOBS=${FUZZ_JOBS:-1}
 OUT=.build-fuzz
+mkdir -p "$OUT"
 fuzz/build.sh >"$OUT/build.log" 2>&1 || { grep -E "error" -A3 "$OUT/build.log"; echo "fuzz: build failed"; exit 1; }
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(artefact cabi filters parsers)

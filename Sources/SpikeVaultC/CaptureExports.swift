@@ -20,10 +20,7 @@ private func withRequest(_ request: OpaquePointer?, _ body: (RequestBox) throws 
 /// used for several captures. Use one request from one thread at a time.
 @c(sv_request_new)
 public func sv_request_new(_ out_request: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guarded {
-        let out = try requireOut(out_request, "out_request")
-        out.pointee = Handles.shared.register(RequestBox())
-    }
+    newHandle(out_request, "out_request") { RequestBox() }
 }
 
 /// Releases a request handle. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED.

@@ -102,6 +102,16 @@ final class Handles: Sendable {
     }
 }
 
+/// The body of a `*_new` entry point: checks the out-pointer, makes the object and hands C
+/// a new handle to it (a status and `sv_errmsg` on failure, *out untouched).
+func newHandle<T: AnyObject & Sendable>(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ what: String,
+                                        _ make: () throws -> T) -> Int32 {
+    guarded {
+        let target = try requireOut(out, what)
+        target.pointee = Handles.shared.register(try make())
+    }
+}
+
 /// One thread's last successful handle lookup (thread-local; see `Handles.lookup`), kept in
 /// plain memory so that a hit costs no reference counting beyond the returned reference. The
 /// entry holds one strong reference, so a cached object stays alive until the thread looks up

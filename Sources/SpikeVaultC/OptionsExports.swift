@@ -10,10 +10,7 @@ final class OptionsBox: @unchecked Sendable {
 /// the handle may be freed right after. Use one handle from one thread at a time.
 @c(sv_options_new)
 public func sv_options_new(_ out_options: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guarded {
-        let out = try requireOut(out_options, "out_options")
-        out.pointee = Handles.shared.register(OptionsBox())
-    }
+    newHandle(out_options, "out_options") { OptionsBox() }
 }
 
 /// Releases an options handle. NULL is a no-op (SV_OK); a handle already freed gives

@@ -17,10 +17,7 @@ private func withRecord(_ record: OpaquePointer?, _ body: (RecordBox) throws -> 
 /// from one thread at a time.
 @c(sv_record_new)
 public func sv_record_new(_ out_record: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guarded {
-        let out = try requireOut(out_record, "out_record")
-        out.pointee = Handles.shared.register(RecordBox())
-    }
+    newHandle(out_record, "out_record") { RecordBox() }
 }
 
 /// Releases a record handle and the artefact buffers it copied. NULL is a no-op (SV_OK); a

@@ -111,10 +111,7 @@ private func giveString(_ s: String, _ out: UnsafeMutablePointer<UnsafeMutablePo
 /// *out_filter and releases it with sv_filter_free. Use one filter from one thread at a time.
 @c(sv_filter_new)
 public func sv_filter_new(_ out_filter: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guarded {
-        let out = try requireOut(out_filter, "out_filter")
-        out.pointee = Handles.shared.register(FilterBox())
-    }
+    newHandle(out_filter, "out_filter") { FilterBox() }
 }
 
 /// Releases a filter. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED.

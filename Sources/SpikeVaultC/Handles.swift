@@ -95,6 +95,9 @@ final class Handles: Sendable {
             return object
         }
         removals.add(1, ordering: .releasing)
+        // Let go of this thread's cached reference, so that closing a handle releases its
+        // object here and now (other threads drop theirs at their next lookup).
+        LookupCache.clear()
         guard let object else {
             throw SpikeVaultError(.closed, "\(what) is not an open handle (closed already, or never opened)")
         }
@@ -114,8 +117,8 @@ func newHandle<T: AnyObject & Sendable>(_ out: UnsafeMutablePointer<OpaquePointe
 
 /// One thread's last successful handle lookup (thread-local; see `Handles.lookup`), kept in
 /// plain memory so that a hit costs no reference counting beyond the returned reference. The
-/// entry holds one strong reference, so a cached object stays alive until the thread looks up
-/// another.
+/// entry holds one strong reference; a removal on this thread drops it, and another thread's
+/// entry is replaced at its next lookup.
 enum LookupCache {
     struct Entry {
         var bits: UInt
@@ -142,6 +145,15 @@ enum LookupCache {
         let e = raw.assumingMemoryBound(to: Entry.self).pointee
         guard e.bits == bits, e.epoch == epoch, e.type == type else { return nil }
         return e.object.takeUnretainedValue()
+    }
+
+    static func clear() {
+        guard let raw = pthread_getspecific(key) else { return }
+        let entry = raw.assumingMemoryBound(to: Entry.self)
+        entry.pointee.object.release()
+        entry.deinitialize(count: 1)
+        entry.deallocate()
+        pthread_setspecific(key, nil)
     }
 
     static func store(bits: UInt, epoch: UInt64, type: ObjectIdentifier, object: AnyObject) {

@@ -20,10 +20,10 @@ extern "C" {
 #endif
 
 #define SV_VERSION_MAJOR 0
-#define SV_VERSION_MINOR 1
+#define SV_VERSION_MINOR 2
 #define SV_VERSION_PATCH 0
 #define SV_VERSION_NUMBER (SV_VERSION_MAJOR * 10000 + SV_VERSION_MINOR * 100 + SV_VERSION_PATCH)
-#define SV_VERSION_STRING "0.1.0"
+#define SV_VERSION_STRING "0.2.0"
 
 /* Opaque handles. They are keys, not pointers to memory: a stale or closed handle is
  * detected and refused with SV_ERR_CLOSED rather than dereferenced. */
@@ -116,6 +116,7 @@ typedef enum sv_option {
     SV_OPT_MAINTENANCE_INTERVAL_SECONDS = 12,
     SV_OPT_MAINTENANCE_FIRST_DELAY_SECONDS = 13,
     SV_OPT_ORPHAN_GRACE_SECONDS = 14,
+    SV_OPT_OPEN_EXISTING = 15,
 } sv_option;
 
 /* Fields of a maintenance report, for sv_report_get_int (SV_REPORT_*). Numbers are ABI;
@@ -317,6 +318,13 @@ sv_status sv_vault_delete_older_than(sv_vault *vault, int64_t cutoff_unix_ms, in
  * sv_free. Corrupt, truncated or foreign data gives SV_ERR_CORRUPT; more than
  * SV_OPT_MAX_ARTEFACT_BYTES gives SV_ERR_TOO_LARGE. Thread-safe. */
 sv_status sv_vault_read_artefact(sv_vault *vault, int64_t id, const char *kind, void **out_data, size_t *out_size);
+
+/* As sv_vault_read_artefact, with the contents redacted as in a redacted bundle (every string
+ * of a *.json artefact, every frame of a *.folded one, other text line by line: secrets in
+ * arguments, credentials in URLs, keys and tokens, the home directory and user name). Content
+ * that is not UTF-8 text cannot be redacted and gives SV_ERR_UNSUPPORTED. The buffer is freed
+ * with sv_free. Thread-safe. */
+sv_status sv_vault_read_artefact_redacted(sv_vault *vault, int64_t id, const char *kind, void **out_data, size_t *out_size);
 
 /* Writes an artefact of capture id, decompressed and verified, to the file dest_path,
  * which must not exist (SV_ERR_ALREADY_EXISTS otherwise). The file appears complete or not at
@@ -610,12 +618,22 @@ sv_status sv_vault_export_records(sv_vault *vault, const sv_filter *filter, sv_f
 
 /* Writes a support bundle: one ustar file at dest_path holding metadata.json (the records
  * as in SV_FORMAT_JSON plus the list of files) and the artefacts of the captures matching
- * filter, still zstd-compressed, under artefacts/. Atomic. A filter matching nothing gives
+ * filter as zstd frames under artefacts/. Each artefact is verified first (checksum,
+ * bounds); a corrupt or missing one is left out and listed in metadata.json. Redacted
+ * (unless SV_EXPORT_NO_REDACT), artefact contents are redacted and re-compressed, and a
+ * binary artefact is withheld (listed). Atomic. A filter matching nothing gives
  * a valid archive whose metadata has "records": [] (SV_OK, *out_count 0). progress (may be
  * NULL) is called ON THE CALLING THREAD, before the first byte and after each chunk, with the
  * artefact bytes done and the total; return nonzero from it to cancel (SV_ERR_CANCELLED,
  * nothing is written). *out_count (may be NULL) receives the number of captures. Thread-safe. */
 sv_status sv_vault_export_bundle(sv_vault *vault, const sv_filter *filter, const char *dest_path, int32_t flags, sv_progress_callback progress, void *user_data, int64_t *out_count);
+
+/* sv_vault_export_bundle, and *out_report (may be NULL) receives what was left out, as the
+ * UTF-8 JSON object {"records":N,"files":N,"missing":[…],"corrupt":[…],"withheld":[…]}
+ * (each entry {"captureId","kind","reason"}: file gone, failed its checksum or bounds, or
+ * binary and so not redactable), which the caller frees with sv_free. The same lists are in
+ * the bundle's metadata.json. On an error *out_report is NULL. Thread-safe. */
+sv_status sv_vault_export_bundle_report(sv_vault *vault, sv_filter *filter, const char *dest_path, int32_t flags, sv_progress_callback progress, void *user_data, char **out_report);
 
 /* Runs a built-in analysis (SV_ANALYTICS_*) in SQLite over captures in [since_ms, until_ms).
  * *out_json receives a JSON array of row objects (keys listed with each SV_ANALYTICS_* value)

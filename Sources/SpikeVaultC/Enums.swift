@@ -129,6 +129,7 @@ extension sv_backend {
     case maintenanceIntervalSeconds = 12
     case maintenanceFirstDelaySeconds = 13
     case orphanGraceSeconds = 14
+    case openExisting = 15
 }
 
 extension sv_metric {
@@ -193,6 +194,7 @@ extension sv_option {
         case .maintenanceIntervalSeconds: return "maintenanceIntervalSeconds"
         case .maintenanceFirstDelaySeconds: return "maintenanceFirstDelaySeconds"
         case .orphanGraceSeconds: return "orphanGraceSeconds"
+        case .openExisting: return "openExisting"
         case nil: throw SpikeVaultError(.invalidArgument, "unknown option key \(raw)")
         }
     }

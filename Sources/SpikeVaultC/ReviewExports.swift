@@ -322,7 +322,10 @@ public func sv_vault_export_records(_ vault: OpaquePointer?, _ filter: OpaquePoi
 
 /// Writes a support bundle: one ustar file at `dest_path` holding metadata.json (the records
 /// as in SV_FORMAT_JSON plus the list of files) and the artefacts of the captures matching
-/// `filter`, still zstd-compressed, under artefacts/. Atomic. A filter matching nothing gives
+/// `filter` as zstd frames under artefacts/. Each artefact is verified first (checksum,
+/// bounds); a corrupt or missing one is left out and listed in metadata.json. Redacted
+/// (unless SV_EXPORT_NO_REDACT), artefact contents are redacted and re-compressed, and a
+/// binary artefact is withheld (listed). Atomic. A filter matching nothing gives
 /// a valid archive whose metadata has "records": [] (SV_OK, *out_count 0). `progress` (may be
 /// NULL) is called ON THE CALLING THREAD, before the first byte and after each chunk, with the
 /// artefact bytes done and the total; return nonzero from it to cancel (SV_ERR_CANCELLED,
@@ -333,12 +336,36 @@ public func sv_vault_export_bundle(_ vault: OpaquePointer?, _ filter: OpaquePoin
                                    _ progress: (@convention(c) (Int64, Int64, UnsafeMutableRawPointer?) -> Int32)?,
                                    _ user_data: UnsafeMutableRawPointer?, _ out_count: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
-        let dest = try cString(dest_path, "dest_path")
-        let result = try vaultOf(vault).exportBundle(try filterOf(filter), to: dest, options: try exportOptions(flags)) { p in
-            guard let progress else { return true }
-            return progress(p.doneBytes, p.totalBytes, user_data) == 0
-        }
-        out_count?.pointee = Int64(result.records)
+        let result = try writeBundle(vault, filter, dest_path, flags, progress, user_data)
+        out_count?.pointee = Int64(result.records)  // not folded into one line: `?.` would skip the call
+    }
+}
+
+/// sv_vault_export_bundle, and *out_report (may be NULL) receives what was left out, as the
+/// UTF-8 JSON object `{"records":N,"files":N,"missing":[…],"corrupt":[…],"withheld":[…]}`
+/// (each entry `{"captureId","kind","reason"}`: file gone, failed its checksum or bounds, or
+/// binary and so not redactable), which the caller frees with sv_free. The same lists are in
+/// the bundle's metadata.json. On an error *out_report is NULL. Thread-safe.
+@c(sv_vault_export_bundle_report)
+public func sv_vault_export_bundle_report(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ dest_path: UnsafePointer<CChar>?,
+                                          _ flags: Int32,
+                                          _ progress: (@convention(c) (Int64, Int64, UnsafeMutableRawPointer?) -> Int32)?,
+                                          _ user_data: UnsafeMutableRawPointer?,
+                                          _ out_report: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    guarded {
+        out_report?.pointee = nil
+        let result = try writeBundle(vault, filter, dest_path, flags, progress, user_data)
+        if let out_report { try giveString(result.reportJSON, out_report) }
+    }
+}
+
+private func writeBundle(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ dest_path: UnsafePointer<CChar>?, _ flags: Int32,
+                         _ progress: (@convention(c) (Int64, Int64, UnsafeMutableRawPointer?) -> Int32)?,
+                         _ user_data: UnsafeMutableRawPointer?) throws -> BundleResult {
+    let dest = try cString(dest_path, "dest_path")
+    return try vaultOf(vault).exportBundle(try filterOf(filter), to: dest, options: try exportOptions(flags)) { p in
+        guard let progress else { return true }
+        return progress(p.doneBytes, p.totalBytes, user_data) == 0
     }
 }
 

@@ -121,6 +121,28 @@ public func sv_vault_read_artefact(_ vault: OpaquePointer?, _ id: Int64, _ kind:
     }
 }
 
+/// As sv_vault_read_artefact, with the contents redacted as in a redacted bundle (every string
+/// of a *.json artefact, every frame of a *.folded one, other text line by line: secrets in
+/// arguments, credentials in URLs, keys and tokens, the home directory and user name). Content
+/// that is not UTF-8 text cannot be redacted and gives SV_ERR_UNSUPPORTED. The buffer is freed
+/// with sv_free. Thread-safe.
+@c(sv_vault_read_artefact_redacted)
+public func sv_vault_read_artefact_redacted(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
+                                            _ out_data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                            _ out_size: UnsafeMutablePointer<UInt>?) -> Int32 {
+    withVault(vault) { v in
+        let data = try requireOut(out_data, "out_data")
+        let size = try requireOut(out_size, "out_size")
+        data.pointee = nil
+        size.pointee = 0
+        let bytes = try v.readArtefact(captureID: id, kind: try optionalCString(kind, "kind"), redactor: Redactor())
+        guard let buffer = malloc(max(bytes.count, 1)) else { throw SpikeVaultError(.noMemory, "allocating \(bytes.count) bytes") }
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) } }
+        data.pointee = buffer
+        size.pointee = UInt(bytes.count)
+    }
+}
+
 /// Writes an artefact of capture `id`, decompressed and verified, to the file `dest_path`,
 /// which must not exist (SV_ERR_ALREADY_EXISTS otherwise). The file appears complete or not at
 /// all. `kind` selects the artefact; NULL means the capture's first. Thread-safe.

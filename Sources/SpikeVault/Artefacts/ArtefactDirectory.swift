@@ -25,7 +25,10 @@ final class ArtefactDirectory: @unchecked Sendable {
         for _ in 0..<16 {
             let name = "\(Self.tempPrefix)\(getpid())-\(Self.sequence.add(1, ordering: .relaxed).newValue)-\(Posix.monotonicNanoseconds() % 1_000_000_007)"
             let tfd = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            if tfd >= 0 { return (tfd, name) }
+            if tfd >= 0 {
+                fchmod(tfd, 0o600)  // whatever the umask: artefacts are private
+                return (tfd, name)
+            }
             if errno != EEXIST { throw SpikeVaultError.errno(errno, "creating temp file in \(path)") }
         }
         throw SpikeVaultError(.io, "could not create a unique temp file in \(path)")
@@ -51,23 +54,15 @@ final class ArtefactDirectory: @unchecked Sendable {
     /// Removes a temp file this process created; errors are ignored (it is already failing).
     func discard(_ name: String) { unlinkat(fd, name, 0) }
 
-    /// Opens a stored artefact for reading after validating its name and type.
+    /// Opens a stored artefact for reading after validating its name and type. The open is
+    /// non-blocking and refuses links, so a FIFO or device planted under an artefact's name
+    /// is refused at once instead of blocking the caller, and nothing is read before the
+    /// descriptor is known to be a regular file owned by this user.
     func openForReading(_ name: String) throws -> Int32 {
         guard Posix.isPlainBasename(name) else {
             throw SpikeVaultError(.unsafePath, "artefact path '\(name)' is not a plain file name inside artefacts/")
         }
-        let rfd = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if rfd < 0 {
-            if errno == ELOOP { throw SpikeVaultError(.unsafePath, "artefact \(name) is a symlink") }
-            if errno == ENOENT { throw SpikeVaultError(.notFound, "artefact file \(name) is missing from \(path)") }
-            throw SpikeVaultError.errno(errno, "opening artefact \(name)")
-        }
-        var st = stat()
-        if fstat(rfd, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
-            Posix.close(rfd)
-            throw SpikeVaultError(.unsafePath, "artefact \(name) is not a regular file")
-        }
-        return rfd
+        return try Posix.openRegularFile(at: fd, name, what: "artefact \(name)", ownedBy: geteuid())
     }
 
     enum RemoveResult: Equatable { case removed(bytes: Int64), absent, refused(String) }

@@ -4,7 +4,7 @@ import CZstd
 /// A compressor is reused across artefacts (its context holds large tables); it is not
 /// thread-safe, so the vault keeps a small pool of them.
 final class ZstdCompressor: @unchecked Sendable {  // used by one thread at a time (pooled)
-    private let context: OpaquePointer
+    fileprivate let context: OpaquePointer
     private var output: [UInt8]
     private var input: [UInt8]
 
@@ -43,14 +43,8 @@ final class ZstdCompressor: @unchecked Sendable {  // used by one thread at a ti
                 stored += try feed(buf, end: true, to: fd)
             }
         case .file(let path):
-            let input = open(path, O_RDONLY | O_CLOEXEC)
-            if input < 0 { throw SpikeVaultError.errno(errno, "opening artefact source \(path)") }
+            let input = try Posix.openRegularFile(at: AT_FDCWD, path, what: "artefact source \(path)", refusal: .invalidArgument)
             defer { Posix.close(input) }
-            var st = stat()
-            if fstat(input, &st) != 0 { throw SpikeVaultError.errno(errno, "stat \(path)") }
-            if (st.st_mode & S_IFMT) != S_IFREG {
-                throw SpikeVaultError(.invalidArgument, "artefact source \(path) is not a regular file")
-            }
             while true {
                 let n = try self.input.withUnsafeMutableBytes { buf in
                     try Posix.read(input, into: buf.baseAddress!, count: buf.count, "reading \(path)")
@@ -84,5 +78,22 @@ final class ZstdCompressor: @unchecked Sendable {  // used by one thread at a ti
             let consumed = inBuf.pos == inBuf.size
             if end ? remaining == 0 : consumed { return written }
         }
+    }
+}
+
+extension ZstdCompressor {
+    /// One frame of `bytes` in memory (content checksum on), for rewritten copies such as the
+    /// redacted artefacts of a bundle.
+    func compress(bytes: [UInt8]) throws -> [UInt8] {
+        ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
+        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
+        let n = out.withUnsafeMutableBytes { dst in
+            bytes.withUnsafeBytes { src in ZSTD_compress2(context, dst.baseAddress, dst.count, src.baseAddress, src.count) }
+        }
+        if ZSTD_isError(n) != 0 {
+            throw SpikeVaultError(.internalError, "zstd compressing: \(String(cString: ZSTD_getErrorName(n)))")
+        }
+        out.removeSubrange(n...)
+        return out
     }
 }

@@ -41,8 +41,11 @@ extension Vault {
     /// Deletes files in artefacts/ that no row references and whose mtime is at least
     /// `graceSeconds` old. Returns (files, bytes).
     func removeOrphans(graceSeconds: Int64, now: Timestamp) throws -> (count: Int64, bytes: Int64) {
-        // List first, then read the rows: a file published after the listing is not seen, and
-        // one whose row commits after the read is young, so the grace period spares it.
+        // Under the exclusive save lock no save is between publishing and committing, so a
+        // file no row references is a true orphan; the grace is only a courtesy to hosts that
+        // drop files into artefacts/ by hand.
+        let lock = try SaveLock.acquire(directory: directoryFD, exclusive: true)
+        defer { Posix.close(lock) }
         let names = try artefacts.entryNames().filter { !$0.hasPrefix(ArtefactDirectory.tempPrefix) }
         guard !names.isEmpty else { return (0, 0) }
         let referenced = try withDatabase { db in try RetentionStore.referencedNames(db) }

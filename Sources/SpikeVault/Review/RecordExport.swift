@@ -81,10 +81,10 @@ enum RecordRows {
         w.double(r.durationSeconds)
         let duration = w.takeText()
         let fields: [String] = [
-            String(r.id), row.processName, String(r.pid), r.triggerMetric.rawValue, value,
+            String(r.id), csvText(row.processName), String(r.pid), r.triggerMetric.rawValue, value,
             String(r.capturedAt.milliseconds), r.capturedAt.description, duration, r.status.rawValue,
-            r.processStartTime.map { String($0) } ?? "", r.profilePath ?? "", String(r.rawBytes),
-            String(r.storedBytes), r.artefacts.map(\.kind).joined(separator: ";"), row.notes,
+            r.processStartTime.map { String($0) } ?? "", csvText(r.profilePath ?? ""), String(r.rawBytes),
+            String(r.storedBytes), csvText(r.artefacts.map(\.kind).joined(separator: ";")), csvText(row.notes),
         ]
         var line = ""
         for (i, f) in fields.enumerated() {
@@ -94,9 +94,18 @@ enum RecordRows {
         return line + "\r\n"
     }
 
+    /// A text cell that came from a process, neutralised against spreadsheet formula injection
+    /// as OWASP recommends: a cell starting with `=`, `+`, `-`, `@`, a tab or a CR gets a
+    /// leading `'` (so Excel, LibreOffice and Sheets show it as text) and is quoted.
+    static func csvText(_ s: String) -> String {
+        guard let first = s.utf8.first,
+              [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first) else { return s }
+        return "'" + s  // csvField quotes every cell that starts with the guard
+    }
+
     /// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
     static func csvField(_ s: String) -> String {
-        var needs = false
+        var needs = s.utf8.first == UInt8(ascii: "'")
         for c in s.utf8 where c == UInt8(ascii: ",") || c == UInt8(ascii: "\"") || c == 13 || c == 10 {
             needs = true
             break

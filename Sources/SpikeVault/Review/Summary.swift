@@ -53,32 +53,35 @@ struct CaptureSummary {
 
     var text: String {
         let r = record
-        var s = "SpikeVault capture \(r.id): \(processName) (pid \(r.pid))\n"
+        // Everything that came from the process is escaped (VisibleText): a name or frame
+        // cannot move the cursor, retitle a terminal or forge a line of this report.
+        let v = VisibleText.escape
+        var s = "SpikeVault capture \(r.id): \(v(processName)) (pid \(r.pid))\n"
         s += "Trigger:    \(r.triggerMetric.rawValue) = \(Self.fixed(r.triggerValue, 2))\n"
         s += "Captured:   \(r.capturedAt) UTC / \(Self.localTime(r.capturedAt)) local\n"
         s += "Duration:   \(Self.fixed(r.durationSeconds, 2)) s, status \(r.status.rawValue)\n"
-        s += "Backends:   \(backendsRun.isEmpty ? "(none recorded)" : backendsRun.joined(separator: ", "))"
+        s += "Backends:   \(backendsRun.isEmpty ? "(none recorded)" : v(backendsRun.joined(separator: ", ")))"
         if !backendsSkipped.isEmpty {
-            s += "; skipped " + backendsSkipped.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")
+            s += "; skipped " + backendsSkipped.map { "\(v($0.0)) (\(v($0.1)))" }.joined(separator: ", ")
         }
         s += "\n"
-        if let exe { s += "Executable: \(exe)\n" }
-        if !cmdline.isEmpty { s += "Command:    \(cmdline.joined(separator: " "))\n" }
+        if let exe { s += "Executable: \(v(exe))\n" }
+        if !cmdline.isEmpty { s += "Command:    \(cmdline.map(v).joined(separator: " "))\n" }
         s += "Size:       \(Self.bytes(r.rawBytes)) raw, \(Self.bytes(r.storedBytes)) stored in \(r.artefacts.count) artefact(s)\n"
         for a in r.artefacts {
-            s += "  - \(a.kind): \(Self.bytes(a.rawBytes)) (\(Self.bytes(a.storedBytes)) stored)\n"
+            s += "  - \(v(a.kind)): \(Self.bytes(a.rawBytes)) (\(Self.bytes(a.storedBytes)) stored)\n"
         }
         if let k = stackKind {
-            s += "Top stacks (\(k), \(totalSamples) samples):\n"
+            s += "Top stacks (\(v(k)), \(totalSamples) samples):\n"
             for st in stacks {
-                let shown = st.frames.reversed().prefix(4).joined(separator: " <- ")
+                let shown = st.frames.reversed().prefix(4).map(v).joined(separator: " <- ")
                 s += "  \(Self.fixed(st.percent, 1))%  \(st.samples)  \(shown)\(st.frames.count > 4 ? " <- ..." : "")\n"
             }
         }
         if !threads.isEmpty {
             s += "Busiest threads (procfs.json):\n"
             for t in threads {
-                s += "  \(Self.fixed(t.cpuPercent, 1))% CPU  tid \(t.tid) \(t.name) (\(Self.fixed(t.cpuSeconds, 2)) s)\n"
+                s += "  \(Self.fixed(t.cpuPercent, 1))% CPU  tid \(t.tid) \(v(t.name)) (\(Self.fixed(t.cpuSeconds, 2)) s)\n"
             }
         }
         if redacted { s += "(redacted: home directory, user name and secrets in arguments are masked)\n" }

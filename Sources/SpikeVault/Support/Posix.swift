@@ -56,6 +56,53 @@ enum Posix {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
+    /// Opens `name` (relative to `dirfd`, or a path with `AT_FDCWD`) read-only, non-blocking and
+    /// without following a final symlink, then checks it is a regular file (and, with
+    /// `ownedBy`, owned by that uid) before anything reads it. A FIFO, socket, device,
+    /// directory or link fails at once with `.unsafePath`; a missing file with `.notFound`.
+    /// `refusal` is the status for a symlink or a non-regular file: `.unsafePath` for the vault's own
+    /// files (someone put it there), `.invalidArgument` for a file the host handed us.
+    static func openRegularFile(at dirfd: Int32, _ name: String, what: String, ownedBy owner: uid_t? = nil,
+                                refusal: Status = .unsafePath) throws -> Int32 {
+        let rfd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)
+        if rfd < 0 {
+            switch errno {
+            case ELOOP: throw SpikeVaultError(refusal, "\(what) is a symlink (links are not followed)")
+            case ENOENT: throw SpikeVaultError(.notFound, "\(what) does not exist")
+            default: throw SpikeVaultError.errno(errno, "opening \(what)")
+            }
+        }
+        var st = stat()
+        guard fstat(rfd, &st) == 0 else {
+            let e = errno
+            close(rfd)
+            throw SpikeVaultError.errno(e, "stat \(what)")
+        }
+        if (st.st_mode & S_IFMT) != S_IFREG {
+            close(rfd)
+            throw SpikeVaultError(refusal, "\(what) is not a regular file (\(fileTypeName(st.st_mode)))")
+        }
+        if let owner, st.st_uid != owner {
+            close(rfd)
+            throw SpikeVaultError(.unsafePath, "\(what) is owned by uid \(st.st_uid), not by this user (uid \(owner))")
+        }
+        // Regular files never block; clear the flag so reads behave as usual.
+        _ = fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) & ~O_NONBLOCK)
+        return rfd
+    }
+
+    static func fileTypeName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFDIR: return "a directory"
+        case S_IFSOCK: return "a socket"
+        case S_IFLNK: return "a symlink"
+        default: return "not a regular file"
+        }
+    }
+
     /// Returns true when `s` is a plain file name: no slash, not `.`/`..`, not empty, no NUL.
     static func isPlainBasename(_ s: String) -> Bool {
         !s.isEmpty && s != "." && s != ".." && !s.utf8.contains(UInt8(ascii: "/")) && !s.utf8.contains(0)

@@ -26,7 +26,7 @@ public final class Vault: Sendable {
 
     /// Opens (creating if needed) the vault at `path`.
     public init(path: String, options: VaultOptions = VaultOptions()) throws {
-        let fds = try VaultDirectory.open(path)
+        let fds = try VaultDirectory.open(path, create: options.openExisting == 0)
         let artefactDir = ArtefactDirectory(fd: fds.artefacts, path: path + "/" + VaultDirectory.artefactsName)
         do {
             let db = try Database(path: path + "/" + VaultDirectory.databaseName,
@@ -132,7 +132,12 @@ public final class Vault: Sendable {
         var saved = record
         saved.artefacts = []
         var published: [String] = []
+        // The shared save lock spans publishing and committing (see SaveLock), and no longer:
+        // retention after the save may sweep orphans, which takes the lock exclusively.
+        let lock = try SaveLock.acquire(directory: directoryFD, exclusive: false)
+        let oldest: Int64?
         do {
+            defer { Posix.close(lock) }
             for artefact in newArtefacts {
                 let info = try store(artefact, stem: "\(record.capturedAt.compactUTC)-\(record.pid)")
                 published.append(info.path)
@@ -143,19 +148,20 @@ public final class Vault: Sendable {
             let toInsert = saved
             // The age check rides on the insert's transaction: no extra read transaction.
             let ageLimited = retention.policy.ageCutoff(now: .now()) != nil
-            let (id, oldest) = try withDatabase { db in
+            let (id, oldestRow) = try withDatabase { db in
                 try db.writeTransaction {
                     (try RecordStore.insert(db, toInsert), ageLimited ? try RetentionStore.oldestPurgeable(db) : nil)
                 }
             }
             saved.id = id
-            changes.post(.saved(id: saved.id))
-            enforceAfterSave(saved, oldestCapturedAt: oldest)
-            return saved
+            oldest = oldestRow
         } catch {
             for name in published { _ = self.artefacts.remove(name) }
             throw error
         }
+        changes.post(.saved(id: saved.id))
+        enforceAfterSave(saved, oldestCapturedAt: oldest)
+        return saved
     }
 
     private func validate(_ r: ProfileRecord, _ newArtefacts: [NewArtefact]) throws {
@@ -207,9 +213,10 @@ public final class Vault: Sendable {
     }
 
     private static func requireNonEmptyFile(_ path: String, kind: String) throws {
+        let fd = try Posix.openRegularFile(at: AT_FDCWD, path, what: "artefact '\(kind)' source \(path)", refusal: .invalidArgument)
+        defer { Posix.close(fd) }
         var st = stat()
-        if stat(path, &st) != 0 { throw SpikeVaultError.errno(errno, "artefact '\(kind)' source \(path)") }
-        if (st.st_mode & S_IFMT) == S_IFREG && st.st_size == 0 {
+        if fstat(fd, &st) == 0 && st.st_size == 0 {
             throw SpikeVaultError(.empty, "artefact '\(kind)' source \(path) is empty (0 bytes)")
         }
     }
@@ -278,8 +285,14 @@ public final class Vault: Sendable {
     }
 
     /// The absolute path of an artefact file (for "reveal in file manager").
+    /// Refused (`.unsafePath`) for a stored name that is not one of the library's own plain
+    /// file names, so no row can make this point outside `artefacts/`.
     public func artefactPath(captureID: Int64, kind: String? = nil) throws -> String {
-        artefacts.path + "/" + (try artefact(captureID: captureID, kind: kind).path)
+        let name = try artefact(captureID: captureID, kind: kind).path
+        guard Posix.isPlainBasename(name) else {
+            throw SpikeVaultError(.unsafePath, "capture \(captureID)'s artefact name is not a plain file name inside artefacts/; the row is quarantined by maintenance")
+        }
+        return artefacts.path + "/" + name
     }
 
     private var decompressor: ZstdDecompressor {
@@ -288,7 +301,48 @@ public final class Vault: Sendable {
 
     /// Reads an artefact back into memory, verifying the zstd frame and the stored checksum.
     public func readArtefact(captureID: Int64, kind: String? = nil) throws -> [UInt8] {
+        try readVerified(try artefact(captureID: captureID, kind: kind))
+    }
+
+    /// An artefact's contents redacted by `redactor` (see ContentRedaction), as written into
+    /// redacted bundles. Binary content that cannot be inspected throws `.unsupported`.
+    public func readArtefact(captureID: Int64, kind: String? = nil, redactor: Redactor) throws -> [UInt8] {
         let info = try artefact(captureID: captureID, kind: kind)
+        let raw = try readVerified(info)
+        let outcome = try withScratch { db in try ContentRedaction.redact(raw, kind: info.kind, redactor: redactor, scratch: db) }
+        switch outcome {
+        case .redacted(let bytes): return bytes
+        case .withheld(let reason): throw SpikeVaultError(.unsupported, "artefact '\(info.kind)' of capture \(captureID): \(reason)")
+        }
+    }
+
+    /// The stored frame of an artefact, byte for byte (verify it with `readVerified` first).
+    func storedFrame(_ info: ArtefactInfo) throws -> [UInt8] {
+        let fd = try artefacts.openForReading(info.path)
+        defer { Posix.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw SpikeVaultError.errno(errno, "stat artefact \(info.path)") }
+        var out = [UInt8](repeating: 0, count: Int(st.st_size))
+        var got = 0
+        while got < out.count {
+            let n = try out.withUnsafeMutableBytes { buf in
+                try Posix.read(fd, into: buf.baseAddress! + got, count: buf.count - got, "reading artefact \(info.path)")
+            }
+            if n == 0 { throw SpikeVaultError(.corrupt, "artefact \(info.path) shrank while being read") }
+            got += n
+        }
+        return out
+    }
+
+    /// A zstd frame of `bytes` made with the vault's compression settings.
+    func compressCopy(_ bytes: [UInt8]) throws -> [UInt8] {
+        let compressor = try takeCompressor()
+        defer { returnCompressor(compressor) }
+        return try compressor.compress(bytes: bytes)
+    }
+
+    /// Reads an artefact into memory, verifying the zstd frame, the size bound and the stored checksum.
+    func readVerified(_ info: ArtefactInfo) throws -> [UInt8] {
         let fd = try artefacts.openForReading(info.path)
         defer { Posix.close(fd) }
         var out: [UInt8] = []

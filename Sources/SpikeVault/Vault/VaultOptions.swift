@@ -44,6 +44,9 @@ public struct VaultOptions: Sendable, Equatable {
     /// Files in artefacts/ without a row are deleted only when older than this (a save in
     /// another process publishes its file before it commits its row).
     public var orphanGraceSeconds: Int64 = 3600
+    /// 1: open an existing vault only; a missing directory or database is `.notFound` and
+    /// nothing is created (for read-only tools). 0: create the vault when missing.
+    public var openExisting: Int64 = 0
 
     public init() {}
 
@@ -63,6 +66,7 @@ public struct VaultOptions: Sendable, Equatable {
         "maintenanceIntervalSeconds": (0, 30 * 86400, 3600),
         "maintenanceFirstDelaySeconds": (0, 30 * 86400, 600),
         "orphanGraceSeconds": (0, 30 * 86400, 3600),
+        "openExisting": (0, 1, 0),
     ]
 
     /// Sets a tunable by name after checking its bounds.
@@ -86,6 +90,7 @@ public struct VaultOptions: Sendable, Equatable {
         case "maintenanceIntervalSeconds": maintenanceIntervalSeconds = value
         case "maintenanceFirstDelaySeconds": maintenanceFirstDelaySeconds = value
         case "orphanGraceSeconds": orphanGraceSeconds = value
+        case "openExisting": openExisting = value
         default: break  // unreachable: `bounds` rejected unknown keys above
         }
     }
@@ -106,6 +111,7 @@ public struct VaultOptions: Sendable, Equatable {
         case "maintenanceIntervalSeconds": return maintenanceIntervalSeconds
         case "maintenanceFirstDelaySeconds": return maintenanceFirstDelaySeconds
         case "orphanGraceSeconds": return orphanGraceSeconds
+        case "openExisting": return openExisting
         default: throw SpikeVaultError(.invalidArgument, "unknown option \(key)")
         }
     }

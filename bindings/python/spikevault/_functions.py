@@ -55,6 +55,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_vault_recent", [_handle, c_int64, _out_handle], _status),
     ("sv_vault_delete_older_than", [_handle, c_int64, POINTER(c_int64)], _status),
     ("sv_vault_read_artefact", [_handle, c_int64, c_char_p, POINTER(c_void_p), POINTER(c_size_t)], _status),
+    ("sv_vault_read_artefact_redacted", [_handle, c_int64, c_char_p, POINTER(c_void_p), POINTER(c_size_t)], _status),
     ("sv_vault_export_artefact", [_handle, c_int64, c_char_p, c_char_p], _status),
     ("sv_vault_artefact_path", [_handle, c_int64, c_char_p, POINTER(c_void_p)], _status),
     # Maintenance
@@ -151,6 +152,8 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_vault_export_stacks", [_handle, c_int64, c_char_p, c_int, c_char_p, c_int32], _status),
     ("sv_vault_export_records", [_handle, _handle, c_int, c_char_p, c_int32, POINTER(c_int64)], _status),
     ("sv_vault_export_bundle", [_handle, _handle, c_char_p, c_int32, PROGRESS_CALLBACK, c_void_p, POINTER(c_int64)], _status),
+    ("sv_vault_export_bundle_report", [_handle, _handle, c_char_p, c_int32, PROGRESS_CALLBACK, c_void_p, POINTER(c_void_p)],
+     _status),
     ("sv_vault_analytics", [_handle, c_int, c_int64, c_int64, POINTER(c_void_p)], _status),
     ("sv_vault_export_duckdb", [_handle, c_char_p, c_char_p, c_int32, POINTER(c_int64)], _status),
     ("sv_duckdb_analytics", [c_char_p, c_int, c_int64, c_int64, c_char_p, POINTER(c_void_p)], _status),

@@ -21,7 +21,7 @@ from ._library import lib
 from .errors import InvalidArgumentError, check
 from .records import Record, read_cursor
 
-__all__ = ["record_key", "FilterHandle", "duckdb_analytics", "ANALYTICS_NAMES"]
+__all__ = ["record_key", "FilterHandle", "BundleReport", "duckdb_analytics", "ANALYTICS_NAMES"]
 
 ANALYTICS_NAMES = {
     "peak-by-process": Analytics.PEAK_BY_PROCESS,
@@ -205,7 +205,7 @@ def export_records(handle: int, dest: Any, fmt: str, redact: bool, overwrite: bo
 
 
 def export_bundle(handle: int, dest: Any, redact: bool, overwrite: bool,
-                  progress: Optional[Callable[[int, int], Optional[bool]]], criteria: dict) -> int:
+                  progress: Optional[Callable[[int, int], Optional[bool]]], criteria: dict) -> "BundleReport":
     """``progress(done_bytes, total_bytes)`` runs on the calling thread; returning False
     cancels (``CancelledError``). An exception raised in it also cancels and is re-raised."""
     raised: List[BaseException] = []
@@ -220,15 +220,40 @@ def export_bundle(handle: int, dest: Any, redact: bool, overwrite: bool,
             return 1
 
     callback = PROGRESS_CALLBACK(trampoline) if progress is not None else PROGRESS_CALLBACK()
-    out = ctypes.c_int64()
+    out = ctypes.c_void_p()
     raw_dest = _convert.fs_path(dest, "dest")
     with FilterHandle(**criteria) as f:
-        status = lib().sv_vault_export_bundle(handle, f.handle, raw_dest, _flags(redact, overwrite), callback,
-                                              None, ctypes.byref(out))
+        status = lib().sv_vault_export_bundle_report(handle, f.handle, raw_dest, _flags(redact, overwrite), callback,
+                                                     None, ctypes.byref(out))
     if raised:
         raise raised[0]
     check(status)
-    return out.value
+    return BundleReport.from_json(_take_string(out))
+
+
+class BundleReport(int):
+    """What ``export_bundle`` wrote: an ``int`` (the number of captures, as before) that also
+    carries ``files`` (artefacts in the archive) and the artefacts left out, each a list of
+    ``{"captureId", "kind", "reason"}``: ``missing`` (file gone), ``corrupt`` (failed its
+    checksum or bounds) and ``withheld`` (binary, so not redactable; use ``redact=False``)."""
+
+    files: int
+    missing: List[dict]
+    corrupt: List[dict]
+    withheld: List[dict]
+
+    @classmethod
+    def from_json(cls, text: str) -> "BundleReport":
+        data = json.loads(text)
+        report = cls(data["records"])
+        report.files = data["files"]
+        report.missing, report.corrupt, report.withheld = data["missing"], data["corrupt"], data["withheld"]
+        return report
+
+    @property
+    def left_out(self) -> List[dict]:
+        """Every artefact not in the archive, whatever the reason."""
+        return self.missing + self.corrupt + self.withheld
 
 
 def _analysis(template: Union[str, Analytics]) -> int:

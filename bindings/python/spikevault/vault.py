@@ -41,7 +41,8 @@ class Vault:
     retention: ``max_age_seconds`` (72 h; 0 = no age limit), ``max_footprint_bytes`` (50 MB =
     50,000,000; 0 = none), ``min_free_percent`` (5), ``maintenance_interval_seconds`` (3600;
     0 = no background maintenance), ``maintenance_first_delay_seconds`` (600),
-    ``orphan_grace_seconds`` (3600).
+    ``orphan_grace_seconds`` (3600). ``create=False`` opens an existing vault only: a missing
+    directory or database raises ``NotFoundError`` and nothing is created (for read-only tools).
 
     Raises ``UnsafePathError`` if ``path`` is a symlink or a directory owned by another user.
     """
@@ -64,6 +65,7 @@ class Vault:
         maintenance_interval_seconds: Optional[int] = None,
         maintenance_first_delay_seconds: Optional[int] = None,
         orphan_grace_seconds: Optional[int] = None,
+        create: bool = True,
     ) -> None:
         self._handle: Optional[int] = None  # first, so close()/__del__ work if opening fails
         self._users = 0
@@ -88,6 +90,7 @@ class Vault:
             Option.MAINTENANCE_INTERVAL_SECONDS: maintenance_interval_seconds,
             Option.MAINTENANCE_FIRST_DELAY_SECONDS: maintenance_first_delay_seconds,
             Option.ORPHAN_GRACE_SECONDS: orphan_grace_seconds,
+            Option.OPEN_EXISTING: None if create else 1,
         }
         handle = ctypes.c_void_p()
         with OptionsHandle(options) as options_handle:
@@ -336,8 +339,10 @@ class Vault:
             check(library.sv_vault_recent(handle, count, ctypes.byref(cursor)))
         return read_cursor(library, cursor.value)
 
-    def read_artefact(self, id: int, kind: Optional[str] = None) -> bytes:
+    def read_artefact(self, id: int, kind: Optional[str] = None, redact: bool = False) -> bytes:
         """An artefact's content, decompressed and verified (``kind`` None: the first one).
+        With ``redact=True``, the contents redacted as in a redacted bundle (binary content,
+        which cannot be redacted, raises ``UnsupportedError``).
 
         Raises ``CorruptError`` for damaged or foreign data, ``TooLargeError`` above
         ``max_artefact_bytes``, ``NotFoundError`` for an unknown id or kind.
@@ -349,7 +354,8 @@ class Vault:
         size = ctypes.c_size_t()
         try:
             with self._using() as handle:
-                check(library.sv_vault_read_artefact(handle, key, raw_kind, ctypes.byref(data), ctypes.byref(size)))
+                read = library.sv_vault_read_artefact_redacted if redact else library.sv_vault_read_artefact
+                check(read(handle, key, raw_kind, ctypes.byref(data), ctypes.byref(size)))
             return ctypes.string_at(data.value, size.value) if size.value else b""
         finally:
             library.sv_free(data)
@@ -417,10 +423,12 @@ class Vault:
             return _review.export_records(handle, dest, format, redact, overwrite, criteria)
 
     def export_bundle(self, dest: PathLike, *, redact: bool = True, overwrite: bool = False,
-                      progress: Any = None, **criteria: Any) -> int:
-        """Write a .tar with metadata.json and the matching captures' artefacts (still zstd);
-        return the number of captures (0 gives a valid tar with ``"records": []``).
-        ``progress(done_bytes, total_bytes)`` runs on this thread; return False to cancel."""
+                      progress: Any = None, **criteria: Any) -> "_review.BundleReport":
+        """Write a .tar with metadata.json and the matching captures' artefacts (zstd; redacted
+        copies unless ``redact=False``); return a ``BundleReport``: the number of captures (0
+        gives a valid tar with ``"records": []``) with the artefacts left out (missing, corrupt,
+        withheld as binary). ``progress(done_bytes, total_bytes)`` runs on this thread; return
+        False to cancel."""
         with self._using() as handle:
             return _review.export_bundle(handle, dest, redact, overwrite, progress, criteria)
 

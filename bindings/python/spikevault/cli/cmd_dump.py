@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any, List
 
-from .common import CliError, Context
+from .common import CliError, Context, write_atomically
 from .parsing import arg_id
 
 
@@ -20,6 +20,9 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("id", type=arg_id, metavar="ID", help="capture id")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (must not exist) instead of stdout")
     p.add_argument("--kind", metavar="K", help="artefact kind, e.g. oncpu.folded, procfs.json (default: the first)")
+    p.add_argument("--redact", action="store_true",
+                   help="mask secrets in arguments, credentials, tokens, the home directory and user name "
+                        "in the contents (for sharing; binary artefacts are refused)")
     p.set_defaults(run=run_dump)
 
     q = sub.add_parser("path", help="print the absolute path of an artefact's (compressed) file", parents=parents,
@@ -58,10 +61,13 @@ def run_dump(ctx: Context) -> int:
     if args.output and args.output != "-":
         if os.path.lexists(args.output):
             raise CliError(f"{args.output} already exists (remove it or choose another -o)")
-        vault.export_artefact(args.id, args.output, args.kind)
+        if args.redact:
+            write_atomically(args.output, vault.read_artefact(args.id, args.kind, redact=True), overwrite=False)
+        else:
+            vault.export_artefact(args.id, args.output, args.kind)
         ctx.note(f"wrote {args.output}")
         return 0
-    data = vault.read_artefact(args.id, args.kind)
+    data = vault.read_artefact(args.id, args.kind, redact=args.redact)
     out = getattr(ctx.stdout, "buffer", None)
     if ctx.stdout.isatty() and _looks_binary(data):
         raise CliError("refusing to write binary data to a terminal: use -o FILE or a pipe")

@@ -10,6 +10,7 @@ from typing import Any, List
 
 from .common import Context, UsageError, add_filter_arguments, check_output_path, copy_to_stdout, filters_from, \
     library_output, private_tempdir
+from ..textsafe import visible
 from .progress import ProgressBar
 from .selection import export_criteria
 
@@ -63,6 +64,11 @@ def run(ctx: Context) -> int:
                 library_output(args.output):
             n = vault.export_bundle(args.output, redact=redact, overwrite=args.force, progress=bar.update, **criteria)
         ctx.note(f"wrote {n} capture(s) with their artefacts to {args.output}")
+        for why, entries in (("missing", n.missing), ("corrupt", n.corrupt), ("withheld", n.withheld)):
+            for e in entries:  # always shown: the bundle is not what the user may think it is
+                ctx.note(visible(f"left out capture {e['captureId']} {e['kind']} ({why}): {e['reason']}"), level=0)
+        if n.withheld:
+            ctx.note("withheld artefacts are binary and cannot be redacted; --no-redact includes them", level=0)
         return 0
     if to_stdout:
         with private_tempdir() as scratch:

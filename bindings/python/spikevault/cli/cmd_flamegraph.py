@@ -34,8 +34,11 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--kind", metavar="K", help="stack artefact (default: oncpu.folded, else the first *.folded)")
     p.add_argument("--format", choices=("svg", "speedscope"), default="svg", help="svg (default) or speedscope")
     p.add_argument("--title", help="title of the SVG (default: process, pid, stack kind)")
-    p.add_argument("--no-redact", action="store_true", help="frames as captured (default: redacted)")
-    p.set_defaults(run=run)
+    redaction = p.add_mutually_exclusive_group()
+    redaction.add_argument("--redact", dest="no_redact", action="store_false",
+                           help="mask secrets, the home directory and user name in frames (the default)")
+    redaction.add_argument("--no-redact", dest="no_redact", action="store_true", help="frames as captured")
+    p.set_defaults(run=run, no_redact=False)  # both flags share a dest: argparse would take the first one's default
 
 
 def default_stack_kind(record: Any) -> Optional[str]:

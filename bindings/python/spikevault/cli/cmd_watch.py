@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
+from ..textsafe import visible
 from .common import CliError, Context, UsageError
 from .parsing import (arg_duration, arg_nonneg_int, arg_percent, arg_positive_int, arg_size, format_duration)
 from .render import format_value
@@ -124,7 +125,8 @@ class _Reporter:
     def _emit(self, text: str) -> None:
         with self.lock:
             stamp = datetime.now().strftime("%H:%M:%S")
-            self.ctx.stdout.write(f"{stamp} {text}\n")
+            # Names and messages come from processes: escaped, so a line cannot be forged.
+            self.ctx.stdout.write(f"{stamp} {visible(text)}\n")
             self.ctx.stdout.flush()
 
     def _rule(self, index: int) -> str:

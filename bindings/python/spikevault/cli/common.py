@@ -102,6 +102,8 @@ class Context:
                 os.makedirs(parent, mode=0o700, exist_ok=True)  # e.g. a first ~/.local/state
             except OSError as exc:
                 raise CliError(f"cannot create {parent} for the vault: {exc.strerror or exc} (pass --vault DIR)") from None
+        if not create:
+            options["create"] = False  # the library refuses to create one either
         options.setdefault("maintenance_interval_seconds", 0)  # a short-lived command: no scheduler thread
         self.note(f"opening vault {path}")
         vault = Vault(path, **options)

@@ -105,7 +105,9 @@ def _with_default_verb(argv: List[str]) -> List[str]:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(str(message).split()) or "unknown error"
+    """One line, with what a process or a file name put in it escaped (``visible``)."""
+    from ..textsafe import visible
+    return visible(" ".join(str(message).split())) or "unknown error"
 
 
 def main(argv: Optional[Sequence[str]] = None, stdout: Optional[IO[str]] = None, stderr: Optional[IO[str]] = None) -> int:

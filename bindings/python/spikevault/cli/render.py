@@ -7,6 +7,7 @@ import unicodedata
 from datetime import datetime, timezone
 from typing import List, Optional, Sequence
 
+from ..textsafe import visible
 from .colour import Palette
 
 __all__ = ["relative_time", "human_size", "format_value", "Column", "render_table", "display_width",
@@ -95,7 +96,9 @@ def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], palet
                  styles: Optional[Sequence[Sequence[Optional[str]]]] = None, max_width: Optional[int] = None) -> List[str]:
     """Aligned lines, header first. ``styles[r][c]`` names a colour for a cell; colour codes
     never count towards widths. With ``max_width`` (a terminal's width), shrinkable columns
-    are truncated with "…" so lines fit."""
+    are truncated with "…" so lines fit. Every cell is passed through ``visible()``: a
+    process name cannot move the cursor, retitle the terminal or forge a row."""
+    rows = [[visible(cell) for cell in row] for row in rows]
     widths = [max([display_width(c.title)] + [display_width(r[i]) for r in rows]) for i, c in enumerate(columns)]
     gap = 2
     if max_width:

@@ -1,0 +1,36 @@
+/// Hostile text made safe to show on a terminal or in a text report: the same escape as the
+/// Python package's `spikevault.textsafe.visible`.
+///
+/// Control characters (C0, DEL, C1) become visible escapes (`\x1b`, `\n`), so a process name
+/// holding `ESC ] 0 ; … BEL` cannot retitle a window, `ESC [ 2 J` cannot clear the screen and
+/// an embedded newline cannot forge a line such as `Executable: /usr/bin/legit`. Bidirectional
+/// overrides and isolates (which reorder what a reader sees) are escaped as `\u202e`; a
+/// backslash is doubled so no escape can be faked.
+enum VisibleText {
+    static func escape(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var out = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            guard needsEscape(s) else { out.append(s); continue }
+            let named: String
+            switch s {
+            case "\n": named = "\\n"
+            case "\r": named = "\\r"
+            case "\t": named = "\\t"
+            case "\\": named = "\\\\"
+            default:
+                let hex = String(s.value, radix: 16)
+                named = s.value <= 0xFF ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
+                    : "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            }
+            out.append(contentsOf: named.unicodeScalars)
+        }
+        return String(out)
+    }
+
+    static func needsEscape(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0x5C
+            || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F || v == 0x061C
+    }
+}

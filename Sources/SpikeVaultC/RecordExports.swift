@@ -105,7 +105,8 @@ public func sv_record_set_process_start_time(_ record: OpaquePointer?, _ ticks: 
 }
 
 /// Adds an artefact read from the file at `path` when the record is saved (the file must then
-/// exist, be a regular file and be non-empty). `kind` names the content (`[a-z0-9._-]`,
+/// exist, be a regular file and be non-empty; it is opened non-blocking without following a
+/// symlink, so a FIFO, device, directory or link gives SV_ERR_INVALID_ARGUMENT at once). `kind` names the content (`[a-z0-9._-]`,
 /// 1-64 characters, unique within the record, e.g. "procfs.json"). Both strings are copied.
 @c(sv_record_add_artefact_file)
 public func sv_record_add_artefact_file(_ record: OpaquePointer?, _ kind: UnsafePointer<CChar>?,

@@ -6,8 +6,11 @@ private func withVault(_ vault: OpaquePointer?, _ body: (Vault) throws -> Void) 
 }
 
 /// Opens the vault directory at `path` (UTF-8), creating it with mode 0700 if missing, and
-/// its database and artefacts/ inside. A path that is a symlink, or a directory owned by
-/// another user, gives SV_ERR_UNSAFE_PATH. `options` may be NULL for the defaults; it is
+/// its database and artefacts/ inside (files 0600 whatever the umask). A path that is a
+/// symlink, a directory owned by another user or writable by group or others, or a vault
+/// file owned by another user gives SV_ERR_UNSAFE_PATH; a directory or file of ours that is
+/// merely readable by others is tightened. With SV_OPT_OPEN_EXISTING set to 1 nothing is
+/// created: no vault there gives SV_ERR_NOT_FOUND. `options` may be NULL for the defaults; it is
 /// copied. On success *out_vault receives a handle the caller owns and closes with
 /// sv_vault_close. The handle is thread-safe: share it across threads. A handle inherited
 /// through fork() gives SV_ERR_FORKED in the child: open the vault again there.
@@ -156,8 +159,9 @@ public func sv_vault_export_artefact(_ vault: OpaquePointer?, _ id: Int64, _ kin
 }
 
 /// Gives the absolute path of an artefact file (still compressed), e.g. to reveal it in a file
-/// manager. `kind` NULL means the capture's first. *out_path receives a string the caller frees
-/// with sv_free. Thread-safe.
+/// manager. `kind` NULL means the capture's first. A stored name that is not the library's own
+/// plain file name (quarantined row) gives SV_ERR_UNSAFE_PATH: the path is always inside
+/// artefacts/. *out_path receives a string the caller frees with sv_free. Thread-safe.
 @c(sv_vault_artefact_path)
 public func sv_vault_artefact_path(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
                                    _ out_path: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {

@@ -753,6 +753,91 @@ static void test_fork(sv_vault *v) {
 }
 
 /* After all the bad input: every good record is still there and reads back equal. */
+/* The trust boundary (issue #11), in a vault of its own: modes whatever the umask, reading
+ * opens that create nothing, unsafe directories refused, a FIFO source refused at once,
+ * redacted reads and the bundle report. */
+static void test_trust(void) {
+    static const char secret[] = "--password hunter2 --api-key=k3yCanary\n";
+    static const unsigned char binary[] = {0, 1, 2, 3};
+    char dir[160], path[256], fifo[256];
+    sv_vault *v = NULL;
+    sv_options *existing = NULL;
+    sv_record *r = NULL;
+    int64_t id = 0, none = 0;
+    struct stat st;
+    mode_t old_mask;
+    void *data = NULL;
+    size_t size = 0;
+    char *json = (char *)(uintptr_t)0x1; /* must be reset to NULL on failure */
+
+    snprintf(dir, sizeof dir, "%s/trust", tmp);
+    EXPECT(sv_options_new(&existing), SV_OK);
+    EXPECT(sv_options_set_int(existing, SV_OPT_OPEN_EXISTING, 1), SV_OK);
+    EXPECT(sv_vault_open(dir, existing, &v), SV_ERR_NOT_FOUND);
+    report(!exists(dir), "SV_OPT_OPEN_EXISTING on a missing directory creates nothing");
+    mkdir(dir, 0700);
+    EXPECT(sv_vault_open(dir, existing, &v), SV_ERR_NOT_FOUND);
+    snprintf(path, sizeof path, "%s/vault.sqlite3", dir);
+    report(!exists(path), "SV_OPT_OPEN_EXISTING on an empty directory leaves it empty");
+    rmdir(dir);
+
+    old_mask = umask(0);
+    EXPECT(sv_vault_open(dir, NULL, &v), SV_OK);
+    umask(old_mask);
+    report(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700, "a vault made under umask 0 is 0700 (%o)",
+           (unsigned)(st.st_mode & 0777));
+    report(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "its database is 0600 (%o)",
+           (unsigned)(st.st_mode & 0777));
+
+    r = good_record("trust", 0);
+    EXPECT(sv_record_add_artefact_buffer(r, "note.txt", secret, strlen(secret)), SV_OK);
+    EXPECT(sv_record_add_artefact_buffer(r, "blob.bin", binary, sizeof binary), SV_OK);
+    EXPECT(sv_vault_save(v, r, &id), SV_OK);
+    sv_record_free(r);
+    EXPECT(sv_vault_read_artefact_redacted(v, id, "note.txt", &data, &size), SV_OK);
+    report(data != NULL && size == strlen("--password <redacted> --api-key=<redacted>\n")
+           && memcmp(data, "--password <redacted> --api-key=<redacted>\n", size) == 0,
+           "sv_vault_read_artefact_redacted masks the secrets");
+    sv_free(data);
+    data = (void *)(uintptr_t)0x1;
+    EXPECT(sv_vault_read_artefact_redacted(v, id, "blob.bin", &data, &size), SV_ERR_UNSUPPORTED);
+    report(data == NULL, "a refused redacted read sets *out_data to NULL");
+
+    snprintf(fifo, sizeof fifo, "%s/source.fifo", tmp);
+    if (mkfifo(fifo, 0600) != 0) perror("mkfifo");
+    r = good_record("fifo", 0);
+    if (sv_record_add_artefact_file(r, "a.txt", fifo) == SV_OK)
+        EXPECT(sv_vault_save(v, r, &none), SV_ERR_INVALID_ARGUMENT); /* at once: a blocked open would hang here */
+    else
+        report(has_message(), "a FIFO source is refused when added (%s)", sv_errmsg());
+    sv_record_free(r);
+    unlink(fifo);
+
+    snprintf(path, sizeof path, "%s/trust.tar", tmp);
+    EXPECT(sv_vault_export_bundle_report(v, NULL, path, 0, NULL, NULL, &json), SV_OK);
+    report(json != NULL && strstr(json, "\"records\":1") && strstr(json, "\"files\":1")
+           && strstr(json, "\"withheld\":[{") && strstr(json, "blob.bin"),
+           "the bundle report lists the withheld binary artefact (%s)", json ? json : "NULL");
+    sv_free(json);
+    EXPECT(sv_vault_export_bundle_report(v, NULL, path, SV_EXPORT_OVERWRITE | SV_EXPORT_NO_REDACT, NULL, NULL, NULL), SV_OK);
+    snprintf(path, sizeof path, "%s/no-such-dir/trust.tar", tmp);
+    json = (char *)(uintptr_t)0x1;
+    EXPECT(sv_vault_export_bundle_report(v, NULL, path, 0, NULL, NULL, &json), SV_ERR_NOT_FOUND);
+    report(json == NULL, "a failed bundle sets *out_report to NULL");
+    EXPECT(sv_vault_close(v), SV_OK);
+
+    chmod(dir, 0770);
+    EXPECT(sv_vault_open(dir, NULL, &v), SV_ERR_UNSAFE_PATH); /* group-writable */
+    chmod(dir, 0700);
+    EXPECT(sv_vault_open(dir, existing, &v), SV_OK);
+    data = NULL;
+    EXPECT(sv_vault_read_artefact(v, id, "note.txt", &data, &size), SV_OK);
+    report(data != NULL && size == strlen(secret), "the refused open lost nothing");
+    sv_free(data);
+    EXPECT(sv_vault_close(v), SV_OK);
+    EXPECT(sv_options_free(existing), SV_OK);
+}
+
 static void test_nothing_lost(sv_vault *v, long expected) {
     int i, ok = 1;
     long n = count_recent(v);
@@ -784,6 +869,7 @@ int main(void) {
     test_library();
     test_options();
     test_open_paths();
+    test_trust();
 
     /* No age limit on this vault: test_delete_older_than stores captures dated in the past. */
     EXPECT(sv_options_new(&history), SV_OK);

@@ -44,7 +44,9 @@ class Vault:
     ``orphan_grace_seconds`` (3600). ``create=False`` opens an existing vault only: a missing
     directory or database raises ``NotFoundError`` and nothing is created (for read-only tools).
 
-    Raises ``UnsafePathError`` if ``path`` is a symlink or a directory owned by another user.
+    Raises ``UnsafePathError`` if ``path`` or ``artefacts/`` is a symlink, owned by another
+    user or writable by group or others, or if a vault file is another user's (docs/trust.md).
+    A directory or file of ours that others can merely read is tightened to 0700/0600.
     """
 
     def __init__(
@@ -186,8 +188,9 @@ class Vault:
         ``process_name`` as ``bytes`` is passed unchanged: non-UTF-8 raises ``EncodingError``.
 
         Errors: ``InvalidArgumentError`` (pid outside 1..2^31-1, NaN/infinite value, unknown
-        metric, notes not a JSON object, bad kind), ``EncodingError``, ``NotFoundError`` (a
-        missing artefact file), ``EmptyError`` (a zero-byte artefact), ``ClosedError``.
+        metric, notes not a JSON object, bad kind, an artefact path that is not a regular file:
+        a FIFO, device, directory or symlink), ``EncodingError``, ``NotFoundError`` (a missing
+        artefact file), ``EmptyError`` (a zero-byte artefact), ``ClosedError``.
         """
         name = _convert.text(process_name, "process_name")
         pid_value = _convert.int64(pid, "pid")

@@ -7,11 +7,18 @@
 /// 3. `Bearer <token>` / `Basic <token>` (any case), and `Authorization: <x>` headers: the token.
 /// 4. Credentials in URLs: `scheme://user:pass@host` → `scheme://<redacted>@host`.
 /// 5. AWS-style access key ids (`AKIA`/`ASIA` + 16 of `A-Z0-9`) → `<redacted>`.
-/// 6. The home directory (a path prefix) → `~`.
-/// 7. The user name (as a whole word) → `<user>`.
+/// 6. Secrets by shape anywhere (SecretShapes.swift): PEM private-key blocks, GitHub, GitLab,
+///    Slack, Stripe, Google, OpenAI-style and npm tokens, JWTs, and secret-named pairs after
+///    `?`, `&` or `;` (query strings, connection strings).
+/// 7. A glued `-pVALUE` (mysql's password flag): masked when a mysql/mariadb client appears
+///    earlier in the command, or when VALUE is not a plain lowercase word (`-pthread` stays)
+///    nor one or two digits (`patch -p1`).
+/// 8. The home directory (a path prefix) → `~`.
+/// 9. The user name (as a whole word) → `<user>`.
 /// Secret-ish names, compared lowercased with `-`, `_` and `.` removed: ending in password,
-/// passwd, pass, pwd, secret, token, apikey, accesskey, secretkey, privatekey, credential(s),
-/// auth, authorization, cookie, sessionid, signature; or containing password, passwd, secret.
+/// passwd, pass, pwd, passphrase, secret, token, apikey, accesskey, secretkey, privatekey,
+/// credential(s), auth, authorization, cookie, sessionid, signature; or containing password,
+/// passwd, secret; or, before removal, ending in `_key`, `-key`, `.key`, `_pw` or `-pw`.
 public struct Redactor: Sendable {
     public var enabled: Bool
     public var home: String?
@@ -43,14 +50,13 @@ public struct Redactor: Sendable {
     // MARK: Names
 
     static func isSecretName(_ raw: Substring) -> Bool {
-        var n = ""
-        for c in raw.utf8 {
-            if c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".") { continue }
-            n.unicodeScalars.append(Unicode.Scalar(c >= 65 && c <= 90 ? c + 32 : c))
-        }
+        let l = lower(raw)
+        for s in ["_key", "-key", ".key", "_pw", "-pw"] where l.hasSuffix(s) && l.utf8.count > s.utf8.count { return true }
+        let n = String(decoding: l.utf8.filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "_") && $0 != UInt8(ascii: ".") },
+                       as: UTF8.self)
         if n.isEmpty { return false }
-        for s in ["password", "passwd", "pass", "pwd", "secret", "token", "apikey", "accesskey", "secretkey",
-                  "privatekey", "credential", "credentials", "auth", "authorization", "cookie", "sessionid",
+        for s in ["password", "passwd", "pass", "pwd", "passphrase", "secret", "token", "apikey", "accesskey", "secretkey",
+                  "privatekey", "accountkey", "credential", "credentials", "auth", "authorization", "cookie", "sessionid",
                   "signature"] where n.hasSuffix(s) { return true }
         for s in ["password", "passwd", "secret"] where n.containsText(s) { return true }
         return false
@@ -64,7 +70,9 @@ public struct Redactor: Sendable {
         var out: [String] = []
         out.reserveCapacity(arguments.count)
         var maskNext = false
+        var mysqlSeen = false
         for arg in arguments {
+            defer { mysqlSeen = mysqlSeen || Self.isMySQLClient(arg) }
             if maskNext && !arg.isEmpty {
                 maskNext = false
                 // "Bearer" after "Authorization:" keeps its word and masks the one after it.
@@ -77,7 +85,7 @@ public struct Redactor: Sendable {
                 out.append(redact(text: arg))
                 continue
             }
-            let (text, next) = redactToken(arg)
+            let (text, next) = redactToken(arg, mysqlSeen: mysqlSeen)
             out.append(finish(text))
             maskNext = next
         }
@@ -88,33 +96,36 @@ public struct Redactor: Sendable {
     /// tokens are split at whitespace, which is kept as it was.
     public func redact(text: String) -> String {
         guard enabled else { return text }
-        var out = String.UnicodeScalarView()
+        // Bytes, not String.UnicodeScalarView: appending to a scalar view copies the whole
+        // string each time (quadratic on a large artefact). Splitting at ASCII whitespace
+        // bytes is safe in UTF-8.
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
         var maskNext = false
-        var token = String.UnicodeScalarView()
-        func flush() {
-            guard !token.isEmpty else { return }
-            let arg = String(token)
-            token = String.UnicodeScalarView()
+        var mysqlSeen = false
+        var tokenStart = 0
+        func flush(_ end: Int) {
+            guard end > tokenStart else { return }
+            let arg = String(decoding: bytes[tokenStart..<end], as: UTF8.self)
+            defer { mysqlSeen = mysqlSeen || Self.isMySQLClient(arg) }
             if maskNext {
                 maskNext = false
-                if Self.isScheme(arg) { out.append(contentsOf: arg.unicodeScalars); maskNext = true; return }
-                out.append(contentsOf: Self.mask.unicodeScalars)
+                if Self.isScheme(arg) { out += arg.utf8; maskNext = true; return }
+                out += Self.mask.utf8
                 return
             }
-            let (t, next) = redactToken(arg)
-            out.append(contentsOf: t.unicodeScalars)
+            let (t, next) = redactToken(arg, mysqlSeen: mysqlSeen)
+            out += t.utf8
             maskNext = next
         }
-        for s in text.unicodeScalars {
-            if s == " " || s == "\t" || s == "\n" || s == "\r" {
-                flush()
-                out.append(s)
-            } else {
-                token.append(s)
-            }
+        for (i, c) in bytes.enumerated() where c == 32 || c == 9 || c == 10 || c == 13 {
+            flush(i)
+            out.append(c)
+            tokenStart = i + 1
         }
-        flush()
-        return finish(String(out))
+        flush(bytes.count)
+        return finish(String(decoding: out, as: UTF8.self))
     }
 
     private static func isScheme(_ s: String) -> Bool {
@@ -122,19 +133,34 @@ public struct Redactor: Sendable {
         return l == "bearer" || l == "basic" || l == "token" || l == "digest"
     }
 
+    /// ASCII lowercase (bytes: UTF-8 multi-byte sequences never contain A-Z).
     static func lower(_ s: some StringProtocol) -> String {
-        var o = String.UnicodeScalarView()
-        for c in s.unicodeScalars {
-            o.append(c.value >= 65 && c.value <= 90 ? Unicode.Scalar(c.value + 32)! : c)
-        }
-        return String(o)
+        String(decoding: s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+
+    /// mysql, mysqldump, mariadb, mariadb-dump …: the clients whose `-p` takes a glued password.
+    static func isMySQLClient(_ arg: String) -> Bool {
+        let base = arg.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? arg
+        return base.hasPrefix("mysql") || base.hasPrefix("mariadb")
+    }
+
+    /// `-pVALUE` glued: is VALUE a password? (See rule 7.)
+    static func isGluedPassword(_ arg: String, mysqlSeen: Bool) -> Bool {
+        let b = Array(arg.utf8)
+        guard b.count > 2, b[0] == UInt8(ascii: "-"), b[1] == UInt8(ascii: "p"), !b.contains(UInt8(ascii: "=")) else { return false }
+        if mysqlSeen { return true }
+        let value = b[2...]
+        if value.allSatisfy({ ($0 >= 97 && $0 <= 122) || $0 == UInt8(ascii: "-") }) { return false }  // -pthread, -pedantic
+        if value.count <= 2 && value.allSatisfy({ $0 >= 48 && $0 <= 57 }) { return false }         // patch -p1
+        return true
     }
 
     /// One token: returns its redacted form and whether the next token is a secret value.
-    private func redactToken(_ arg: String) -> (String, Bool) {
+    private func redactToken(_ arg: String, mysqlSeen: Bool) -> (String, Bool) {
         var s = arg
         let l = Self.lower(s)
         if l == "bearer" || l == "basic" || l == "digest" { return (s, true) }
+        if Self.isGluedPassword(s, mysqlSeen: mysqlSeen) { return ("-p" + Self.mask, false) }
         if let eq = s.firstIndex(of: "=") {
             var name = s[..<eq]
             while name.first == "-" { name = name.dropFirst() }
@@ -167,7 +193,10 @@ public struct Redactor: Sendable {
     /// Rules that work inside any text: URL credentials, AWS keys, home, user.
     private func finish(_ text: String) -> String {
         var b = Array(text.utf8)
+        b = Self.redactPrivateKeyBlocks(b)
         b = Self.redactURLCredentials(b)
+        b = Self.redactTokenShapes(b)
+        b = Self.redactEmbeddedPairs(b)
         b = Self.redactAWSKeys(b)
         if let home { b = Self.replacePathPrefix(b, Array(home.utf8), with: Array("~".utf8)) }
         if let user { b = Self.replaceWord(b, Array(user.utf8), with: Array("<user>".utf8)) }

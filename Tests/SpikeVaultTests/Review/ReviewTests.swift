@@ -127,7 +127,7 @@ private func seeded(_ dir: TempDir) throws -> (Vault, [ProfileRecord]) {
 
     @Test func corpusRedactsAsExpected() throws {
         let c = try Self.corpus()
-        #expect(c.cases.count >= 30)
+        #expect(c.cases.count >= 60)
         let r = Redactor(home: c.home, user: c.user)
         for k in c.cases {
             #expect(r.redact(arguments: k.argv) == k.expected, "argv \(k.argv)")

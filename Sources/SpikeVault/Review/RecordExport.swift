@@ -125,20 +125,22 @@ enum RecordRows {
 enum JSONRedaction {
     static func redact(_ db: Database, _ json: String, _ r: Redactor) throws -> String {
         guard r.enabled, json.utf8.count > 2 else { return json }
-        let st = try db.statement("SELECT id, parent, type, fullkey, atom FROM json_tree(?1)")
+        let st = try db.statement("SELECT id, parent, type, fullkey, atom, key FROM json_tree(?1)")
         st.bind(1, json)
         var types: [Int64: String] = [:]
-        var leaves: [(id: Int64, parent: Int64?, path: String, text: String)] = []
+        var leaves: [(id: Int64, parent: Int64?, path: String, text: String, secretKey: Bool)] = []
         while try st.step() {
             let id = st.int64(0)
             let type = st.text(2) ?? ""
             types[id] = type
             if type == "text" {
-                leaves.append((id, st.isNull(1) ? nil : st.int64(1), st.text(3) ?? "$", st.text(4) ?? ""))
+                // `{"password": "x"}`: a value under a secret-ish key is a secret whatever it looks like.
+                let secretKey = st.text(5).map { Redactor.isSecretName(Substring($0)) } ?? false
+                leaves.append((id, st.isNull(1) ? nil : st.int64(1), st.text(3) ?? "$", st.text(4) ?? "", secretKey))
             }
         }
         st.reset()
-        var changes: [(String, String)] = []
+        var changes: [(leaf: Int, path: String, text: String)] = []
         var i = 0
         while i < leaves.count {
             let leaf = leaves[i]
@@ -147,15 +149,46 @@ enum JSONRedaction {
                 while j < leaves.count && leaves[j].parent == p { j += 1 }
                 let group = Array(leaves[i..<j])
                 let red = r.redact(arguments: group.map(\.text))
-                for (k, g) in group.enumerated() where red[k] != g.text { changes.append((g.path, red[k])) }
+                for (k, g) in group.enumerated() where red[k] != g.text { changes.append((i + k, g.path, red[k])) }
                 i = j
             } else {
-                let red = r.redact(text: leaf.text)
-                if red != leaf.text { changes.append((leaf.path, red)) }
+                let red = leaf.secretKey && !leaf.text.isEmpty ? Redactor.mask : r.redact(text: leaf.text)
+                if red != leaf.text { changes.append((i, leaf.path, red)) }
                 i += 1
             }
         }
         if changes.isEmpty { return json }
+        if let text = rewrite(json, leaves: leaves.count, changes) { return text }
+        return try viaJSONSet(db, json, changes)
+    }
+
+    /// One linear pass over the text: json_tree lists string values in document order, so the
+    /// n-th string literal that is not an object key is leaf n. nil if the count disagrees
+    /// (input SQLite parsed more leniently than this scan); the caller then uses json_set.
+    private static func rewrite(_ json: String, leaves: Int, _ changes: [(leaf: Int, path: String, text: String)]) -> String? {
+        var replacement: [Int: String] = [:]
+        for c in changes { replacement[c.leaf] = c.text }
+        let src = Array(json.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(src.count)
+        var i = 0, leaf = 0
+        while i < src.count {
+            guard src[i] == 0x22 else { out.append(src[i]); i += 1; continue }
+            var j = i + 1
+            while j < src.count && src[j] != 0x22 { j += src[j] == 0x5C ? 2 : 1 }
+            let end = min(j + 1, src.count)
+            var k = end
+            while k < src.count && (src[k] == 0x20 || src[k] == 0x09 || src[k] == 0x0A || src[k] == 0x0D) { k += 1 }
+            let isKey = k < src.count && src[k] == 0x3A
+            if !isKey, let text = replacement[leaf] { JSONWriter.appendQuoted(text, to: &out) } else { out += src[i..<end] }
+            if !isKey { leaf += 1 }
+            i = end
+        }
+        return leaf == leaves ? String(decoding: out, as: UTF8.self) : nil
+    }
+
+    /// json_set in batches: re-parses the document per batch (quadratic on huge documents).
+    private static func viaJSONSet(_ db: Database, _ json: String, _ changes: [(leaf: Int, path: String, text: String)]) throws -> String {
         var out = json
         // json_set takes at most SQLITE_MAX_FUNCTION_ARG (127 by default) arguments: batches.
         var start = 0
@@ -166,8 +199,8 @@ enum JSONRedaction {
             let set = try db.statement("SELECT json_set(?1\(args))")
             set.bind(1, out)
             for (k, c) in batch.enumerated() {
-                set.bind(Int32(2 * k + 2), c.0)
-                set.bind(Int32(2 * k + 3), c.1)
+                set.bind(Int32(2 * k + 2), c.path)
+                set.bind(Int32(2 * k + 3), c.text)
             }
             guard try set.step(), let t = set.text(0) else {
                 set.reset()

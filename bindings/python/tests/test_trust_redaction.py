@@ -144,3 +144,16 @@ def test_library_redacted_read_of_a_binary_artefact_is_refused(vault, tmp_path: 
     assert [(w["captureId"], w["kind"]) for w in report.withheld] == [(capture_id, "blob.bin")]
     full = vault.export_bundle(tmp_path / "full.tar", redact=False)
     assert full.files == 2 and full.left_out == []
+
+
+def test_json_values_under_secret_keys_are_masked(vault, tmp_path: Path) -> None:
+    doc = {"db": {"password": "pw-in-json", "host": "db1"}, "api_token": "tok-in-json",
+           "args": ["serve", "--password", "pw-in-argv"], "key:\"odd\"": "a \\ \" : b"}
+    capture_id = vault.save(process_name="cfg", pid=6, metric="cpu", value=1, notes={"db": {"password": "pw-in-notes"}},
+                            artefacts={"config.json": json.dumps(doc).encode()})
+    masked = json.loads(vault.read_artefact(capture_id, "config.json", redact=True))
+    assert masked == {"db": {"password": "<redacted>", "host": "db1"}, "api_token": "<redacted>",
+                      "args": ["serve", "--password", "<redacted>"], "key:\"odd\"": "a \\ \" : b"}
+    out = tmp_path / "x.json"
+    vault.export_records(out, "json")
+    assert "pw-in-notes" not in out.read_text()

@@ -277,8 +277,11 @@ sv_status sv_option_bounds(sv_option key, int64_t *out_min, int64_t *out_max, in
 /* ---- Vault: open, save, read, delete ---- */
 
 /* Opens the vault directory at path (UTF-8), creating it with mode 0700 if missing, and
- * its database and artefacts/ inside. A path that is a symlink, or a directory owned by
- * another user, gives SV_ERR_UNSAFE_PATH. options may be NULL for the defaults; it is
+ * its database and artefacts/ inside (files 0600 whatever the umask). A path that is a
+ * symlink, a directory owned by another user or writable by group or others, or a vault
+ * file owned by another user gives SV_ERR_UNSAFE_PATH; a directory or file of ours that is
+ * merely readable by others is tightened. With SV_OPT_OPEN_EXISTING set to 1 nothing is
+ * created: no vault there gives SV_ERR_NOT_FOUND. options may be NULL for the defaults; it is
  * copied. On success *out_vault receives a handle the caller owns and closes with
  * sv_vault_close. The handle is thread-safe: share it across threads. A handle inherited
  * through fork() gives SV_ERR_FORKED in the child: open the vault again there. */
@@ -332,8 +335,9 @@ sv_status sv_vault_read_artefact_redacted(sv_vault *vault, int64_t id, const cha
 sv_status sv_vault_export_artefact(sv_vault *vault, int64_t id, const char *kind, const char *dest_path);
 
 /* Gives the absolute path of an artefact file (still compressed), e.g. to reveal it in a file
- * manager. kind NULL means the capture's first. *out_path receives a string the caller frees
- * with sv_free. Thread-safe. */
+ * manager. kind NULL means the capture's first. A stored name that is not the library's own
+ * plain file name (quarantined row) gives SV_ERR_UNSAFE_PATH: the path is always inside
+ * artefacts/. *out_path receives a string the caller frees with sv_free. Thread-safe. */
 sv_status sv_vault_artefact_path(sv_vault *vault, int64_t id, const char *kind, char **out_path);
 
 /* ---- Maintenance: retention, footprint, reports ---- */
@@ -400,7 +404,8 @@ sv_status sv_record_set_notes(sv_record *record, const char *json);
 sv_status sv_record_set_process_start_time(sv_record *record, int64_t ticks);
 
 /* Adds an artefact read from the file at path when the record is saved (the file must then
- * exist, be a regular file and be non-empty). kind names the content ([a-z0-9._-],
+ * exist, be a regular file and be non-empty; it is opened non-blocking without following a
+ * symlink, so a FIFO, device, directory or link gives SV_ERR_INVALID_ARGUMENT at once). kind names the content ([a-z0-9._-],
  * 1-64 characters, unique within the record, e.g. "procfs.json"). Both strings are copied. */
 sv_status sv_record_add_artefact_file(sv_record *record, const char *kind, const char *path);
 

@@ -111,17 +111,7 @@ public func sv_vault_delete_older_than(_ vault: OpaquePointer?, _ cutoff_unix_ms
 public func sv_vault_read_artefact(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
                                    _ out_data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
                                    _ out_size: UnsafeMutablePointer<UInt>?) -> Int32 {
-    withVault(vault) { v in
-        let data = try requireOut(out_data, "out_data")
-        let size = try requireOut(out_size, "out_size")
-        data.pointee = nil
-        size.pointee = 0
-        let bytes = try v.readArtefact(captureID: id, kind: try optionalCString(kind, "kind"))
-        guard let buffer = malloc(max(bytes.count, 1)) else { throw SpikeVaultError(.noMemory, "allocating \(bytes.count) bytes") }
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-        data.pointee = buffer
-        size.pointee = UInt(bytes.count)
-    }
+    giveArtefact(vault, out_data, out_size) { v in try v.readArtefact(captureID: id, kind: try optionalCString(kind, "kind")) }
 }
 
 /// As sv_vault_read_artefact, with the contents redacted as in a redacted bundle (every string
@@ -133,12 +123,21 @@ public func sv_vault_read_artefact(_ vault: OpaquePointer?, _ id: Int64, _ kind:
 public func sv_vault_read_artefact_redacted(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
                                             _ out_data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
                                             _ out_size: UnsafeMutablePointer<UInt>?) -> Int32 {
+    giveArtefact(vault, out_data, out_size) { v in
+        try v.readArtefact(captureID: id, kind: try optionalCString(kind, "kind"), redactor: Redactor())
+    }
+}
+
+/// The shared tail of the two artefact reads: outputs cleared first (so they are NULL/0 on
+/// any error), then the bytes handed over in a malloc'd buffer the caller frees with sv_free.
+private func giveArtefact(_ vault: OpaquePointer?, _ out_data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                          _ out_size: UnsafeMutablePointer<UInt>?, _ read: (Vault) throws -> [UInt8]) -> Int32 {
     withVault(vault) { v in
         let data = try requireOut(out_data, "out_data")
         let size = try requireOut(out_size, "out_size")
         data.pointee = nil
         size.pointee = 0
-        let bytes = try v.readArtefact(captureID: id, kind: try optionalCString(kind, "kind"), redactor: Redactor())
+        let bytes = try read(v)
         guard let buffer = malloc(max(bytes.count, 1)) else { throw SpikeVaultError(.noMemory, "allocating \(bytes.count) bytes") }
         bytes.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) } }
         data.pointee = buffer

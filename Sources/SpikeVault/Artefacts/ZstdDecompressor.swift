@@ -8,8 +8,10 @@ struct ZstdDecompressor {
     var maxOutputBytes: Int64
 
     /// Decompresses all frames of `fd`, passing each chunk of output to `sink`, and checks the
-    /// raw content against `expectedChecksum` (`xxh64:…`) when given. Returns the raw size.
+    /// raw content against `expectedChecksum` (`xxh64:…`) when given. `input`, when given, sees
+    /// every compressed byte as read (to keep the exact frame that was verified). Returns the raw size.
     func decompress(from fd: Int32, name: String, expectedChecksum: String?,
+                    input tap: ((UnsafeRawBufferPointer) -> Void)? = nil,
                     sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         guard let dctx = ZSTD_createDCtx() else { throw SpikeVaultError(.noMemory, "creating zstd context") }
         defer { ZSTD_freeDCtx(dctx) }
@@ -48,6 +50,7 @@ struct ZstdDecompressor {
             if n == 0 { break }
             sawInput = true
             try input.withUnsafeBytes { inRaw in
+                tap?(UnsafeRawBufferPointer(rebasing: inRaw[0..<n]))
                 var inBuf = ZSTD_inBuffer(src: inRaw.baseAddress, size: n, pos: 0)
                 while inBuf.pos < inBuf.size { _ = try step(&inBuf) }
             }

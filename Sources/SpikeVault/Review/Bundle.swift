@@ -70,8 +70,10 @@ extension Vault {
             for r in records {
                 for a in r.artefacts {
                     let entry = "artefacts/" + a.path
-                    let raw: [UInt8]
-                    do { raw = try readVerified(a) } catch let e as SpikeVaultError {
+                    let read: [UInt8]  // redacting: the raw contents; otherwise the stored frame
+                    do {
+                        read = options.redactor.enabled ? try readVerified(a) : try verifiedFrame(a)
+                    } catch let e as SpikeVaultError {
                         if e.status == .notFound {
                             leftOut(&missing, r, a, e.message); result.missing += 1
                         } else {
@@ -85,7 +87,7 @@ extension Vault {
                     var info = a
                     if options.redactor.enabled {
                         let outcome = try withScratch { db in
-                            try ContentRedaction.redact(raw, kind: a.kind, redactor: options.redactor, scratch: db)
+                            try ContentRedaction.redact(read, kind: a.kind, redactor: options.redactor, scratch: db)
                         }
                         guard case .redacted(let text) = outcome else {
                             if case .withheld(let reason) = outcome { leftOut(&withheld, r, a, reason) }
@@ -100,7 +102,7 @@ extension Vault {
                         info.rawBytes = Int64(text.count)
                         info.checksum = hash.hexDigest()
                     } else {
-                        frame = try storedFrame(a)
+                        frame = read
                     }
                     try tar.addFile(name: entry, bytes: frame, mtime: now.milliseconds / 1000)
                     let frameBytes = frame.count

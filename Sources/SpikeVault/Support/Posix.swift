@@ -84,11 +84,16 @@ enum Posix {
         }
         if let owner, st.st_uid != owner {
             close(rfd)
-            throw SpikeVaultError(.unsafePath, "\(what) is owned by uid \(st.st_uid), not by this user (uid \(owner))")
+            throw foreignOwner(st.st_uid, what)
         }
         // Regular files never block; clear the flag so reads behave as usual.
         _ = fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) & ~O_NONBLOCK)
         return rfd
+    }
+
+    /// The refusal for a vault file or directory another user owns.
+    static func foreignOwner(_ uid: uid_t, _ what: String) -> SpikeVaultError {
+        SpikeVaultError(.unsafePath, "\(what) is owned by uid \(uid), not by this user (uid \(geteuid()))")
     }
 
     static func fileTypeName(_ mode: mode_t) -> String {

@@ -9,9 +9,11 @@
 enum VisibleText {
     static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
-        var out = String.UnicodeScalarView()
+        // Built as UTF-8 bytes: appending to a String.UnicodeScalarView copies it every time.
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 16)
         for s in text.unicodeScalars {
-            guard needsEscape(s) else { out.append(s); continue }
+            guard needsEscape(s) else { UTF8.encode(s, into: { out.append($0) }); continue }
             let named: String
             switch s {
             case "\n": named = "\\n"
@@ -23,9 +25,9 @@ enum VisibleText {
                 named = s.value <= 0xFF ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
                     : "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
             }
-            out.append(contentsOf: named.unicodeScalars)
+            out += named.utf8
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func needsEscape(_ s: Unicode.Scalar) -> Bool {

@@ -316,22 +316,16 @@ public final class Vault: Sendable {
         }
     }
 
-    /// The stored frame of an artefact, byte for byte (verify it with `readVerified` first).
-    func storedFrame(_ info: ArtefactInfo) throws -> [UInt8] {
+    /// The stored frame of an artefact, byte for byte, verified (frame, size bound, checksum)
+    /// in the same single read: the copy is exactly the bytes that were checked.
+    func verifiedFrame(_ info: ArtefactInfo) throws -> [UInt8] {
         let fd = try artefacts.openForReading(info.path)
         defer { Posix.close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw SpikeVaultError.errno(errno, "stat artefact \(info.path)") }
-        var out = [UInt8](repeating: 0, count: Int(st.st_size))
-        var got = 0
-        while got < out.count {
-            let n = try out.withUnsafeMutableBytes { buf in
-                try Posix.read(fd, into: buf.baseAddress! + got, count: buf.count - got, "reading artefact \(info.path)")
-            }
-            if n == 0 { throw SpikeVaultError(.corrupt, "artefact \(info.path) shrank while being read") }
-            got += n
-        }
-        return out
+        var frame: [UInt8] = []
+        if info.storedBytes > 0 && info.storedBytes <= options.maxArtefactBytes { frame.reserveCapacity(Int(info.storedBytes)) }
+        _ = try decompressor.decompress(from: fd, name: info.path, expectedChecksum: info.checksum,
+                                        input: { frame.append(contentsOf: $0) }) { _ in }
+        return frame
     }
 
     /// A zstd frame of `bytes` made with the vault's compression settings.

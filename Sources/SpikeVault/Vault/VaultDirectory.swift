@@ -61,9 +61,7 @@ enum VaultDirectory {
             guard (st.st_mode & S_IFMT) == S_IFREG else {
                 throw SpikeVaultError(.unsafePath, "\(what) is \(Posix.fileTypeName(st.st_mode)), not the vault's database file")
             }
-            guard st.st_uid == geteuid() else {
-                throw SpikeVaultError(.unsafePath, "\(what) is owned by uid \(st.st_uid), not by this user (uid \(geteuid()))")
-            }
+            guard st.st_uid == geteuid() else { throw Posix.foreignOwner(st.st_uid, what) }
             if st.st_mode & 0o077 != 0 && fchmodat(dfd, name, 0o600, 0) != 0 {
                 throw SpikeVaultError.errno(errno, "making \(what) private (mode 0600)")
             }
@@ -94,7 +92,7 @@ enum VaultDirectory {
         }
         if st.st_uid != geteuid() {
             Posix.close(fd)
-            throw SpikeVaultError(.unsafePath, "\(what) is owned by uid \(st.st_uid), not by this user (uid \(geteuid()))")
+            throw Posix.foreignOwner(st.st_uid, what)
         }
         if st.st_mode & 0o022 != 0 {
             Posix.close(fd)

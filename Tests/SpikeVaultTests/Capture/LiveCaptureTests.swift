@@ -67,7 +67,7 @@ import Testing
     }
 
     func stackBackendAttributesHotFunction(_ backend: CaptureBackend, tool: String) throws {
-        guard CaptureTestSupport.toolAvailable(tool) else { return }
+        guard CaptureTestSupport.toolAvailable(tool) else { try Test.cancel("\(tool) is not installed") }
         let target = try CaptureTestSupport.startHot()
         defer { target.kill(); target.wait() }
         let work = CaptureTestSupport.makeTempDir()
@@ -117,12 +117,13 @@ import Testing
         defer { target.kill(); target.wait() }
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
-        let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 1, durationSeconds: 3,
+        // 30 s asked, the target exits after 1 s: the capture ends early, whatever the load.
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 1, durationSeconds: 30,
                                                 intervalSeconds: 0.1, backend: ToolRunner.resolve("eu-stack") != nil ? .auto : .procfs),
                                  workDirectory: work, cancel: CancelFlag())
         #expect(out.status == .partial)
         #expect(out.reason?.contains("exited") == true, "\(out.reason ?? "nil")")
-        #expect(out.elapsedSeconds < 2.8)
+        #expect(out.elapsedSeconds < 20, "\(out.elapsedSeconds) s")
         let json = CaptureSys.readText(out.artefacts.first { $0.kind == "procfs.json" }?.path ?? "") ?? ""
         #expect(json.contains(#""status":"partial""#))
     }
@@ -203,12 +204,16 @@ import Testing
         // The shell starts a grandchild sleep in the same group and records its pid.
         let child = try ToolRunner.spawn(["sh", "-c", "sleep 30 & echo $! > \(dir)/gc; wait"])
         #expect(getpgid(child.pid) == child.pid)
+        func grandchild() -> Int32 { Int32((CaptureSys.readText(dir + "/gc") ?? "").trimmingASCIIWhitespace()) ?? 0 }
+        #expect(Poll.until { grandchild() > 0 })  // the shell has started it
         let r = child.wait(timeoutSeconds: 0.5)
         #expect(r.timedOut && r.signal == SIGKILL)
-        let gc = Int32((CaptureSys.readText(dir + "/gc") ?? "").trimmingASCIIWhitespace()) ?? 0
-        CaptureSys.sleep(seconds: 0.1)
-        let st = gc > 0 ? CaptureSys.readText("/proc/\(gc)/stat").flatMap(ProcStat.parse) : nil
-        #expect(gc > 0 && (st == nil || st!.hasExited), "grandchild \(gc) survived")
+        let gc = grandchild()
+        let gone = Poll.until {
+            let st = CaptureSys.readText("/proc/\(gc)/stat").flatMap(ProcStat.parse)
+            return st == nil || st!.hasExited
+        }
+        #expect(gc > 0 && gone, "grandchild \(gc) survived")
     }
 
     @Test func cancellationStopsTheTool() throws {

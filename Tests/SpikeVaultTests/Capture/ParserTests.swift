@@ -282,7 +282,7 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
 }
 
 /// The allocation-free procfs parsers and the kept-open readers of the procfs sampler.
-@Suite struct ProcBytesTests {
+@Suite(.serialized) struct ProcBytesTests {
     func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         var t = text
         return t.withUTF8 { body($0) }
@@ -382,7 +382,8 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(s.read(identity: id, at: 0, baseline: true, slow: false) == nil)
         let tidsBefore = Set(s.threads.map(\.tid))
         var t = pthread_t()
-        #expect(pthread_create(&t, nil, { _ in usleep(400_000); return nil }, nil) == 0)
+        Self.release.store(false, ordering: .sequentiallyConsistent)
+        #expect(pthread_create(&t, nil, { _ in ProcBytesTests.parkUntilReleased(); return nil }, nil) == 0)
         #expect(s.read(identity: id, at: 1, baseline: false, slow: true) == nil)
         // Threads new since the baseline (ours, maybe others' too) and the fds this session
         // holds for them. Other tests may hold the same paths open, so check fd numbers: once
@@ -397,6 +398,7 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         let linksBefore = Self.fdLinks()
         let me = try #require(s.threads.first { $0.tid == getpid() })
         #expect(me.wchan != nil && me.voluntary != nil && me.previousTicks != nil)
+        Self.release.store(true, ordering: .sequentiallyConsistent)
         pthread_join(t, nil)
         #expect(s.read(identity: id, at: 2, baseline: false, slow: true) == nil)
         let gone = Set(born.map(\.tid).filter { b in !s.threads.contains { $0.tid == b } })
@@ -427,8 +429,13 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(me.wchan != nil && me.voluntary != nil && me.previousTicks != nil)
     }
 
-    /// Atomic: written by the new thread, read by the test after a sleep (TSan saw a race).
+    /// Atomic: written by the new thread, read by the test (TSan saw a race).
     static let bornTid = Atomic<Int32>(0)
+    /// Set by a test to let its extra thread exit: the thread lives until the test has read it.
+    static let release = Atomic<Bool>(false)
+    static func parkUntilReleased() {
+        while !release.load(ordering: .sequentiallyConsistent) { usleep(1000) }
+    }
 
     @Test func threadBornBetweenFastReadingsIsFoundAtTheNextOne() throws {
         let id = try ProcessIdentity.read(pid: getpid())
@@ -437,14 +444,16 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(s.read(identity: id, at: 0, baseline: true, slow: false) == nil)
         #expect(s.read(identity: id, at: 1, baseline: false, slow: false) == nil)
         var t = pthread_t()
+        Self.bornTid.store(0, ordering: .sequentiallyConsistent)
+        Self.release.store(false, ordering: .sequentiallyConsistent)
         #expect(pthread_create(&t, nil, { _ in
             // readlink /proc/thread-self = "PID/task/TID"
             let link = String(decoding: CaptureSys.readLink("/proc/thread-self") ?? [], as: UTF8.self)
             ProcBytesTests.bornTid.store(Int32(link.split(separator: "/").last ?? "") ?? -1, ordering: .sequentiallyConsistent)
-            usleep(400_000); return nil
+            ProcBytesTests.parkUntilReleased(); return nil
         }, nil) == 0)
-        defer { pthread_join(t, nil) }
-        usleep(50_000)
+        defer { Self.release.store(true, ordering: .sequentiallyConsistent); pthread_join(t, nil) }
+        #expect(Poll.until { Self.bornTid.load(ordering: .sequentiallyConsistent) != 0 })
         let tid = Self.bornTid.load(ordering: .sequentiallyConsistent)
         #expect(tid > 0)
         // This reading's stat shows one more thread than held; the next one lists the tasks.

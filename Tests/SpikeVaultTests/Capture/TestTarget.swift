@@ -53,24 +53,20 @@ enum CaptureTestSupport {
         } catch let e as SpikeVaultError { return .failure(e) } catch { return .failure(SpikeVaultError(.internalError, "\(error)")) }
     }()
 
-    /// Starts the hot program (`lifeSeconds`), waits until its 4 threads exist.
+    /// Starts the hot program (`lifeSeconds`), waits until its 4 threads exist and it has
+    /// burnt some CPU.
     static func startHot(lifeSeconds: Int = 30, binary: String? = nil, extraArgs: [String] = []) throws -> SpawnedProcess {
         let path = try binary ?? hotBinary.get()
         let child = try ToolRunner.spawn([path, String(lifeSeconds)] + extraArgs)
-        let deadline = CaptureSys.monotonicSeconds() + 5
-        while CaptureSys.monotonicSeconds() < deadline {
-            if (CaptureSys.listDirectory("/proc/\(child.pid)/task").0?.count ?? 0) >= 4 { break }
-            CaptureSys.sleep(seconds: 0.01)
+        let ready = Poll.until(timeout: 30) {
+            (CaptureSys.listDirectory("/proc/\(child.pid)/task").0?.count ?? 0) >= 4 && (Poll.cpuTicks(child.pid) ?? 0) > 0
         }
-        CaptureSys.sleep(seconds: 0.1) // let the burners get going
+        if !ready { Issue.record("the hot program did not start its threads") }
         return child
     }
 
-    static func toolAvailable(_ tool: String) -> Bool {
-        if ToolRunner.resolve(tool) != nil { return true }
-        print("SKIP: '\(tool)' is not installed (not in PATH); its capture test cannot run")
-        return false
-    }
+    /// Whether `tool` is in PATH (tests needing it are disabled with the reason, never passed).
+    static func toolAvailable(_ tool: String) -> Bool { ToolRunner.resolve(tool) != nil }
 
     static func stacks(_ outcome: CaptureOutcome, kind: String) -> FoldedStacks {
         let paths = outcome.artefacts.filter { $0.kind == kind }.map(\.path)

@@ -104,7 +104,8 @@ import Testing
             jobs.append(try v.startCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 1, durationSeconds: 30,
                                                           backend: backend)) { _ in calls.withLock { $0 += 1 } })
         }
-        Thread.sleep(forTimeInterval: 0.5)  // let two start their tools
+        // Close while two jobs run (the others still queued).
+        #expect(Poll.until { jobs.filter { $0.currentState == .running }.count >= 2 })
         v.close()
         #expect(calls.withLock { $0 } == 4)
         for job in jobs {

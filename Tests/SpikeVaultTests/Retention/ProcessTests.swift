@@ -37,10 +37,12 @@ import Testing
     }
 
     /// A child saves (and every 7 saves runs maintenance, under a 1 MB budget) until the
-    /// parent SIGKILLs it at a random moment; SPIKEVAULT_CRASH_ITERATIONS sets the count
+    /// parent SIGKILLs it at a random moment (counted from its start in even iterations, so
+    /// opening is hit too, and from its first commit in odd ones, so a loaded machine's slow
+    /// start does not leave nothing to check); SPIKEVAULT_CRASH_ITERATIONS sets the count
     /// (200 by default, more under `make soak`).
-    @Test func crashLoop() throws {
-        guard stressBinary() != nil else { print("skipped crash loop: spikevault-stress is not built"); return }
+    @Test(.enabled(if: stressBinary() != nil, "spikevault-stress is not built"))
+    func crashLoop() throws {
         let iterations = Int(ProcessInfo.processInfo.environment["SPIKEVAULT_CRASH_ITERATIONS"] ?? "") ?? 200
         let dir = TempDir()
         let path = dir.path + "/v"
@@ -48,7 +50,8 @@ import Testing
         for i in 0..<iterations {
             let durability = i % 4 == 0 ? "1" : "0"
             let child = try Helper(["save", path, "0", "7", "1000000", durability], outPath: dir.path + "/out")
-            usleep(UInt32.random(in: 2_000...90_000))
+            if i % 2 == 1 { #expect(Poll.until(timeout: 60) { !child.values("C").isEmpty || !child.errors.isEmpty }, "iteration \(i)") }
+            usleep(UInt32.random(in: 2_000...90_000))  // the random kill moment
             child.kill9()
             child.wait()
             #expect(child.errors.isEmpty, "iteration \(i): \(child.errors)")
@@ -57,14 +60,14 @@ import Testing
             try Self.verify(path, reported: reported, iteration: i)
         }
         print("crash loop: \(iterations) SIGKILLs, \(committed) committed saves reported and checked")
-        #expect(committed > iterations)
+        #expect(committed > iterations / 2)
     }
 
     /// 4 processes x 4 threads save (a third of the captures dated past the age limit) while
     /// another process runs maintenance in a loop: no error (no SQLITE_BUSY) reaches a caller,
     /// and rows and files equal what was committed minus what was purged.
-    @Test func concurrentWritersAndMaintenance() throws {
-        guard stressBinary() != nil else { print("skipped concurrency test: spikevault-stress is not built"); return }
+    @Test(.enabled(if: stressBinary() != nil, "spikevault-stress is not built"))
+    func concurrentWritersAndMaintenance() throws {
         let dir = TempDir()
         let path = dir.path + "/v"
         _ = try Vault(path: path, options: retentionOptions()).close()
@@ -95,8 +98,8 @@ import Testing
     }
 
     /// fork(): the child using the inherited vault gets `.forked`; the parent keeps working.
-    @Test func forkedChildGetsAClearError() throws {
-        guard stressBinary() != nil else { print("skipped fork test: spikevault-stress is not built"); return }
+    @Test(.enabled(if: stressBinary() != nil, "spikevault-stress is not built"))
+    func forkedChildGetsAClearError() throws {
         let dir = TempDir()
         let h = try Helper(["fork", dir.path + "/v"], outPath: dir.path + "/out")
         #expect(h.wait() == 0)
@@ -112,7 +115,7 @@ import Testing
         #expect(mkdir(mnt, 0o700) == 0)
         guard getuid() == 0, mount("tmpfs", mnt, "tmpfs", 0, "size=2m,mode=0700") == 0 else {
             let why = getuid() == 0 ? String(cString: strerror(errno)) : "not root"
-            guard stressBinary() != nil else { print("skipped disk-full test: no tmpfs (\(why)) and spikevault-stress is not built"); return }
+            guard stressBinary() != nil else { try Test.cancel("no tmpfs (\(why)) and spikevault-stress is not built") }
             print("disk-full test: no tmpfs (\(why)); using RLIMIT_FSIZE in a helper process")
             let h = try Helper(["fsize", dir.path + "/v", "65536"], outPath: dir.path + "/out")
             #expect(h.wait() == 0)

@@ -107,12 +107,8 @@ import Testing
         let vault = try Vault(path: dir.path + "/v", options: o)
         defer { vault.close() }
         FileManager.default.createFile(atPath: vault.artefacts.path + "/.tmp-999999999-1-1", contents: Data())
-        var swept: Int64 = 0
-        for _ in 0..<100 where swept == 0 {
-            usleep(50_000)
-            swept = vault.retentionTotals.tempFilesSwept
-        }
-        #expect(swept == 1)
+        #expect(Poll.until(timeout: 60) { vault.retentionTotals.tempFilesSwept >= 1 })
+        #expect(vault.retentionTotals.tempFilesSwept == 1)
     }
 
     /// close() does not wait for the hourly interval: it wakes the thread and joins it.
@@ -126,7 +122,7 @@ import Testing
         let t0 = DispatchTime.now().uptimeNanoseconds
         vault.close()
         let ms = (DispatchTime.now().uptimeNanoseconds - t0) / 1_000_000
-        #expect(ms < 2000, "close took \(ms) ms")
+        #expect(ms < 30_000, "close took \(ms) ms")  // not the 600 s first delay (only bounds a hang)
         expectError(.closed) { _ = try vault.maintain() }
     }
 }

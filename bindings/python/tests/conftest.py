@@ -76,3 +76,39 @@ def run_python(code: str, env: Optional[Dict[str, str]] = None, cwd: Optional[Pa
         [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
         env=full_env, cwd=str(cwd) if cwd else None, capture_output=True, text=True, timeout=60,
     )
+
+
+def wait_until(predicate, timeout: float = 60, every: float = 0.02) -> bool:
+    """Polls `predicate` until it holds or `timeout` s pass. Deadlines only bound a hang: on a
+    loaded machine anything may take longer, so tests wait for conditions, not for times."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(every)
+    return bool(predicate())
+
+
+def cpu_ticks(pid: int) -> Optional[int]:
+    """utime + stime of `pid` in clock ticks, from /proc (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[11]) + int(fields[12])
+
+
+def cpu_percent(pid: int, seconds: float = 1.0) -> float:
+    """The CPU `pid` actually got over `seconds`, in % of one core: what a busy child is
+    measured against, since a loaded machine gives it less than wall time."""
+    import time
+
+    a, t0 = cpu_ticks(pid), time.monotonic()
+    time.sleep(seconds)  # the measuring window
+    b, t1 = cpu_ticks(pid), time.monotonic()
+    if a is None or b is None:
+        return 0.0
+    return (b - a) / os.sysconf("SC_CLK_TCK") / (t1 - t0) * 100

@@ -217,8 +217,7 @@ def test_analytics_sqlite_matches_duckdb(vault, seeded, tmp_path) -> None:
     assert sqlite["top-processes"][0] == {"processName": "postgres", "captures": 2, "peak": 99.5, "rankByCount": 1}
     assert sum(r["captures"] for r in sqlite["captures-per-hour"]) == len(ROWS)
     if shutil.which("duckdb") is None and not os.environ.get("SPIKEVAULT_DUCKDB"):
-        print("SKIP DuckDB comparison: the duckdb CLI is not installed (pip install duckdb-cli; scripts/deps.sh does)")
-        pytest.skip("duckdb CLI not installed")
+        pytest.skip("DuckDB comparison: the duckdb CLI is not installed (pip install duckdb-cli; scripts/deps.sh does)")
     snap = tmp_path / "snap.duckdb"
     assert vault.export_duckdb(snap) == len(ROWS)
     for t, expected in sqlite.items():

@@ -13,6 +13,8 @@ import pytest
 import spikevault
 from spikevault import Status, Vault
 
+from conftest import wait_until
+
 
 def test_four_threads_fifty_saves_each(lib, tmp_path: Path) -> None:
     errors: List[BaseException] = []
@@ -69,11 +71,12 @@ def test_close_waits_for_calls_in_progress(lib, tmp_path: Path) -> None:
     vault = Vault(tmp_path / "v", durability=0)
     stop = threading.Event()
     outcomes: List[str] = []
+    saved: List[int] = []
 
     def hammer() -> None:
         while not stop.is_set():
             try:
-                vault.save(process_name="h", pid=1, metric="cpu", value=1, artefacts={"a": b"x" * 64})
+                saved.append(vault.save(process_name="h", pid=1, metric="cpu", value=1, artefacts={"a": b"x" * 64}))
             except spikevault.ClosedError:
                 outcomes.append("closed")
                 return
@@ -84,11 +87,11 @@ def test_close_waits_for_calls_in_progress(lib, tmp_path: Path) -> None:
     workers = [threading.Thread(target=hammer) for _ in range(3)]
     for w in workers:
         w.start()
-    threading.Event().wait(0.2)
+    assert wait_until(lambda: len(saved) >= 3)  # calls are in progress
     vault.close()
     stop.set()
     for w in workers:
-        w.join(10)
+        w.join(60)
     assert outcomes == ["closed"] * 3, outcomes
 
 

@@ -24,7 +24,9 @@ extension Vault {
             let swept = try withDatabase { _ in try artefacts.sweepTemps() }
             report.tempFilesSwept = Int64(swept)
             if !interrupted() {
-                let rows = try reconcileRows()
+                // On a full disk the marks cannot be written; they wait for the next run, and
+                // the purges below, which free space, go ahead.
+                let rows = try Self.unlessDiskFull(RowCheck()) { try reconcileRows() }
                 report.markedMissing += rows.missing
                 report.quarantined += rows.quarantined
                 let orphans = try removeOrphans(graceSeconds: orphanGraceSeconds ?? retention.policy.orphanGraceSeconds, now: now)
@@ -113,10 +115,10 @@ extension Vault {
                 let excess = policy.excess(footprint: estimate, space: FootprintMeter.freeSpace(directoryFD))
                 guard excess > 0 else { break }
                 // Over budget with a big WAL: give the WAL back before evicting captures.
-                if !checkpointed && FootprintMeter.allocatedBytes(directoryFD, FootprintMeter.databaseFiles[1]) >= 256 << 10 {
+                if !checkpointed && FootprintMeter.allocatedBytes(directoryFD, FootprintMeter.databaseFiles[1]) >= RetentionState.walGiveBackBytes {
                     checkpointed = true
-                    try withDatabase { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
-                    continue
+                    // On a full disk the copy into the database may not fit: evict instead.
+                    if try withDatabase({ db in try db.checkpointTruncating() }) { continue }
                 }
                 let o = try purgeBySize(bytes: excess)
                 total.purged += o.purged
@@ -135,18 +137,26 @@ extension Vault {
         var pages: Int64 = 0
         for _ in 0..<4096 {
             if retention.stopping.load(ordering: .relaxed) { break }
-            let step = try withDatabase { db -> Int64 in
-                let free = try db.scalarInt("PRAGMA freelist_count")
-                guard free > 0 else { return 0 }
-                try db.execute("PRAGMA incremental_vacuum(256)")
-                return free - (try db.scalarInt("PRAGMA freelist_count"))
+            // Moving pages needs WAL room: on a full disk the step is left for a later run.
+            let step = try Self.unlessDiskFull(0) {
+                try withDatabase { db -> Int64 in
+                    let free = try db.scalarInt("PRAGMA freelist_count")
+                    guard free > 0 else { return 0 }
+                    try db.execute("PRAGMA incremental_vacuum(256)")
+                    return free - (try db.scalarInt("PRAGMA freelist_count"))
+                }
             }
             if step <= 0 { break }
             pages += step
         }
         // Returns (busy, log, checkpointed) and does not fail when readers hold the WAL.
-        try withDatabase { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        _ = try withDatabase { db in try db.checkpointTruncating() }
         return pages
+    }
+
+    /// `body`'s result, or `fallback` when it fails for want of space.
+    static func unlessDiskFull<T>(_ fallback: T, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as SpikeVaultError where e.status == .noSpace { return fallback }
     }
 
     /// Open-time recovery beyond the temp sweep: the newest captures are the ones a power cut

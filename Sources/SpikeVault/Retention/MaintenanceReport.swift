@@ -43,3 +43,13 @@ struct PurgeOutcome {
     var filesDeleted: Int64 = 0
     var bytesReclaimed: Int64 = 0
 }
+
+extension PurgeOutcome {
+    /// Adds a batch's outcome and the files unlinked early for it (`early` minus `before`).
+    mutating func add(_ batch: PurgeOutcome, early: PurgeOutcome, since before: PurgeOutcome) {
+        purged += batch.purged
+        quarantined += batch.quarantined
+        filesDeleted += early.filesDeleted - before.filesDeleted
+        bytesReclaimed += early.bytesReclaimed - before.bytesReclaimed
+    }
+}

@@ -8,8 +8,14 @@ extension Vault {
     /// Purges every capture with `capturedAt <= cutoff` (quarantined ones excepted).
     func purgeByAge(cutoff: Timestamp) throws -> PurgeOutcome {
         var total = PurgeOutcome()
+        var early = PurgeOutcome()  // files unlinked before their rows: the disk was full
+        defer { if early.filesDeleted > 0 { giveBackWAL(force: true) } }
         while !retention.stopping.load(ordering: .relaxed) {
-            let (outcome, files, more) = try withDatabase { db in
+            let before = early
+            let plan = { (db: Database) in
+                self.plannedFiles(try RetentionStore.oldest(db, cutoff: cutoff.milliseconds, limit: Self.purgeBatch))
+            }
+            let (outcome, files, more) = try deleteFreeingSpace(into: &early, plan: plan) { db in
                 try db.writeTransaction { () throws -> (PurgeOutcome, [String], Bool) in
                     let batch = try RetentionStore.oldest(db, cutoff: cutoff.milliseconds, limit: Self.purgeBatch)
                     var o = PurgeOutcome()
@@ -18,8 +24,7 @@ extension Vault {
                     return (o, files, batch.count == Self.purgeBatch)
                 }
             }
-            total.purged += outcome.purged
-            total.quarantined += outcome.quarantined
+            total.add(outcome, early: early, since: before)
             removeFiles(files, into: &total)
             if outcome.purged > 0 || outcome.quarantined > 0 { changes.post(.removed(count: Int(outcome.purged))) }
             if !more { break }
@@ -31,10 +36,16 @@ extension Vault {
     /// the newest capture remains). Returns what went.
     func purgeBySize(bytes: Int64) throws -> PurgeOutcome {
         var total = PurgeOutcome()
+        var early = PurgeOutcome()  // files unlinked before their rows: the disk was full
+        defer { if early.filesDeleted > 0 { giveBackWAL(force: true) } }
         var freed: Int64 = 0
         while freed < bytes && !retention.stopping.load(ordering: .relaxed) {
             let want = bytes - freed
-            let (outcome, files, more, expected) = try withDatabase { db in
+            let before = early
+            let plan = { (db: Database) in
+                self.plannedFiles(try RetentionStore.oldest(db, excludingID: try RetentionStore.newestID(db), limit: 64), want: want)
+            }
+            let (outcome, files, more, expected) = try deleteFreeingSpace(into: &early, plan: plan) { db in
                 try db.writeTransaction { () throws -> (PurgeOutcome, [String], Bool, Int64) in
                     let newest = try RetentionStore.newestID(db)
                     let batch = try RetentionStore.oldest(db, excludingID: newest, limit: 64)
@@ -48,11 +59,11 @@ extension Vault {
                     return (o, files, !batch.isEmpty, expected)
                 }
             }
-            total.purged += outcome.purged
-            total.quarantined += outcome.quarantined
+            total.add(outcome, early: early, since: before)
             removeFiles(files, into: &total)
             if outcome.purged > 0 || outcome.quarantined > 0 { changes.post(.removed(count: Int(outcome.purged))) }
-            freed += expected
+            // Files unlinked early were absent when the retry weighed its captures.
+            freed += expected + early.bytesReclaimed - before.bytesReclaimed
             if !more || outcome.purged == 0 && outcome.quarantined == 0 { break }
         }
         return total
@@ -81,7 +92,7 @@ extension Vault {
         return bytes
     }
 
-    private func removeFiles(_ names: [String], into o: inout PurgeOutcome) {
+    func removeFiles(_ names: [String], into o: inout PurgeOutcome) {
         var freed: Int64 = 0
         for name in names {
             if case .removed(let bytes) = artefacts.remove(name) {

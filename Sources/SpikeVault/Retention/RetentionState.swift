@@ -19,6 +19,8 @@ final class RetentionState: Sendable {
 
     static let remeasureEverySaves = 256
     static let remeasureEveryNanoseconds: UInt64 = 10_000_000_000
+    /// A WAL this big is checkpointed and truncated before evicting and after big deletes.
+    static let walGiveBackBytes: Int64 = 256 << 10
 
     let policy: RetentionPolicy
     let stopping = Atomic<Bool>(false)

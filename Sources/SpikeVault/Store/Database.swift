@@ -57,7 +57,17 @@ final class Database: @unchecked Sendable {  // only used under the vault lock
 
     func lastError(_ rc: Int32, _ what: String) -> SpikeVaultError {
         let detail = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed"
-        return Database.error(rc, "\(what): \(detail)")
+        return classified(rc, "\(what): \(detail)")
+    }
+
+    /// Like `Database.error`, but an I/O error that the OS reported as ENOSPC (the shm file or
+    /// WAL could not grow; SQLite says only "disk I/O error") is `.noSpace` too.
+    private func classified(_ rc: Int32, _ message: String) -> SpikeVaultError {
+        let code = rc & 0xff
+        if (code == SQLITE_IOERR || code == SQLITE_FULL), let handle, sqlite3_system_errno(handle) == ENOSPC {
+            return SpikeVaultError(.noSpace, "\(message) (No space left on device)")
+        }
+        return Database.error(rc, message)
     }
 
     func execute(_ sql: String) throws {
@@ -66,7 +76,7 @@ final class Database: @unchecked Sendable {  // only used under the vault lock
         if rc != SQLITE_OK {
             let detail = err.map { String(cString: $0) } ?? "error \(rc)"
             sqlite3_free(err)
-            throw Database.error(rc, "\(detail) (in: \(sql.prefix(80)))")
+            throw classified(rc, "\(detail) (in: \(sql.prefix(80)))")
         }
     }
 
@@ -107,6 +117,14 @@ final class Database: @unchecked Sendable {  // only used under the vault lock
         defer { st.reset() }
         guard try st.step() else { return 0 }
         return st.int64(0)
+    }
+
+    /// Runs a query returning one text value (e.g. `PRAGMA journal_mode`).
+    func scalarText(_ sql: String) throws -> String? {
+        let st = try statement(sql)
+        defer { st.reset() }
+        guard try st.step() else { return nil }
+        return st.text(0)
     }
 }
 

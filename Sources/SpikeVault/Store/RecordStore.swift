@@ -75,19 +75,25 @@ enum RecordStore {
     /// Deletes captures with `capturedAt < cutoff`; returns how many and the artefact file
     /// names they referenced (for the caller to remove after the commit).
     static func deleteOlderThan(_ db: Database, _ cutoff: Timestamp) throws -> (count: Int64, files: [String]) {
+        let files = try fileNames(db, olderThan: cutoff)
+        let del = try db.statement("DELETE FROM profile_capture WHERE capturedAt < ?1")
+        del.bind(1, cutoff.milliseconds)
+        try del.run()
+        return (db.changes, files)
+    }
+
+    /// The file names of the captures older than `cutoff` (strictly): what `deleteOlderThan` unlinks.
+    static func fileNames(_ db: Database, olderThan cutoff: Timestamp) throws -> [String] {
         let names = try db.statement("""
             SELECT a.path FROM capture_artefact a JOIN profile_capture c ON a.captureId = c.id
             WHERE c.capturedAt < ?1
             UNION SELECT profilePath FROM profile_capture WHERE capturedAt < ?1 AND profilePath IS NOT NULL
             """)
         names.bind(1, cutoff.milliseconds)
+        defer { names.reset() }
         var files: [String] = []
         while try names.step() { if let p = names.text(0) { files.append(p) } }
-        names.reset()
-        let del = try db.statement("DELETE FROM profile_capture WHERE capturedAt < ?1")
-        del.bind(1, cutoff.milliseconds)
-        try del.run()
-        return (db.changes, files)
+        return files
     }
 
     /// The artefact row of a capture: the first one, or the one of `kind`.

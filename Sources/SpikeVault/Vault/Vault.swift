@@ -31,14 +31,7 @@ public final class Vault: Sendable {
         do {
             let db = try Database(path: path + "/" + VaultDirectory.databaseName,
                                   busyTimeoutMs: Int32(clamping: options.busyTimeoutMilliseconds))
-            // Before anything writes page 1 (WAL does): lets maintenance return space in small
-            // steps. A no-op on an existing database.
-            try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-            try db.execute("PRAGMA journal_mode = WAL")
-            // The WAL counts in the footprint: after a checkpoint it is cut back to 1 MiB.
-            try db.execute("PRAGMA journal_size_limit = 1048576")
-            try db.execute("PRAGMA foreign_keys = ON")
-            try db.execute("PRAGMA synchronous = \(options.durability == .full ? "FULL" : options.durability == .off ? "OFF" : "NORMAL")")
+            try db.configureForVault(durability: options.durability)  // writes nothing when set up
             try Schema.migrate(db)
             sweptTempFiles = try artefactDir.sweepTemps() + WorkDirectory.sweep(vaultPath: path)
             self.database = Mutex(db)
@@ -259,11 +252,16 @@ public final class Vault: Sendable {
 
     /// Deletes captures older than `cutoff` (strictly), rows first in one transaction, then
     /// their files (only plain files inside `artefacts/`). Returns how many captures went.
+    /// Works on a full disk: see `deleteFreeingSpace` and docs/retention.md ("Full disk").
     @discardableResult
     public func deleteOlderThan(_ cutoff: Timestamp) throws -> Int {
-        let (count, files) = try withDatabase { db in try db.writeTransaction { try RecordStore.deleteOlderThan(db, cutoff) } }
+        var early = PurgeOutcome()
+        let (count, files) = try deleteFreeingSpace(into: &early, plan: { db in try RecordStore.fileNames(db, olderThan: cutoff) }) { db in
+            try db.writeTransaction { try RecordStore.deleteOlderThan(db, cutoff) }
+        }
         for name in files { _ = artefacts.remove(name) }
         if count > 0 { changes.post(.removed(count: Int(count))) }
+        if count > 0 || early.filesDeleted > 0 { giveBackWAL(force: early.filesDeleted > 0) }
         return Int(count)
     }
 

@@ -76,7 +76,7 @@ check: lib size check-swift check-header check-header-compile check-symbols chec
 # parallel on 2 cores they would skew each other's CPU figures and see each other's children.
 check-swift: | deps
 	@mkdir -p build
-	swift test --no-parallel 2>&1 | tee build/swift-test.log | grep -E "^(Test run|✔|✘|Executed|.*error)|passed|failed" | tail -40; \
+	swift test --no-parallel 2>&1 | tee build/swift-test.log | grep -E "^(Test run|✔|✘|➜|Executed|.*error)|passed|failed|skipped|cancelled" | tail -40; \
 		exit $${PIPESTATUS[0]}
 
 check-header: lib

@@ -157,3 +157,10 @@ def test_json_values_under_secret_keys_are_masked(vault, tmp_path: Path) -> None
     out = tmp_path / "x.json"
     vault.export_records(out, "json")
     assert "pw-in-notes" not in out.read_text()
+
+
+def test_a_private_key_spread_over_lines_of_a_folded_artefact_is_masked(vault) -> None:
+    folded = b"main;load 3\n-----BEGIN RSA PRIVATE KEY-----\nMIIEfoldedKeyCanary\n-----END RSA PRIVATE KEY-----\n"
+    capture_id = vault.save(process_name="k", pid=7, metric="cpu", value=1, artefacts={"oncpu.folded": folded})
+    masked = vault.read_artefact(capture_id, "oncpu.folded", redact=True)
+    assert b"MIIEfoldedKeyCanary" not in masked and b"main;load 3" in masked

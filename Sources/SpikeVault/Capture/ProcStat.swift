@@ -28,10 +28,14 @@ public struct ProcStat: Sendable, Equatable {
         return t.withUTF8 { parse(bytes: $0) }
     }
 
+    /// Parses raw stat bytes (as read from /proc: comm may hold any byte).
+    public static func parse(bytes: [UInt8]) -> ProcStat? { bytes.withUnsafeBufferPointer { parse(bytes: $0) } }
+
     /// Parses the raw bytes of a stat file (see `parse(_:)`); only `comm` becomes a String.
     public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> ProcStat? {
         guard let r = ProcBytes.parseStat(bytes) else { return nil }
-        let comm = String(decoding: UnsafeBufferPointer(rebasing: bytes[r.commStart..<r.commEnd]), as: UTF8.self)
+        // Lossless like exe and cmdline: invalid UTF-8 becomes `\xNN`, not U+FFFD.
+        let comm = LosslessText.escape(Array(bytes[r.commStart..<r.commEnd]))
         return ProcStat(pid: r.pid, comm: comm, state: Character(Unicode.Scalar(r.state)), ppid: r.ppid,
                         utimeTicks: r.utime, stimeTicks: r.stime, numThreads: r.numThreads, startTimeTicks: r.startTime)
     }

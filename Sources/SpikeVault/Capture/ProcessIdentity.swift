@@ -62,7 +62,7 @@ public struct ProcessIdentity: Sendable, Equatable {
         case .failed(let e):
             throw SpikeVaultError.errno(e, "cannot read \(base)/stat")
         case .ok(let bytes):
-            guard let s = ProcStat.parse(String(decoding: bytes, as: UTF8.self)) else {
+            guard let s = ProcStat.parse(bytes: bytes) else {
                 throw SpikeVaultError(.internalError, "cannot parse \(base)/stat")
             }
             procStat = s
@@ -117,7 +117,7 @@ public enum IdentityCheck: Sendable, Equatable {
 
     /// Reads `/proc/PID/stat` now and evaluates it.
     public static func check(_ original: ProcessIdentity) -> IdentityCheck {
-        let stat = CaptureSys.readText("/proc/\(original.pid)/stat").flatMap(ProcStat.parse)
+        let stat = CaptureSys.read("/proc/\(original.pid)/stat").bytes.flatMap(ProcStat.parse(bytes:))
         return evaluate(original: original, current: stat)
     }
 

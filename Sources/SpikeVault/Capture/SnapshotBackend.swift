@@ -34,7 +34,7 @@ public enum SnapshotBackend {
         var out: [Int32: Character] = [:]
         for name in CaptureSys.listDirectory("/proc/\(pid)/task").0 ?? [] {
             guard let tid = Int32(name),
-                  let st = CaptureSys.readText("/proc/\(pid)/task/\(tid)/stat").flatMap(ProcStat.parse) else { continue }
+                  let st = CaptureSys.read("/proc/\(pid)/task/\(tid)/stat").bytes.flatMap(ProcStat.parse(bytes:)) else { continue }
             out[tid] = st.state
         }
         return out

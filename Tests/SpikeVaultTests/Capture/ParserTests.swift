@@ -94,6 +94,14 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(s.hasExited)
     }
 
+    @Test func commWithInvalidUTF8IsKeptLosslessly() throws {
+        // A process may write any bytes to /proc/self/comm: kept as \xNN, like exe and cmdline.
+        let bytes = Array("78 (".utf8) + [0xFF, 0x1B] + Array("a\\) R 1 2 3 4 5 6 7 8 9 10 1 2 0 0 20 0 1 0 5 0 0\n".utf8)
+        let s = try #require(ProcStat.parse(bytes: bytes))
+        #expect(s.comm == "\\xff\u{1B}a\\\\")
+        #expect(LosslessText.unescape(s.comm) == [0xFF, 0x1B] + Array("a\\".utf8))
+    }
+
     @Test func garbageIsNil() {
         #expect(ProcStat.parse("") == nil)
         #expect(ProcStat.parse("12 (x) R 1 2") == nil)

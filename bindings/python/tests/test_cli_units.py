@@ -65,8 +65,9 @@ def test_relative_time_and_sizes() -> None:
     assert render.relative_time(now - timedelta(days=1, hours=1), now) == "1 day ago"
     assert render.relative_time(now - timedelta(days=3), now) == "3 days ago"
     assert render.relative_time(now - timedelta(days=30), now)[:4] == "2026"
-    assert [render.human_size(n) for n in (0, 999, 1000, 1234567, 50_000_000, 3 * 10**12)] == \
-        ["0 B", "999 B", "1.0 kB", "1.2 MB", "50.0 MB", "3.0 TB"]
+    # IEC, as the library's summaries: one unit system in every verb
+    assert [render.human_size(n) for n in (0, 1023, 1024, 1234567, 50 * 2**20, 3 * 2**40)] == \
+        ["0 B", "1023 B", "1.0 KiB", "1.2 MiB", "50.0 MiB", "3.0 TiB"]
 
 
 def test_table_alignment_ignores_colour_and_fits_width() -> None:
@@ -95,7 +96,7 @@ def test_colour_policy() -> None:
 
 def test_progress_and_countdown_render() -> None:
     bar = ProgressBar(io.StringIO(), "bundle")
-    assert bar.render(500_000, 1_000_000) == "bundle [###############---------------]  50%  500 kB / 1.0 MB"
+    assert bar.render(512 * 1024, 2**20) == "bundle [###############---------------]  50%  512 KiB / 1.0 MiB"
     assert bar.render(10, None) == "bundle 10 B"
     t = [100.0]
     c = Countdown(io.StringIO(), 5, "Capturing", clock=lambda: t[0])

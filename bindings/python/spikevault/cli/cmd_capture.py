@@ -50,6 +50,9 @@ def run(ctx: Context) -> int:
         raise UsageError("--backend command needs the tool's argv after --, e.g. -- pstack {pid}")
     if args.duration <= 0:
         raise UsageError("--duration must be more than 0s")
+    if args.duration < (args.interval or 0.1):  # checked here, before the library (default interval 100ms)
+        raise UsageError(f"--duration {format_duration(args.duration)} is shorter than the sampling interval "
+                         f"{format_duration(args.interval or 0.1)} (pass a longer --duration or a shorter --interval)")
     notes = None
     if args.notes is not None:
         try:

@@ -7,7 +7,7 @@ import os
 from typing import Any, List
 
 from .common import CliError, Context, write_atomically
-from .parsing import arg_id
+from .pick import add_capture_argument, pick_all, pick_one
 
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
@@ -17,7 +17,7 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
                        epilog="examples:\n  spikevault dump 12 --kind oncpu.folded | flamegraph.pl > out.svg\n"
                               "  spikevault dump 12 --kind procfs.json -o procfs.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("id", type=arg_id, metavar="ID", help="capture id")
+    add_capture_argument(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (must not exist) instead of stdout")
     p.add_argument("--kind", metavar="K", help="artefact kind, e.g. oncpu.folded, procfs.json (default: the first)")
     p.add_argument("--redact", action="store_true",
@@ -30,7 +30,7 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
                                    "e.g. to reveal it in a file manager.",
                        epilog="example:\n  zstdcat \"$(spikevault path 12 --kind oncpu.folded)\" | head",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    q.add_argument("id", type=arg_id, metavar="ID", help="capture id")
+    add_capture_argument(q, all_ok=True)
     q.add_argument("--kind", metavar="K", help="artefact kind (default: the first)")
     q.set_defaults(run=run_path)
 
@@ -56,8 +56,9 @@ def _looks_binary(data: bytes) -> bool:
 def run_dump(ctx: Context) -> int:
     args = ctx.args
     vault = ctx.open_vault()
-    record = vault.get(args.id)
+    record = pick_one(ctx, vault, args.capture, args.pick_pid)
     _check_kind(record, args.kind)
+    args.id = record.id
     if args.output and args.output != "-":
         if os.path.lexists(args.output):
             raise CliError(f"{args.output} already exists (remove it or choose another -o)")
@@ -83,7 +84,7 @@ def run_dump(ctx: Context) -> int:
 def run_path(ctx: Context) -> int:
     args = ctx.args
     vault = ctx.open_vault()
-    record = vault.get(args.id)
-    _check_kind(record, args.kind)
-    print(vault.artefact_path(args.id, args.kind), file=ctx.stdout)
+    for record in pick_all(ctx, vault, args.capture, args.pick_pid, every=args.pick_all):
+        _check_kind(record, args.kind)
+        print(vault.artefact_path(record.id, args.kind), file=ctx.stdout)
     return 0

@@ -11,8 +11,8 @@ from typing import Any, List, Optional
 from .common import CliError, Context, UsageError, check_output_path, copy_to_stdout, library_output, \
     private_tempdir, write_atomically
 from .flamesvg import flamegraph_svg
-from .parsing import arg_id
-from .render import relative_time, utc_time
+from .pick import add_capture_argument, pick_one
+from .render import utc_time
 from .stacks import parse_folded
 
 HELP = "draw a capture's stacks as an interactive SVG flame graph (or speedscope JSON)"
@@ -29,7 +29,7 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
                               "  spikevault flamegraph 12 --kind offcpu.folded -o waits.svg\n"
                               "  spikevault flamegraph 12 --format speedscope -o hot.speedscope.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("id", type=arg_id, metavar="ID", help="capture id")
+    add_capture_argument(p)
     p.add_argument("-o", "--output", metavar="FILE", default="-", help="output file (default: stdout)")
     p.add_argument("--kind", metavar="K", help="stack artefact (default: oncpu.folded, else the first *.folded)")
     p.add_argument("--format", choices=("svg", "speedscope"), default="svg", help="svg (default) or speedscope")
@@ -57,7 +57,7 @@ def run(ctx: Context) -> int:
     if not to_stdout:
         check_output_path(args.output, overwrite=True)
     vault = ctx.open_vault()
-    record = vault.get(args.id)
+    record = pick_one(ctx, vault, args.capture, args.pick_pid)
     kinds = [a.kind for a in record.artefacts]
     kind = args.kind or default_stack_kind(record)
     if kind is None:
@@ -88,7 +88,7 @@ def run(ctx: Context) -> int:
         name = str(vault.summary(record.id, "json").get("processName", name))
     title = args.title or f"{name} (pid {record.pid}) {kind}"
     subtitle = (f"capture {record.id}, {record.metric.stored_name} {record.value:g}, "
-                f"{utc_time(record.captured_at)} ({relative_time(record.captured_at)}), {record.duration:.1f}s")
+                f"{utc_time(record.captured_at)}, {record.duration:.1f}s")  # no "9 s ago": the file outlives the moment
     data = flamegraph_svg(stacks, title=title, subtitle=subtitle).encode()
     if to_stdout:
         ctx.stdout.flush()

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any, List, Optional
 
 from .common import Context, add_filter_arguments, filters_from
+from .pager import paged
 from .records import record_dict
 from .render import Column, format_value, human_size, relative_time, render_table
 from .selection import _select_records
@@ -61,6 +62,7 @@ def run(ctx: Context) -> int:
     if not records:
         print("No captures." if filters.is_empty else "No captures match.", file=ctx.stderr)
         return 0
-    for line in table_lines(records, ctx):
-        print(line, file=ctx.stdout)
+    with paged(ctx):
+        for line in table_lines(records, ctx):
+            print(line, file=ctx.stdout)
     return 0

@@ -12,12 +12,19 @@ from typing import Any, Dict, List
 
 from .common import Context, UsageError, private_tempdir
 from .parsing import arg_metric, arg_positive_int, arg_time
+from .jsonout import json_time
+from .pager import paged
 from .render import Column, format_value, render_table
 
 HELP = "analytics: peak by process, captures per hour, top processes, p95 values"
 TEMPLATES = {"peak": "peak-by-process", "hourly": "captures-per-hour", "top": "top-processes",
              "p95": "p95-by-process"}
-TIME_COLUMNS = ("peakAt", "hourStart")  # milliseconds since the epoch
+TIME_COLUMNS = ("peakAt", "hourStart")  # milliseconds since the epoch in the library's rows
+
+
+def json_row(row: Dict[str, Any]) -> Dict[str, Any]:
+    """A row for --json: times as every verb writes them (jsonout.json_time)."""
+    return {k: json_time(v) if k in TIME_COLUMNS and v is not None else v for k, v in row.items()}
 VALUE_COLUMNS = ("peak", "p95")
 TITLES = {"processName": "PROCESS", "triggerMetric": "METRIC", "peak": "PEAK", "peakAt": "PEAK AT",
           "captures": "CAPTURES", "hourStart": "HOUR", "rankByCount": "RANK", "p95": "P95"}
@@ -86,7 +93,7 @@ def run(ctx: Context) -> int:
     if args.limit is not None:
         rows = rows[: args.limit]
     if args.json:
-        json.dump(rows, ctx.stdout, indent=2)
+        json.dump([json_row(r) for r in rows], ctx.stdout, indent=2)
         ctx.stdout.write("\n")
         return 0
     if not rows:
@@ -97,6 +104,7 @@ def run(ctx: Context) -> int:
     columns = [Column(TITLES.get(k, k.upper()), "right" if k in numeric and k not in TIME_COLUMNS else "left",
                       shrinkable=k == "processName", min_width=7) for k in keys]
     table = [[_cell(k, r.get(k), r) for k in keys] for r in rows]
-    for line in render_table(columns, table, ctx.palette, max_width=ctx.terminal_width):
-        print(line, file=ctx.stdout)
+    with paged(ctx):
+        for line in render_table(columns, table, ctx.palette, max_width=ctx.terminal_width):
+            print(line, file=ctx.stdout)
     return 0

@@ -147,7 +147,7 @@ class _Reporter:
         if done.ok:
             with self.lock:
                 self.captured += 1
-            self._emit(f"captured  {who}: capture {done.capture_id} (spikevault show {done.capture_id})")
+            self._emit(f"captured  {who}: capture {done.capture_id} ({self.ctx.suggest('show', done.capture_id)})")
         else:
             with self.lock:
                 self.failed += 1

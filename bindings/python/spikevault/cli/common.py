@@ -51,6 +51,7 @@ class Context:
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     _vaults: List[Any] = field(default_factory=list)
+    terminal: Optional[IO[str]] = None  # the real stdout while a pager reads ctx.stdout
 
     @property
     def verbose(self) -> int:
@@ -62,16 +63,28 @@ class Context:
 
     @property
     def palette(self) -> Palette:
-        return Palette(use_colour(self.stdout))
+        return Palette(use_colour(self.terminal or self.stdout))
 
     @property
     def terminal_width(self) -> Optional[int]:
         try:
-            if self.stdout.isatty():
+            if (self.terminal or self.stdout).isatty():
                 return shutil.get_terminal_size((100, 24)).columns
         except (AttributeError, ValueError):
             pass
         return None
+
+    def suggest(self, verb: str, *words: object) -> str:
+        """A command to print as advice, keeping the options this one was run with (``--vault``),
+        so that it works when pasted: ``spikevault --vault /v show 12``."""
+        import shlex
+
+        parts = ["spikevault"]
+        if getattr(self.args, "vault", None):
+            parts += ["--vault", self.vault_dir]
+        parts.append(verb)
+        parts += [str(w) for w in words]
+        return " ".join(shlex.quote(p) for p in parts)
 
     def note(self, message: str, level: int = 1) -> None:
         """A diagnostic on stderr, shown with -v (level 1) or -vv (level 2)."""

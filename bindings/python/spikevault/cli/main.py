@@ -4,18 +4,23 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import sys
 import traceback
-from typing import IO, List, NoReturn, Optional, Sequence
+from typing import IO, Dict, List, NoReturn, Optional, Sequence
 
-from . import cmd_capture, cmd_dump, cmd_export, cmd_flamegraph, cmd_list, cmd_purge, cmd_show, cmd_stats, cmd_watch
+from . import (cmd_capture, cmd_diff, cmd_dump, cmd_export, cmd_flamegraph, cmd_list, cmd_purge, cmd_record,
+               cmd_rerun, cmd_show, cmd_stats, cmd_top, cmd_watch)
 from .common import EXIT_FAILURE, EXIT_USAGE, CliError, Context, default_vault_dir
 
 __all__ = ["main", "build_parser"]
 
-VERBS = ("list", "show", "dump", "path", "flamegraph", "export", "stats", "purge", "capture", "watch")
-MODULES = (cmd_list, cmd_show, cmd_dump, cmd_flamegraph, cmd_export, cmd_stats, cmd_purge, cmd_capture, cmd_watch)
+VERBS = ("list", "show", "dump", "path", "flamegraph", "diff", "export", "stats", "purge", "capture", "record",
+         "rerun", "watch", "top")
+MODULES = (cmd_list, cmd_show, cmd_dump, cmd_flamegraph, cmd_diff, cmd_export, cmd_stats, cmd_purge, cmd_capture,
+           cmd_record, cmd_rerun, cmd_watch, cmd_top)
 
 DESCRIPTION = """Review, export and clean up the profiling captures of processes that spiked,
 and capture or watch processes, from a terminal. The vault is --vault DIR, else
@@ -25,9 +30,14 @@ EPILOG = """examples:
   spikevault                                    list every capture (oldest first)
   spikevault list --since 2h --metric cpu -r    the last two hours' CPU spikes, newest first
   spikevault show 12                            summary of capture 12
+  spikevault show latest                        the newest capture (also -1; -2 the one before)
+  spikevault show python3                       the newest capture of a process named like python3
   spikevault flamegraph 12 -o hot.svg           an interactive flame graph
   spikevault dump 12 --kind oncpu.folded > hot.folded
   spikevault capture 4242 --duration 10s        capture a process now
+  spikevault record -- python3 app.py           run a command and capture it for its lifetime
+  spikevault diff -2 -1 -o diff.svg             what changed between the last two captures
+  spikevault top                                live view of processes; c captures the selected one
   spikevault purge --older-than 24h --dry-run   what a purge would delete
   spikevault export --format csv -o spikes.csv  metadata for a spreadsheet
   spikevault export --format bundle --since 2h -o support.tar   artefacts to share
@@ -38,11 +48,45 @@ exit status: 0 success, 1 failure, 2 usage error.
 run 'spikevault VERB --help' for a verb's options."""
 
 
+_CHOICE = re.compile(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$")
+
+
+def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line naming the fix (and the verb's --help)."""
+    """argparse, but a usage error is one line naming the option and the fix (a "did you
+    mean" for a mistyped verb, option or choice, and the verb's --help)."""
 
     def error(self, message: str) -> NoReturn:
+        m = _CHOICE.match(message)
+        if m:
+            name, word, choices = m.group(1), m.group(2), re.findall(r"'([^']*)'", m.group(3))
+            if name == "VERB":
+                message = f"unknown verb '{word}'{_did_you_mean(word, choices)} (verbs: {', '.join(choices)})"
+            else:
+                message = f"{name}: invalid choice '{word}'{_did_you_mean(word, choices)} (choose from {', '.join(choices)})"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def verb_parser(self, verb: Optional[str]) -> Optional[argparse.ArgumentParser]:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and verb in action.choices:
+                return action.choices[verb]
+        return None
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            target = self.verb_parser(getattr(ns, "verb", None)) or self
+            options = [o for a in target._actions for o in a.option_strings]
+            word = extras[0]
+            if word.startswith("-"):
+                name = word.split("=", 1)[0]
+                target.error(f"unknown option {name}{_did_you_mean(name, options)}")
+            target.error(f"unexpected argument '{word}'" + (f" (and {len(extras) - 1} more)" if len(extras) > 1 else ""))
+        return ns
 
 
 class _Version(argparse.Action):
@@ -73,6 +117,9 @@ def _globals(suppress: bool) -> argparse.ArgumentParser:
                    help=f"the vault directory (now: {default_vault_dir()})" if not suppress else argparse.SUPPRESS)
     g.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
                    help="more detail on stderr (-vv: tracebacks)" if not suppress else argparse.SUPPRESS)
+    g.add_argument("--no-pager", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                   help="never page long output (default: $PAGER, else less -FRSX, on a terminal)"
+                   if not suppress else argparse.SUPPRESS)
     return p
 
 
@@ -95,13 +142,59 @@ def _with_default_verb(argv: List[str]) -> List[str]:
         if a == "--vault":
             i += 2
             continue
-        if a.startswith("--vault=") or a in ("-v", "--verbose") or (a.startswith("-v") and set(a[1:]) == {"v"}):
+        if a.startswith("--vault=") or a in ("-v", "--verbose", "--no-pager") or (a.startswith("-v") and set(a[1:]) == {"v"}):
             i += 1
             continue
-        if a in VERBS or a in ("-h", "--help", "--version"):
-            return argv
+        if a in VERBS or a in ("-h", "--help", "--version") or not a.startswith("-"):
+            return argv  # a word that is no verb is refused with a "did you mean"
         return argv[:i] + ["list"] + argv[i:]
     return argv + ["list"]
+
+
+def _value_options(parser: argparse.ArgumentParser) -> Dict[str, bool]:
+    """Every option that takes one value, in every verb (``--duration`` → True)."""
+    out: Dict[str, bool] = {}
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            elif action.option_strings and action.nargs is None and not isinstance(
+                    action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse._CountAction)):
+                out.update((o, True) for o in action.option_strings)
+    return out
+
+
+def _all_options(parser: argparse.ArgumentParser) -> set:
+    out: set = set()
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            out.update(action.option_strings)
+    return out
+
+
+def _join_dash_values(argv: List[str], parser: argparse.ArgumentParser) -> List[str]:
+    """``--duration -1s`` → ``--duration=-1s``: argparse would take ``-1s`` for an option and say
+    "expected one argument"; joined, the value reaches its parser, which names what is wrong."""
+    takes = _value_options(parser)
+    known = _all_options(parser)
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if a in takes and nxt is not None and nxt.startswith("-") and nxt.split("=")[0] not in known and len(nxt) > 1 \
+                and not nxt.startswith("--"):
+            out.append(f"{a}={nxt}" if a.startswith("--") else f"{a}{nxt}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def _one_line(message: str) -> str:
@@ -120,6 +213,7 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[IO[str]] = None,
         cut = args_list.index("--")
         args_list, trailing = args_list[:cut], args_list[cut + 1:]
     parser = build_parser()
+    args_list = _join_dash_values(args_list, parser)
     try:
         args = parser.parse_args(args_list)
         if trailing and not getattr(args, "accepts_trailing_argv", False):
@@ -139,11 +233,10 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[IO[str]] = None,
         print(f"spikevault {verb}: {_one_line(str(exc))}", file=ctx.stderr)
         return exc.exit_code
     except LibraryLoadError as exc:
-        if ctx.verbose:
-            print(str(exc), file=ctx.stderr)
-        first = str(exc).splitlines()[0] if str(exc) else "libspikevault cannot be loaded"
-        print(f"spikevault {verb}: {_one_line(first)}; set {ENV_VAR} to libspikevault.so's path"
-              + ("" if ctx.verbose else " (-v shows what was tried)"), file=ctx.stderr)
+        # One line, and every place tried in it: the reader needs all of them to fix it.
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not ln.startswith("Set ")]
+        text = "; ".join(lines).replace("Tried, in order:;", "tried, in order:") or "libspikevault cannot be loaded"
+        print(f"spikevault {verb}: {_one_line(text)}; set {ENV_VAR} to libspikevault.so's path", file=ctx.stderr)
         return EXIT_FAILURE
     except SpikeVaultError as exc:
         if ctx.verbose >= 2:
@@ -173,7 +266,7 @@ def _explain(exc: Exception, ctx: Context) -> str:
     text = str(exc)
     args = ctx.args
     if isinstance(exc, NotFoundError) and getattr(args, "id", None) is not None and "no capture" in text.lower():
-        return f"no capture with id {args.id} in {ctx.vault_dir} (see 'spikevault list')"
+        return f"no capture with id {args.id} in {ctx.vault_dir} (see '{ctx.suggest('list')}')"
     if isinstance(exc, (PermissionDeniedError, UnsafePathError)) and args.verb != "capture":
         return f"cannot use the vault {ctx.vault_dir}: {text}"
     return text

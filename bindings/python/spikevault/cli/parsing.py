@@ -33,6 +33,8 @@ def parse_duration(text: str) -> float:
     s = text.strip().lower()
     if not s:
         raise ValueError(f"empty duration (use {DURATION_FORMS})")
+    if s.startswith("-"):
+        raise ValueError(f"{text!r}: a duration cannot be negative (use {DURATION_FORMS})")
     pos, total, parts = 0, 0.0, 0
     while pos < len(s):
         m = _DURATION_PART.match(s, pos)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from .render import utc_time
+from .jsonout import json_time
 
 __all__ = ["record_dict"]
 
@@ -18,7 +18,7 @@ def record_dict(record: Any) -> Dict[str, Any]:
         "pid": record.pid,
         "triggerMetric": record.metric.stored_name,
         "triggerValue": record.value,
-        "capturedAt": utc_time(record.captured_at),
+        "capturedAt": json_time(record.captured_at),
         "durationSeconds": record.duration,
         "status": record.status.stored_name,
         "processStartTime": record.process_start_time,

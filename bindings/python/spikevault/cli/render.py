@@ -36,13 +36,14 @@ def relative_time(when: datetime, now: Optional[datetime] = None) -> str:
 
 
 def human_size(n: int) -> str:
-    """SI units, as the library's budgets: ``999`` → ``"999 B"``, ``1234567`` → ``"1.2 MB"``."""
-    if n < 1000:
+    """IEC units, as the library's summaries write sizes (one unit system in every verb):
+    ``999`` → ``"999 B"``, ``1234567`` → ``"1.2 MiB"``."""
+    if n < 1024:
         return f"{n} B"
     value = float(n)
-    for unit in ("kB", "MB", "GB", "TB", "PB"):
-        value /= 1000.0
-        if value < 999.95 or unit == "PB":
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+        value /= 1024.0
+        if value < 1023.95 or unit == "PiB":
             return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
     return f"{n} B"  # pragma: no cover
 
@@ -64,7 +65,9 @@ def local_time(when: datetime) -> str:
 
 
 def utc_time(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    from .jsonout import json_time
+
+    return str(json_time(when))
 
 
 def display_width(text: str) -> int:

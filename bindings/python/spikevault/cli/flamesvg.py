@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from .stacks import Node, build_tree
 
@@ -67,12 +67,39 @@ def _layout(root: Node, total: int) -> List[Tuple[Node, int, float, float]]:
     return out
 
 
+def diff_colour(maxdelta: float) -> Callable[[Node], str]:
+    """flamegraph.pl's differential colours: red where the frame's own samples grew, blue where
+    they shrank, saturation in proportion to the change over the largest change; white if none."""
+    def colour(node: Node) -> str:
+        d = node.delta
+        if maxdelta <= 0 or abs(d) < 1e-9:
+            return "rgb(255,255,255)"
+        fade = int(210 * (maxdelta - abs(d)) / maxdelta)
+        return f"rgb(255,{fade},{fade})" if d > 0 else f"rgb({fade},{fade},255)"
+    return colour
+
+
+def diff_info(total: int, unit: str = "samples") -> Callable[[Node], str]:
+    """Hover text as flamegraph.pl writes it for a differential: the change in points of the total."""
+    def info(node: Node) -> str:
+        share = 100.0 * node.count / total if total else 0.0
+        change = 100.0 * node.delta / total if total else 0.0
+        return f"{node.name} ({node.count:,} {unit}, {share:.2f}%; {change:+.2f}%)"
+    return info
+
+
 def flamegraph_svg(stacks: List[Tuple[List[str], int]], title: str = "Flame Graph", subtitle: str = "",
-                   unit: str = "samples") -> str:
-    """The SVG document as text. ``stacks`` as from ``stacks.parse_folded`` (non-empty)."""
-    if not stacks:
+                   unit: str = "samples", root: Optional[Node] = None,
+                   colour: Optional[Callable[[Node], str]] = None,
+                   info: Optional[Callable[[Node], str]] = None) -> str:
+    """The SVG document as text. ``stacks`` as from ``stacks.parse_folded`` (non-empty), or a
+    ready ``root`` (a differential tree) with its ``colour`` and hover ``info`` functions."""
+    if root is None:
+        if not stacks:
+            raise ValueError("no stacks to draw")
+        root = build_tree(stacks)
+    if root.count <= 0:
         raise ValueError("no stacks to draw")
-    root = build_tree(stacks)
     total = root.count
     frames = _layout(root, total)
     depth = max(level for _, level, _, _ in frames) + 1
@@ -115,10 +142,11 @@ def flamegraph_svg(stacks: List[Tuple[List[str], int]], title: str = "Flame Grap
         y = base - (level + 1) * FRAME_HEIGHT
         share = 100.0 * node.count / total
         plural = unit if node.count != 1 else unit.rstrip("s")
-        info = f"{node.name} ({node.count:,} {plural}, {share:.2f}%)"
+        text = info(node) if info else f"{node.name} ({node.count:,} {plural}, {share:.2f}%)"
+        fill = colour(node) if colour else _colour(node.name)
         out.append(
-            f'<g><title>{_xml(info)}</title>'
-            f'<rect x="{x:.2f}" y="{y}" width="{width:.2f}" height="{FRAME_HEIGHT - 1}" fill="{_colour(node.name)}" '
+            f'<g><title>{_xml(text)}</title>'
+            f'<rect x="{x:.2f}" y="{y}" width="{width:.2f}" height="{FRAME_HEIGHT - 1}" fill="{fill}" '
             f'rx="2" ry="2"/><text x="{x + 3:.2f}" y="{y + FRAME_HEIGHT - 4.5:.1f}">{_xml(_label(node.name, width))}</text></g>'
         )
     out += ["</g>", "</svg>", ""]

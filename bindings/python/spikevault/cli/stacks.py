@@ -33,6 +33,7 @@ def parse_folded(data: bytes) -> List[Tuple[List[str], int]]:
 class Node:
     name: str
     count: int = 0
+    delta: float = 0.0  # differential graphs: AFTER - BEFORE of the samples ending here
     children: Dict[str, "Node"] = field(default_factory=dict)
 
     def child(self, name: str) -> "Node":

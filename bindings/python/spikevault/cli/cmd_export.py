@@ -11,6 +11,7 @@ from typing import Any, List
 from .common import Context, UsageError, add_filter_arguments, check_output_path, copy_to_stdout, filters_from, \
     library_output, private_tempdir
 from ..textsafe import visible
+from .jsonout import normalise_times
 from .progress import ProgressBar
 from .selection import export_criteria
 
@@ -74,9 +75,31 @@ def run(ctx: Context) -> int:
         with private_tempdir() as scratch:
             dest = os.path.join(scratch, f"export.{args.format}")
             vault.export_records(dest, args.format, redact=redact, **criteria)
+            _one_time_representation(dest, args.format)
             copy_to_stdout(ctx, dest)
         return 0
     with library_output(args.output):
         n = vault.export_records(args.output, args.format, redact=redact, overwrite=args.force, **criteria)
+    _one_time_representation(args.output, args.format)
     ctx.note(f"wrote {n} record(s) to {args.output}")
     return 0
+
+
+def _one_time_representation(path: str, fmt: str) -> None:
+    """JSON and NDJSON exports carry ``capturedAt`` as every verb's --json does (ISO-8601 UTC,
+    ms; jsonout.json_time), whatever the library wrote; one record per line as the library's."""
+    import json
+
+    from .common import write_atomically
+
+    if fmt not in ("json", "ndjson"):
+        return
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    if fmt == "json":
+        rows = [json.dumps(normalise_times(r), separators=(",", ":"), ensure_ascii=False) for r in json.loads(text)]
+        out = "[\n" + ",\n".join(rows) + ("\n" if rows else "") + "]\n"
+    else:
+        out = "".join(json.dumps(normalise_times(json.loads(line)), separators=(",", ":"), ensure_ascii=False) + "\n"
+                      for line in text.splitlines() if line.strip())
+    write_atomically(path, out.encode("utf-8"))

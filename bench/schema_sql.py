@@ -14,10 +14,15 @@ SCHEMA_SWIFT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "S
 
 def migrations() -> list:
     text = open(SCHEMA_SWIFT, encoding="utf-8").read()
-    now = re.search(r'static let nowMilliseconds = "(.*?)"\n', text).group(1)
+    # Every `static let NAME = "..."` constant interpolated into the migrations as \(NAME).
+    constants = dict(re.findall(r'static let (\w+) = "(.*?)"\n', text))
     body = text[text.index("static let migrations"):]
     body = body[:body.index("\n    ]\n")]
-    return [m.replace("\\(nowMilliseconds)", now) for m in re.findall(r'"""\n(.*?)"""', body, re.S)]
+    out = []
+    for m in re.findall(r'"""\n(.*?)"""', body, re.S):
+        m = re.sub(r'\\\((\w+)\)', lambda g: constants[g.group(1)], m)
+        out.append(m.replace("\\\\", "\\"))
+    return out
 
 
 SCHEMA = "\n".join(migrations())

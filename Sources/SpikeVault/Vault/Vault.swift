@@ -32,7 +32,8 @@ public final class Vault: Sendable {
             let db = try Database(path: path + "/" + VaultDirectory.databaseName,
                                   busyTimeoutMs: Int32(clamping: options.busyTimeoutMilliseconds))
             try db.configureForVault(durability: options.durability)  // writes nothing when set up
-            try Schema.migrate(db)
+            let adoption = SeedAdoption(vaultPath: path, directoryFD: fds.directory, artefacts: artefactDir, options: options)
+            do { try Schema.migrate(db, adoptSeed: adoption.adopt) } catch { adoption.discardPublished(); throw error }
             sweptTempFiles = try artefactDir.sweepTemps() + WorkDirectory.sweep(vaultPath: path)
             self.database = Mutex(db)
             self.scratch = Mutex(try Database(path: ":memory:", busyTimeoutMs: 0))
@@ -167,6 +168,9 @@ public final class Vault: Sendable {
         }
         guard r.durationSeconds.isFinite && r.durationSeconds >= 0 else {
             throw SpikeVaultError(.invalidArgument, "duration must be a finite number of seconds >= 0, got \(r.durationSeconds)")
+        }
+        guard r.capturedAt.sqlText != nil else {
+            throw SpikeVaultError(.invalidArgument, "capture time must be within years 0000-9999, got \(r.capturedAt.milliseconds) ms since the epoch")
         }
         if let start = r.processStartTime, start < 0 {
             throw SpikeVaultError(.invalidArgument, "process start time must be >= 0, got \(start)")

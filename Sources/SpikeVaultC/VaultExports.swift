@@ -53,11 +53,7 @@ public func sv_vault_close(_ vault: OpaquePointer?) -> Int32 {
 public func sv_vault_save(_ vault: OpaquePointer?, _ record: OpaquePointer?, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
     withVault(vault) { v in
         let box = try Handles.shared.lookup(record, as: RecordBox.self, "record")
-        guard !box.record.processName.isEmpty else {
-            throw SpikeVaultError(.invalidArgument, "record has no process name (sv_record_set_process)")
-        }
-        guard box.record.pid > 0 else { throw SpikeVaultError(.invalidArgument, "record has no pid (sv_record_set_pid)") }
-        guard box.triggerSet else { throw SpikeVaultError(.invalidArgument, "record has no trigger (sv_record_set_trigger)") }
+        try box.requireComplete()
         let saved = try v.save(box.record, artefacts: box.artefacts)
         out_id?.pointee = saved.id
     }

@@ -17,6 +17,9 @@ public final class Vault: Sendable {
     /// An in-memory SQLite connection for pure JSON work (validating and merging notes): it
     /// takes no file locks, so checks before a save cost no read transaction on the vault.
     private let scratch: Mutex<Database>
+    /// The writer thread and queue of background writes, made on first use.
+    let writeQueue = Mutex<WriteQueue?>(nil)
+    let writesClosed = Atomic<Bool>(false)
     /// Worker pool of asynchronous captures, made on first use.
     private let captureScheduler = Mutex<CaptureScheduler?>(nil)
     /// Temp files swept when this vault opened.
@@ -52,12 +55,13 @@ public final class Vault: Sendable {
     }
 
     deinit {
+        drainBackgroundWrites(wait: false)
         stopRetention()
         Posix.close(directoryFD)
     }
 
-    /// Cancels and drains captures (every completion handler has run when this returns), then
-    /// closes the database. Idempotent; later calls fail with `.closed`.
+    /// Runs every queued background write, cancels and drains captures (every completion
+    /// handler has run when this returns), then closes the database. Idempotent; later calls fail with `.closed`.
     ///
     /// In a child process that inherited the vault through `fork()` (see
     /// `isInheritedThroughFork`), the connection is abandoned rather than closed: closing it
@@ -70,6 +74,7 @@ public final class Vault: Sendable {
             }
             return
         }
+        drainBackgroundWrites()  // every queued save, purge and maintain runs first
         captureScheduler.withLock { $0 }?.shutdown()
         stopRetention()
         database.withLock { db in
@@ -158,7 +163,12 @@ public final class Vault: Sendable {
         return saved
     }
 
-    private func validate(_ r: ProfileRecord, _ newArtefacts: [NewArtefact]) throws {
+    /// `validate` without touching the database lock (for queueing background saves).
+    func validateWithoutDatabase(_ r: ProfileRecord, _ newArtefacts: [NewArtefact]) throws {
+        try validate(r, newArtefacts, checkOpen: false)
+    }
+
+    private func validate(_ r: ProfileRecord, _ newArtefacts: [NewArtefact], checkOpen: Bool = true) throws {
         guard !r.processName.isEmpty, r.processName.utf8.count <= 4096, !r.processName.utf8.contains(0) else {
             throw SpikeVaultError(.invalidArgument, "process name must be 1-4096 bytes without NUL")
         }
@@ -186,7 +196,8 @@ public final class Vault: Sendable {
             }
         }
         let notes = r.notes
-        try requireJSONObject(notes)
+        if checkOpen { try checkUsable() }
+        try requireJSONObjectShape(notes)
     }
 
     /// Compresses one artefact into a temp file and publishes it under its final name.
@@ -221,6 +232,10 @@ public final class Vault: Sendable {
     /// Throws `.invalidArgument` unless `notes` is a JSON object (checked by SQLite's JSON1).
     func requireJSONObject(_ notes: String) throws {
         try checkUsable()
+        try requireJSONObjectShape(notes)
+    }
+
+    private func requireJSONObjectShape(_ notes: String) throws {
         guard try scratch.withLock({ db in try RecordStore.isJSONObject(db, notes) }) else {
             throw SpikeVaultError(.invalidArgument, "notes must be a JSON object, got: \(notes.prefix(60))")
         }

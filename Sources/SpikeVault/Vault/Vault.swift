@@ -20,6 +20,8 @@ public final class Vault: Sendable {
     /// The writer thread and queue of background writes, made on first use.
     let writeQueue = Mutex<WriteQueue?>(nil)
     let writesClosed = Atomic<Bool>(false)
+    /// Idle tracking of the periodic companions (Store/Companions.swift).
+    let companions = CompanionState()
     /// Worker pool of asynchronous captures, made on first use.
     private let captureScheduler = Mutex<CaptureScheduler?>(nil)
     /// Temp files swept when this vault opened.
@@ -51,6 +53,8 @@ public final class Vault: Sendable {
         self.ownerPID = getpid()
         self.retention = RetentionState(options)
         recoverAtOpen()
+        let companions = self.companions
+        _ = changes.addObserver { _ in companions.noteChange() }
         startScheduler()
     }
 

@@ -180,6 +180,8 @@ class ReportField(IntEnum):
     FOOTPRINT_AFTER = 11
     DURATION_MS = 12
     INTERRUPTED = 13
+    DUCKDB_SNAPSHOTS = 41
+    FULL_VACUUMS = 42
 
 
 class MonitorCounter(IntEnum):

@@ -138,6 +138,8 @@ typedef enum sv_report_field {
     SV_REPORT_FOOTPRINT_AFTER = 11,
     SV_REPORT_DURATION_MS = 12,
     SV_REPORT_INTERRUPTED = 13,
+    SV_REPORT_DUCKDB_SNAPSHOTS = 41,
+    SV_REPORT_FULL_VACUUMS = 42,
 } sv_report_field;
 
 /* Counters of a monitor, read with sv_monitor_get_counter (SV_MONITOR_*). Numbers are ABI. */

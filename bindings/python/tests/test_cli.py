@@ -153,7 +153,10 @@ def test_default_vault_location(lib, tmp_path: Path) -> None:
     assert default_vault_dir({"SPIKEVAULT_DIR": "/a", "XDG_STATE_HOME": "/b", "HOME": "/h"}) == "/a"
     assert default_vault_dir({"XDG_STATE_HOME": "/b", "HOME": "/h"}) == "/b/spikevault"
     assert default_vault_dir({"XDG_STATE_HOME": "relative", "HOME": "/h"}) == "/h/.local/state/spikevault"
-    assert default_vault_dir({"HOME": "/h"}) == "/h/.local/state/spikevault"
+    assert default_vault_dir({"HOME": "/h"}, platform="linux") == "/h/.local/state/spikevault"
+    # macOS (docs/decisions.md): Application Support, unless one of the variables says otherwise.
+    assert default_vault_dir({"HOME": "/h"}, platform="darwin") == "/h/Library/Application Support/SpikeVault"
+    assert default_vault_dir({"SPIKEVAULT_DIR": "/a", "HOME": "/h"}, platform="darwin") == "/a"
     # End to end: XDG_STATE_HOME is used when SPIKEVAULT_DIR is unset; --vault wins over both.
     (tmp_path / "xdg").mkdir()
     with spikevault.Vault(tmp_path / "xdg" / "spikevault") as v:

@@ -292,10 +292,11 @@ sv_status sv_option_bounds(sv_option key, int64_t *out_min, int64_t *out_max, in
  * through fork() gives SV_ERR_FORKED in the child: open the vault again there. */
 sv_status sv_vault_open(const char *path, const sv_options *options, sv_vault **out_vault);
 
-/* Closes a vault and releases its handle: cancels its captures and waits for their callbacks,
+/* Closes a vault and releases its handle: runs every queued background write (sv_vault_save_start
+ * and friends, each callback included), cancels its captures and waits for their callbacks,
  * then closes the database. NULL is a no-op (SV_OK); closing twice gives SV_ERR_CLOSED and
  * changes nothing. Cursors opened on the vault stay readable. Do not call while another thread
- * is still using the same handle, nor from a capture callback. In a child process that
+ * is still using the same handle, nor from a capture or background-write callback. In a child process that
  * inherited the handle through fork(), the handle is released without touching the parent's
  * database and the call returns SV_ERR_FORKED. */
 sv_status sv_vault_close(sv_vault *vault);

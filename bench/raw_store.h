@@ -82,7 +82,7 @@ static void raw_open(const char *vault) {
     exec("PRAGMA foreign_keys = ON");
     exec("PRAGMA synchronous = NORMAL");
     exec("BEGIN IMMEDIATE");
-    exec(schema);
+    for (int part = 0; schema_parts[part]; part++) exec(schema_parts[part]);
     {
         char version[64];
         snprintf(version, sizeof version, "PRAGMA user_version = %d", RAW_SCHEMA_VERSION);

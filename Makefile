@@ -25,7 +25,7 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor \
-	bench-review soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan
+	bench-review bench-save-async soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan
 
 all: lib
 
@@ -145,7 +145,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-save-async
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib
@@ -154,6 +154,10 @@ bench-retention: lib
 # Monitor: one sampler tick vs ps and top with 1,000 extra sleeping processes (EXTRA=, TICKS=).
 bench-monitor: lib
 	$(MAKE) --no-print-directory -C bench/monitor run
+
+# Background saves: longest host-thread stall, save_async and sv_vault_save_start vs save (N=).
+bench-save-async: lib
+	$(PYTHON) bench/save_async/stall.py $(N)
 
 # Review: filtered query and analytics in SQLite vs DuckDB, record export vs sqlite3 -json/-csv.
 bench-review: lib

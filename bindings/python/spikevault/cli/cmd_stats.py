@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List
 
 from .common import Context, UsageError, private_tempdir
@@ -17,7 +17,7 @@ from .render import Column, format_value, render_table
 HELP = "analytics: peak by process, captures per hour, top processes, p95 values"
 TEMPLATES = {"peak": "peak-by-process", "hourly": "captures-per-hour", "top": "top-processes",
              "p95": "p95-by-process"}
-TIME_COLUMNS = ("peakAt", "hourStart")  # milliseconds since the epoch
+TIME_COLUMNS = ("peakAt", "hourStart")  # stored time text, "YYYY-MM-DD HH:MM:SS.SSSZ" (UTC)
 VALUE_COLUMNS = ("peak", "p95")
 TITLES = {"processName": "PROCESS", "triggerMetric": "METRIC", "peak": "PEAK", "peakAt": "PEAK AT",
           "captures": "CAPTURES", "hourStart": "HOUR", "rankByCount": "RANK", "p95": "P95"}
@@ -63,8 +63,11 @@ def _rows(ctx: Context, vault: Any, template: str) -> List[Dict[str, Any]]:
 def _cell(key: str, value: Any, row: Dict[str, Any]) -> str:
     if value is None:
         return "-"
-    if key in TIME_COLUMNS and isinstance(value, (int, float)):
-        when = datetime.fromtimestamp(value / 1000, timezone.utc).astimezone()
+    if key in TIME_COLUMNS and isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone()
+        except ValueError:
+            return value
         return when.strftime("%Y-%m-%d %H:%M" if key == "hourStart" else "%Y-%m-%d %H:%M:%S")
     if key in VALUE_COLUMNS and isinstance(value, (int, float)):
         return format_value(str(row.get("triggerMetric", "")), float(value))

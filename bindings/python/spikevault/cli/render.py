@@ -64,7 +64,8 @@ def local_time(when: datetime) -> str:
 
 
 def utc_time(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The library's one time form, as stored in the database: ``2026-11-27 14:35:12.123Z``."""
+    return when.astimezone(timezone.utc).isoformat(sep=" ", timespec="milliseconds").replace("+00:00", "Z")
 
 
 def display_width(text: str) -> int:

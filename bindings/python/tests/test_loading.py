@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import spikevault
 from spikevault import _library
 
 from conftest import PACKAGE_ROOT, run_python

@@ -19,11 +19,9 @@
 extern "C" {
 #endif
 
-#define SV_VERSION_MAJOR 0
-#define SV_VERSION_MINOR 2
-#define SV_VERSION_PATCH 0
-#define SV_VERSION_NUMBER (SV_VERSION_MAJOR * 10000 + SV_VERSION_MINOR * 100 + SV_VERSION_PATCH)
-#define SV_VERSION_STRING "0.2.0"
+/* SV_VERSION_MAJOR/MINOR/PATCH/NUMBER/STRING, generated from the VERSION file (as sqlite3.h
+ * is from SQLite's): the version is written in one place only. */
+#include "spikevault_version.h"
 
 /* Opaque handles. They are keys, not pointers to memory: a stale or closed handle is
  * detected and refused with SV_ERR_CLOSED rather than dereferenced. */

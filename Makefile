@@ -1,21 +1,25 @@
 # SpikeVault — build, test, install. `make` builds build/lib/libspikevault.so*;
 # `make demo` runs the example end to end; `make check` runs every test (what CI runs).
 SHELL := /bin/bash
-VERSION_FILE := Sources/SpikeVaultC/Version.swift
-MAJOR := $(shell sed -n 's/.*static let major: Int32 = \([0-9]*\).*/\1/p' $(VERSION_FILE))
-MINOR := $(shell sed -n 's/.*static let minor: Int32 = \([0-9]*\).*/\1/p' $(VERSION_FILE))
-PATCH := $(shell sed -n 's/.*static let patch: Int32 = \([0-9]*\).*/\1/p' $(VERSION_FILE))
-VERSION := $(MAJOR).$(MINOR).$(PATCH)
+# The version is written in VERSION only (scripts/version.py generates or checks every other place).
+VERSION_FILE := VERSION
+VERSION := $(shell cat $(VERSION_FILE))
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+MINOR := $(word 2,$(subst ., ,$(VERSION)))
+PATCH := $(word 3,$(subst ., ,$(VERSION)))
+VERSION_H := include/spikevault_version.h
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# The library directory under PREFIX (Debian's rules pass lib/$(DEB_HOST_MULTIARCH)).
+INSTALL_LIBDIR ?= lib
 LIBDIR := build/lib
 SONAME := libspikevault.so.$(MAJOR)
 REALNAME := libspikevault.so.$(VERSION)
 SWIFT_FLAGS := -c release --product spikevault -Xswiftc -static-stdlib -Xswiftc -use-ld=lld \
 	-Xlinker --version-script=$(CURDIR)/scripts/exports.map -Xlinker -soname=$(SONAME) -Xlinker --gc-sections
 BIN = $(shell swift build -c release --show-bin-path)
-SOURCES := $(shell find Sources -type f) Package.swift scripts/exports.map
+SOURCES := $(shell find Sources -type f) Package.swift scripts/exports.map $(VERSION_FILE)
 STAGE := build/stage
 CC ?= cc
 PYTHON ?= python3
@@ -25,14 +29,18 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor \
-	bench-review soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan
+	bench-review bench-save-async soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version
 
 all: lib
 
 deps:
 	@scripts/deps.sh
 
-lib: $(LIBDIR)/$(REALNAME)
+lib: $(LIBDIR)/$(REALNAME) $(VERSION_H)
+
+# The header's version macros (include/spikevault.h includes it), generated like sqlite3.h's.
+$(VERSION_H): $(VERSION_FILE) scripts/version.py
+	$(PYTHON) scripts/version.py header $@
 
 $(LIBDIR)/$(REALNAME): $(SOURCES) | deps
 	swift build $(SWIFT_FLAGS)
@@ -54,22 +62,30 @@ size: lib
 		echo "libspikevault (stripped): $$bytes bytes ($$(( bytes / 1000 )) kB; limit $(MAX_LIBRARY_BYTES))"; \
 		test $$bytes -le $(MAX_LIBRARY_BYTES) || { echo "the library is over its size limit"; exit 1; }
 
+CMAKE_DIR := $(INSTALL_LIBDIR)/cmake/SpikeVault
+# The include directory seen from the library directory (the CMake config is relocatable).
+INCLUDEDIR_FROM_LIBDIR := $(shell $(PYTHON) -c 'import os,sys; print(os.path.relpath("include", sys.argv[1]))' $(INSTALL_LIBDIR))
+SUBST := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \
+	-e 's|@LIBDIR@|$(INSTALL_LIBDIR)|g' -e 's|@INCLUDEDIR_FROM_LIBDIR@|$(INCLUDEDIR_FROM_LIBDIR)|g' \
+	-e 's|@REALNAME@|$(REALNAME)|g' -e 's|@SONAME@|$(SONAME)|g'
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0755 $(LIBDIR)/$(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(REALNAME)
-	ln -sf $(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libspikevault.so
-	install -m 0644 include/spikevault.h $(DESTDIR)$(PREFIX)/include/spikevault.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/spikevault.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/spikevault.pc
+	install -d $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)
+	install -m 0644 $(LIBDIR)/$(REALNAME) $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/$(REALNAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/libspikevault.so
+	install -m 0644 include/spikevault.h $(VERSION_H) $(DESTDIR)$(PREFIX)/include/
+	$(SUBST) scripts/spikevault.pc.in > $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig/spikevault.pc
+	$(SUBST) scripts/cmake/SpikeVaultConfig.cmake.in > $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)/SpikeVaultConfig.cmake
+	$(SUBST) scripts/cmake/SpikeVaultConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)/SpikeVaultConfigVersion.cmake
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libspikevault.so* $(DESTDIR)$(PREFIX)/include/spikevault.h \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/spikevault.pc
+	rm -f $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/libspikevault.so* $(DESTDIR)$(PREFIX)/include/spikevault.h \
+		$(DESTDIR)$(PREFIX)/include/spikevault_version.h $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig/spikevault.pc
+	rm -rf $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)
 
 # ---- tests ----
-check: lib size check-swift check-header check-header-compile check-symbols check-abi check-ldd check-c check-python \
-	check-fuzz check-faults
+check: lib size check-swift check-header check-header-compile check-symbols check-abi check-ldd check-version \
+	check-c check-python check-fuzz check-faults
 	@echo "make check: all checks passed"
 
 # --no-parallel: the capture and crash tests start CPU burners and child processes; run in
@@ -86,7 +102,7 @@ check-header: lib
 		{ echo "include/spikevault.h is stale: run 'make header' and commit it"; exit 1; }
 	@echo "header: committed include/spikevault.h matches the regenerated one"
 
-check-header-compile:
+check-header-compile: $(VERSION_H)
 	@set -e; for cc in gcc clang; do \
 		echo '#include "spikevault.h"' | $$cc -std=c99 -Wall -Wextra -pedantic -Werror -Iinclude -x c -fsyntax-only -; \
 		echo '#include "spikevault.h"' | $$cc -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -x c++ -fsyntax-only -; \
@@ -102,6 +118,16 @@ check-symbols: lib
 # Symbols against the committed baseline: removals fail; additions must be recorded.
 check-abi: lib
 	$(PYTHON) scripts/check_abi.py $(LIBDIR)/$(REALNAME) scripts/libspikevault.symbols $(VERSION_FILE)
+
+# Every place that shows the version agrees with VERSION, and no other committed file spells it.
+check-version: lib debian/changelog
+	rm -rf build/version-stage
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/build/version-stage PREFIX=/usr
+	$(PYTHON) scripts/version.py check build/version-stage $(LIBDIR)/$(REALNAME)
+
+# Generated from its template so the version stays in VERSION only (docs/packaging.md).
+debian/changelog: debian/changelog.in $(VERSION_FILE) scripts/version.py
+	$(PYTHON) scripts/version.py changelog $< $@
 
 check-ldd: lib
 	@if ldd $(LIBDIR)/$(REALNAME) | grep -i swift; then echo "ldd: the Swift runtime is linked dynamically"; exit 1; fi
@@ -145,7 +171,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-save-async
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib
@@ -154,6 +180,10 @@ bench-retention: lib
 # Monitor: one sampler tick vs ps and top with 1,000 extra sleeping processes (EXTRA=, TICKS=).
 bench-monitor: lib
 	$(MAKE) --no-print-directory -C bench/monitor run
+
+# Background saves: longest host-thread stall, save_async and sv_vault_save_start vs save (N=).
+bench-save-async: lib
+	$(PYTHON) bench/save_async/stall.py $(N)
 
 # Review: filtered query and analytics in SQLite vs DuckDB, record export vs sqlite3 -json/-csv.
 bench-review: lib

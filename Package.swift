@@ -19,7 +19,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
         .target(name: "SpikeVault", dependencies: ["CSQLite", "CZstd"]),
-        .target(name: "SpikeVaultC", dependencies: ["SpikeVault"]),
+        // The version, embedded from the VERSION file (the one place it is written).
+        .target(name: "CSpikeVaultVersion"),
+        .target(name: "SpikeVaultC", dependencies: ["SpikeVault", "CSpikeVaultVersion"]),
         .target(name: "SpikeVaultAsync", dependencies: ["SpikeVault"]),
         // Helper process for the retention tests (crash loop, concurrency, fork, disk full).
         .executableTarget(name: "SpikeVaultStress", dependencies: ["SpikeVault"]),

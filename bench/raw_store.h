@@ -82,7 +82,7 @@ static void raw_open(const char *vault) {
     exec("PRAGMA foreign_keys = ON");
     exec("PRAGMA synchronous = NORMAL");
     exec("BEGIN IMMEDIATE");
-    exec(schema);
+    for (int part = 0; schema_parts[part]; part++) exec(schema_parts[part]);
     {
         char version[64];
         snprintf(version, sizeof version, "PRAGMA user_version = %d", RAW_SCHEMA_VERSION);
@@ -95,7 +95,7 @@ static void raw_open(const char *vault) {
     ins_capture = prepare(
         "INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt,"
         " profilePath, durationSeconds, notes, status, processStartTime, rawBytes, storedBytes)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        " VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%d %H:%M:%fZ', ?5 / 1000.0, 'unixepoch'), ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     ins_artefact = prepare(
         "INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");

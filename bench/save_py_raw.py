@@ -39,7 +39,7 @@ SCHEMA = schema_sql.SCHEMA
 
 INSERT_CAPTURE = """INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt,
     profilePath, durationSeconds, notes, status, processStartTime, rawBytes, storedBytes)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    VALUES (?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%fZ', ? / 1000.0, 'unixepoch'), ?, ?, ?, ?, ?, ?, ?)"""
 INSERT_ARTEFACT = """INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum)
     VALUES (?, ?, ?, ?, ?, ?)"""
 

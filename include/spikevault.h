@@ -19,11 +19,9 @@
 extern "C" {
 #endif
 
-#define SV_VERSION_MAJOR 0
-#define SV_VERSION_MINOR 2
-#define SV_VERSION_PATCH 0
-#define SV_VERSION_NUMBER (SV_VERSION_MAJOR * 10000 + SV_VERSION_MINOR * 100 + SV_VERSION_PATCH)
-#define SV_VERSION_STRING "0.2.0"
+/* SV_VERSION_MAJOR/MINOR/PATCH/NUMBER/STRING, generated from the VERSION file (as sqlite3.h
+ * is from SQLite's): the version is written in one place only. */
+#include "spikevault_version.h"
 
 /* Opaque handles. They are keys, not pointers to memory: a stale or closed handle is
  * detected and refused with SV_ERR_CLOSED rather than dereferenced. */
@@ -117,6 +115,9 @@ typedef enum sv_option {
     SV_OPT_MAINTENANCE_FIRST_DELAY_SECONDS = 13,
     SV_OPT_ORPHAN_GRACE_SECONDS = 14,
     SV_OPT_OPEN_EXISTING = 15,
+    SV_OPT_WRITE_QUEUE_CAPACITY = 41,
+    SV_OPT_DUCKDB_SNAPSHOT_INTERVAL_SECONDS = 42,
+    SV_OPT_IDLE_VACUUM_SECONDS = 43,
 } sv_option;
 
 /* Fields of a maintenance report, for sv_report_get_int (SV_REPORT_*). Numbers are ABI;
@@ -135,6 +136,8 @@ typedef enum sv_report_field {
     SV_REPORT_FOOTPRINT_AFTER = 11,
     SV_REPORT_DURATION_MS = 12,
     SV_REPORT_INTERRUPTED = 13,
+    SV_REPORT_DUCKDB_SNAPSHOTS = 41,
+    SV_REPORT_FULL_VACUUMS = 42,
 } sv_report_field;
 
 /* Counters of a monitor, read with sv_monitor_get_counter (SV_MONITOR_*). Numbers are ABI. */
@@ -287,10 +290,11 @@ sv_status sv_option_bounds(sv_option key, int64_t *out_min, int64_t *out_max, in
  * through fork() gives SV_ERR_FORKED in the child: open the vault again there. */
 sv_status sv_vault_open(const char *path, const sv_options *options, sv_vault **out_vault);
 
-/* Closes a vault and releases its handle: cancels its captures and waits for their callbacks,
+/* Closes a vault and releases its handle: runs every queued background write (sv_vault_save_start
+ * and friends, each callback included), cancels its captures and waits for their callbacks,
  * then closes the database. NULL is a no-op (SV_OK); closing twice gives SV_ERR_CLOSED and
  * changes nothing. Cursors opened on the vault stay readable. Do not call while another thread
- * is still using the same handle, nor from a capture callback. In a child process that
+ * is still using the same handle, nor from a capture or background-write callback. In a child process that
  * inherited the handle through fork(), the handle is released without touching the parent's
  * database and the call returns SV_ERR_FORKED. */
 sv_status sv_vault_close(sv_vault *vault);
@@ -340,6 +344,25 @@ sv_status sv_vault_export_artefact(sv_vault *vault, int64_t id, const char *kind
  * artefacts/. *out_path receives a string the caller frees with sv_free. Thread-safe. */
 sv_status sv_vault_artefact_path(sv_vault *vault, int64_t id, const char *kind, char **out_path);
 
+/* Saves a record in the background, as sv_vault_save does, on the vault's writer thread, and
+ * returns at once: the record's fields and artefact buffers are copied now (artefact files
+ * are read when the save runs), so the caller may free or reuse the record after the call.
+ * The calling thread only checks the record (in memory) and queues; it never waits for the
+ * disk or the database lock. callback (may be NULL) is called exactly once, ON THE
+ * VAULT'S WRITER THREAD, with the job (NULL when out_job is NULL), the save's status, the new
+ * capture id (0 unless SV_OK) and user_data; it must return promptly and must not close the
+ * vault. Jobs run in the order queued. *out_job (may be NULL) receives a handle for
+ * sv_job_wait / sv_job_cancel that the caller frees with sv_job_free. Errors at start, with no
+ * callback: the record errors of sv_vault_save, SV_ERR_BUSY when SV_OPT_WRITE_QUEUE_CAPACITY
+ * jobs are already waiting, SV_ERR_CLOSED once the vault is closing. sv_vault_close runs every
+ * queued job (and its callback) before it returns. Thread-safe. */
+sv_status sv_vault_save_start(sv_vault *vault, sv_record *record, sv_capture_callback callback, void *user_data, sv_job **out_job);
+
+/* Deletes the captures taken strictly before cutoff_unix_ms in the background, as
+ * sv_vault_delete_older_than does; the callback's value is the number deleted. Callback,
+ * out_job, queue and close rules as for sv_vault_save_start. Thread-safe. */
+sv_status sv_vault_purge_start(sv_vault *vault, int64_t cutoff_unix_ms, sv_capture_callback callback, void *user_data, sv_job **out_job);
+
 /* ---- Maintenance: retention, footprint, reports ---- */
 
 /* Runs one maintenance pass now, on the calling thread: sweeps temp files of dead writers;
@@ -364,6 +387,11 @@ sv_status sv_report_get_int(const sv_report *report, sv_report_field field, int6
 
 /* Releases a report. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED. Thread-safe. */
 sv_status sv_report_free(sv_report *report);
+
+/* Runs one maintenance pass (as sv_vault_maintain) in the background; the callback's value
+ * is the number of captures purged (by age and by size). Callback, out_job, queue and close
+ * rules as for sv_vault_save_start. Thread-safe. */
+sv_status sv_vault_maintain_start(sv_vault *vault, sv_capture_callback callback, void *user_data, sv_job **out_job);
 
 /* ---- Records: build a capture to save ---- */
 
@@ -550,12 +578,15 @@ sv_status sv_capture_start(sv_vault *vault, sv_request *request, sv_capture_call
  * no limit); "finished" includes its callback having returned, so user_data may be freed
  * after this. Returns SV_ERR_TIMEOUT if it is still running, else its final status (SV_OK with
  * *out_id, which may be NULL, set to the capture id; or the capture's error, with sv_errmsg).
+ * For a background write (sv_vault_save_start, _purge_start, _maintain_start) *out_id gets
+ * the write's value (capture id, captures deleted, captures purged).
  * Thread-safe; do not call from the job's own callback. */
 sv_status sv_job_wait(sv_job *job, int64_t timeout_ms, int64_t *out_id);
 
 /* Asks an asynchronous capture to stop: a queued one never starts, a running one stops its
  * tools and stores nothing; it finishes with SV_ERR_CANCELLED (its callback still runs once).
- * No effect on a finished job. Thread-safe. */
+ * A background write still queued never runs and finishes with SV_ERR_CANCELLED; a running
+ * one completes. No effect on a finished job. Thread-safe. */
 sv_status sv_job_cancel(sv_job *job);
 
 /* Releases a job handle. The capture itself goes on and its callback still runs (with this

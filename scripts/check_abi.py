@@ -4,16 +4,16 @@
 Fails when a listed symbol is gone (a removal breaks every program linked against it), when
 an exported symbol is not listed (additions must be recorded with the version that adds
 them), or when a symbol is listed with a version newer than the library's MAJOR.MINOR.
-Usage: check_abi.py LIBRARY SYMBOLS_FILE VERSION_SWIFT
+Usage: check_abi.py LIBRARY SYMBOLS_FILE VERSION_FILE (the repository's VERSION: MAJOR.MINOR.PATCH)
 """
 import re
 import subprocess
 import sys
 
 
-def main(library: str, symbols_file: str, version_swift: str) -> int:
-    text = open(version_swift, encoding="utf-8").read()
-    major, minor = (int(re.search(rf"static let {k}: Int32 = (\d+)", text).group(1)) for k in ("major", "minor"))
+def main(library: str, symbols_file: str, version_file: str) -> int:
+    text = open(version_file, encoding="utf-8").read()
+    major, minor = (int(x) for x in re.fullmatch(r"(\d+)\.(\d+)\.\d+", text.strip()).groups())
     listed = {}
     for line in open(symbols_file, encoding="utf-8"):
         line = line.strip()

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 """Normalise the compiler's generated headers into include/spikevault.h.
 
-Inputs: the `-Swift.h` header SwiftPM emits for the export layer (functions and enums), plus
-Sources/SpikeVaultC/Version.swift.
+Input: the `-Swift.h` header SwiftPM emits for the export layer (functions and enums). The
+version macros live in spikevault_version.h, made from the VERSION file (scripts/version.py).
 The compiler's output is clang-flavoured and types every handle as `void *`; this script
 keeps its declarations and doc comments and rewrites them as portable C99: typed opaque
 handles (by parameter name), `SV_*` enum constants, plain comments, grouped by noun.
 
 Usage: gen_header.py EXPORT_SWIFT_H EXPORT_SOURCES_DIR OUT_H
-(functions keep the order of their @c declarations in EXPORT_SOURCES_DIR; its Version.swift
-gives the version macros)
+(functions keep the order of their @c declarations in EXPORT_SOURCES_DIR)
 """
 import re
 import sys
@@ -169,11 +168,6 @@ def enum_block(name, doc, cases):
     return "\n".join(lines)
 
 
-def version(path):
-    text = open(path, encoding="utf-8").read()
-    return [int(re.search(rf"static let {k}: Int32 = (\d+)", text).group(1)) for k in ("major", "minor", "patch")]
-
-
 def source_order(sources_dir):
     import os
     names = []
@@ -185,12 +179,10 @@ def source_order(sources_dir):
 
 def main(export_h, sources_dir, out):
     import os
-    version_swift = os.path.join(sources_dir, "Version.swift")
     rank = source_order(sources_dir)
     items = list(parse(export_h))
     enums = [i for i in items if i[0] == "enum"]
     funcs = {i[1]: i for i in items if i[0] == "func"}
-    major, minor, patch = version(version_swift)
     order = ["sv_status", "sv_metric", "sv_capture_status", "sv_backend", "sv_option", "sv_report_field",
              "sv_monitor_counter", "sv_filter_field", "sv_order", "sv_format", "sv_export_flag", "sv_analytics"]
     enums.sort(key=lambda e: order.index(e[1]) if e[1] in order else len(order))
@@ -217,11 +209,9 @@ def main(export_h, sources_dir, out):
         'extern "C" {',
         "#endif",
         "",
-        f"#define SV_VERSION_MAJOR {major}",
-        f"#define SV_VERSION_MINOR {minor}",
-        f"#define SV_VERSION_PATCH {patch}",
-        "#define SV_VERSION_NUMBER (SV_VERSION_MAJOR * 10000 + SV_VERSION_MINOR * 100 + SV_VERSION_PATCH)",
-        f'#define SV_VERSION_STRING "{major}.{minor}.{patch}"',
+        "/* SV_VERSION_MAJOR/MINOR/PATCH/NUMBER/STRING, generated from the VERSION file (as sqlite3.h",
+        " * is from SQLite's): the version is written in one place only. */",
+        '#include "spikevault_version.h"',
         "",
         "/* Opaque handles. They are keys, not pointers to memory: a stale or closed handle is",
         " * detected and refused with SV_ERR_CLOSED rather than dereferenced. */",

@@ -5,9 +5,11 @@ final class RequestBox: @unchecked Sendable {
     var request = CaptureRequest(pid: 0, metric: .cpu, value: 0)
 }
 
-/// Heap box behind an `sv_job *` handle: one asynchronous capture.
+/// Heap box behind an `sv_job *` handle: one asynchronous capture, or one background write
+/// (sv_vault_save_start and friends, WriteExports.swift).
 final class JobBox: @unchecked Sendable {
     var job: CaptureJob?
+    var write: WriteJob?
 }
 
 private func withRequest(_ request: OpaquePointer?, _ body: (RequestBox) throws -> Void) -> Int32 {
@@ -178,12 +180,24 @@ private func jobStatus(_ result: Result<ProfileRecord, SpikeVaultError>?) -> (In
 /// no limit); "finished" includes its callback having returned, so user_data may be freed
 /// after this. Returns SV_ERR_TIMEOUT if it is still running, else its final status (SV_OK with
 /// *out_id, which may be NULL, set to the capture id; or the capture's error, with sv_errmsg).
+/// For a background write (sv_vault_save_start, _purge_start, _maintain_start) *out_id gets
+/// the write's value (capture id, captures deleted, captures purged).
 /// Thread-safe; do not call from the job's own callback.
 @c(sv_job_wait)
 public func sv_job_wait(_ job: OpaquePointer?, _ timeout_ms: Int64, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
     var status = sv_status.ok.rawValue
     let lookup = guarded {
-        guard let j = try Handles.shared.lookup(job, as: JobBox.self, "job").job else {
+        let box = try Handles.shared.lookup(job, as: JobBox.self, "job")
+        if let w = box.write {
+            guard let result = w.wait(timeoutSeconds: timeout_ms < 0 ? nil : Double(timeout_ms) / 1000) else {
+                throw SpikeVaultError(.timeout, "background write still queued or running after \(timeout_ms) ms")
+            }
+            let (s, value) = writeStatus(result)
+            status = s
+            out_id?.pointee = value
+            return
+        }
+        guard let j = box.job else {
             throw SpikeVaultError(.internalError, "job has no capture")
         }
         let result = j.wait(timeoutSeconds: timeout_ms < 0 ? nil : Double(timeout_ms) / 1000)
@@ -197,10 +211,15 @@ public func sv_job_wait(_ job: OpaquePointer?, _ timeout_ms: Int64, _ out_id: Un
 
 /// Asks an asynchronous capture to stop: a queued one never starts, a running one stops its
 /// tools and stores nothing; it finishes with SV_ERR_CANCELLED (its callback still runs once).
-/// No effect on a finished job. Thread-safe.
+/// A background write still queued never runs and finishes with SV_ERR_CANCELLED; a running
+/// one completes. No effect on a finished job. Thread-safe.
 @c(sv_job_cancel)
 public func sv_job_cancel(_ job: OpaquePointer?) -> Int32 {
-    guarded { try Handles.shared.lookup(job, as: JobBox.self, "job").job?.cancel() }
+    guarded {
+        let box = try Handles.shared.lookup(job, as: JobBox.self, "job")
+        box.job?.cancel()
+        box.write?.cancel()
+    }
 }
 
 /// Releases a job handle. The capture itself goes on and its callback still runs (with this

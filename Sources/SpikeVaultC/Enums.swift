@@ -130,6 +130,10 @@ extension sv_backend {
     case maintenanceFirstDelaySeconds = 13
     case orphanGraceSeconds = 14
     case openExisting = 15
+    // 41-43: the seed contract (#13); numbered apart so branches adding keys do not collide.
+    case writeQueueCapacity = 41
+    case duckdbSnapshotIntervalSeconds = 42
+    case idleVacuumSeconds = 43
 }
 
 extension sv_metric {
@@ -195,6 +199,9 @@ extension sv_option {
         case .maintenanceFirstDelaySeconds: return "maintenanceFirstDelaySeconds"
         case .orphanGraceSeconds: return "orphanGraceSeconds"
         case .openExisting: return "openExisting"
+        case .writeQueueCapacity: return "writeQueueCapacity"
+        case .duckdbSnapshotIntervalSeconds: return "duckdbSnapshotIntervalSeconds"
+        case .idleVacuumSeconds: return "idleVacuumSeconds"
         case nil: throw SpikeVaultError(.invalidArgument, "unknown option key \(raw)")
         }
     }

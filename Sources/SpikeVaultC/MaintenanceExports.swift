@@ -22,6 +22,11 @@ import SpikeVault
     case durationMs = 12
     /// 1 when the run stopped early because the vault was closing.
     case interrupted = 13
+    // 41-42: the seed contract (#13), numbered apart so branches appending fields do not collide.
+    /// 1 when the run refreshed snapshot.duckdb (SV_OPT_DUCKDB_SNAPSHOT_INTERVAL_SECONDS).
+    case duckdbSnapshots = 41
+    /// 1 when the run made a full VACUUM of an idle vault (SV_OPT_IDLE_VACUUM_SECONDS).
+    case fullVacuums = 42
 }
 
 /// Heap box behind an `sv_report *` handle: an immutable copy of one report.
@@ -48,6 +53,8 @@ final class ReportBox: Sendable {
         case .footprintAfter: return r.footprintAfter
         case .durationMs: return r.durationMilliseconds
         case .interrupted: return r.interrupted ? 1 : 0
+        case .duckdbSnapshots: return r.duckdbSnapshots
+        case .fullVacuums: return r.fullVacuums
         }
     }
 }

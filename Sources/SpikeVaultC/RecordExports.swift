@@ -5,6 +5,15 @@ final class RecordBox: @unchecked Sendable {
     var record = ProfileRecord(processName: "", pid: 0, triggerMetric: .cpu, triggerValue: 0)
     var triggerSet = false
     var artefacts: [NewArtefact] = []
+
+    /// The fields every save needs, set through their sv_record_set_* calls.
+    func requireComplete() throws {
+        guard !record.processName.isEmpty else {
+            throw SpikeVaultError(.invalidArgument, "record has no process name (sv_record_set_process)")
+        }
+        guard record.pid > 0 else { throw SpikeVaultError(.invalidArgument, "record has no pid (sv_record_set_pid)") }
+        guard triggerSet else { throw SpikeVaultError(.invalidArgument, "record has no trigger (sv_record_set_trigger)") }
+    }
 }
 
 private func withRecord(_ record: OpaquePointer?, _ body: (RecordBox) throws -> Void) -> Int32 {

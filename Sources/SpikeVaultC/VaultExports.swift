@@ -27,10 +27,11 @@ public func sv_vault_open(_ path: UnsafePointer<CChar>?, _ options: OpaquePointe
     }
 }
 
-/// Closes a vault and releases its handle: cancels its captures and waits for their callbacks,
+/// Closes a vault and releases its handle: runs every queued background write (sv_vault_save_start
+/// and friends, each callback included), cancels its captures and waits for their callbacks,
 /// then closes the database. NULL is a no-op (SV_OK); closing twice gives SV_ERR_CLOSED and
 /// changes nothing. Cursors opened on the vault stay readable. Do not call while another thread
-/// is still using the same handle, nor from a capture callback. In a child process that
+/// is still using the same handle, nor from a capture or background-write callback. In a child process that
 /// inherited the handle through fork(), the handle is released without touching the parent's
 /// database and the call returns SV_ERR_FORKED.
 @c(sv_vault_close)
@@ -53,11 +54,7 @@ public func sv_vault_close(_ vault: OpaquePointer?) -> Int32 {
 public func sv_vault_save(_ vault: OpaquePointer?, _ record: OpaquePointer?, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
     withVault(vault) { v in
         let box = try Handles.shared.lookup(record, as: RecordBox.self, "record")
-        guard !box.record.processName.isEmpty else {
-            throw SpikeVaultError(.invalidArgument, "record has no process name (sv_record_set_process)")
-        }
-        guard box.record.pid > 0 else { throw SpikeVaultError(.invalidArgument, "record has no pid (sv_record_set_pid)") }
-        guard box.triggerSet else { throw SpikeVaultError(.invalidArgument, "record has no trigger (sv_record_set_trigger)") }
+        try box.requireComplete()
         let saved = try v.save(box.record, artefacts: box.artefacts)
         out_id?.pointee = saved.id
     }

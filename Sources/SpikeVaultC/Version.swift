@@ -1,9 +1,12 @@
-/// The library version: the one place it is written. The header generator and the Makefile
-/// read these three lines; bump MINOR when adding functions, MAJOR when breaking the ABI.
+import CSpikeVaultVersion
+
+/// The library version, from the repository's VERSION file (the one place it is written),
+/// embedded by CSpikeVaultVersion. Bump MINOR there when adding functions, MAJOR when
+/// breaking the ABI.
 enum LibraryVersion {
-    static let major: Int32 = 0
-    static let minor: Int32 = 2
-    static let patch: Int32 = 0
+    static let major = Int32(svbuild_version_major())
+    static let minor = Int32(svbuild_version_minor())
+    static let patch = Int32(svbuild_version_patch())
     static let number: Int32 = major * 10_000 + minor * 100 + patch
     static let string = "\(major).\(minor).\(patch)"
 }

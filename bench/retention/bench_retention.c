@@ -93,7 +93,8 @@ static void populate_lib(const char *path, long long rows, long long base) {
     sqlite3_stmt *c, *a;
     sqlite3_prepare_v2(db, "INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt,"
                            " profilePath, durationSeconds, notes, rawBytes, storedBytes)"
-                           " VALUES ('burner', ?1, 'cpu', 97.5, ?2, ?3, 2, '{\"host\":\"bench\"}', 100, 64)", -1, &c, NULL);
+                           " VALUES ('burner', ?1, 'cpu', 97.5, strftime('%Y-%m-%d %H:%M:%fZ', ?2 / 1000.0, 'unixepoch'), ?3, 2,"
+                           " '{\"host\":\"bench\"}', 100, 64)", -1, &c, NULL);
     sqlite3_prepare_v2(db, "INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum)"
                            " VALUES (?1, 'stacks.folded', ?2, 100, 64, 'xxh64:0123456789abcdef')", -1, &a, NULL);
     for (long long i = 0; i < rows; i++) {

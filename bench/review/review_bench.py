@@ -30,6 +30,11 @@ EXPORT_ROWS = int(os.environ.get("EXPORT_ROWS", "100000"))
 REPEAT = int(os.environ.get("REPEAT", "5"))
 DUCKDB = os.environ.get("SPIKEVAULT_DUCKDB") or shutil.which("duckdb")
 T0 = 1_795_000_000_000
+
+
+def stored(ms: int) -> str:
+    """The library's stored time form for `ms` since the epoch: 2026-11-17 09:46:40.000Z."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 SPAN = 30 * 86_400_000
 NAMES = ["firefox", "chrome", "postgres", "nginx", "java", "python3", "node", "redis-server", "Xorg", "gnome-shell",
          "dockerd", "containerd", "systemd", "sshd", "cargo", "rustc", "swift-frontend", "clang", "ld.lld", "make"]
@@ -57,7 +62,7 @@ def seed(path: Path) -> None:
                      '{"capture":{"backend":"procfs","cmdline":["/home/user/bin/app","--token","s3cret"]}}'))
     db.execute("BEGIN")
     db.executemany("INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt, "
-                   "durationSeconds, notes) VALUES (?,?,?,?,?,?,?)", rows)
+                   "durationSeconds, notes) VALUES (?,?,?,?,strftime('%Y-%m-%d %H:%M:%fZ', ? / 1000.0, 'unixepoch'),?,?)", rows)
     db.commit()
     db.execute("ANALYZE")
     db.close()
@@ -93,7 +98,7 @@ def main() -> None:
         q = dict(metric="cpu", process="fire", since=since, until=until, limit=50)
         sv = median_time(lambda: list(vault.query(**q)))
         qsql = (f"SELECT * FROM profile_capture WHERE triggerMetric = 'cpu' AND instr(lower(processName), 'fire') > 0 "
-                f"AND capturedAt >= {since} AND capturedAt < {until} ORDER BY capturedAt DESC, id DESC LIMIT 50")
+                f"AND capturedAt >= '{stored(since)}' AND capturedAt < '{stored(until)}' ORDER BY capturedAt DESC, id DESC LIMIT 50")
         duck = duck_engine_time(snap, qsql) if DUCKDB else None
         results.append(("filtered query (cpu + 'fire' + 24 h, limit 50)", sv, duck, None))
 
@@ -105,7 +110,7 @@ def main() -> None:
                 b = spikevault.duckdb_analytics(snap, name, T0, T0 + SPAN + 1)
                 assert a == b, f"{name}: SQLite and DuckDB disagree"
                 e2e = median_time(lambda: spikevault.duckdb_analytics(snap, name, T0, T0 + SPAN + 1))
-                duck = duck_engine_time(snap, ANALYTICS_SQL[name].format(s=T0, u=T0 + SPAN + 1))
+                duck = duck_engine_time(snap, ANALYTICS_SQL[name].format(s=stored(T0), u=stored(T0 + SPAN + 1)))
             results.append((f"analytics {name} (30 days)", sv, duck, e2e))
 
         print(f"{'query':50} {'SpikeVault':>11} {'DuckDB eng':>11} {'ratio':>7} {'DuckDB e2e':>11} {'ratio':>7}")
@@ -143,18 +148,18 @@ ANALYTICS_SQL = {
         SELECT processName, triggerMetric, triggerValue, capturedAt,
           row_number() OVER (PARTITION BY processName, triggerMetric ORDER BY triggerValue DESC, capturedAt ASC, id ASC) AS rn,
           count(*) OVER (PARTITION BY processName, triggerMetric) AS captures
-        FROM profile_capture WHERE capturedAt >= {s} AND capturedAt < {u}) t
+        FROM profile_capture WHERE capturedAt >= '{s}' AND capturedAt < '{u}') t
       WHERE rn = 1 ORDER BY peak DESC, processName, triggerMetric""",
-    "captures-per-hour": """SELECT capturedAt - (capturedAt % 3600000) AS hourStart, triggerMetric, count(*) AS captures
-      FROM profile_capture WHERE capturedAt >= {s} AND capturedAt < {u} GROUP BY 1, 2 ORDER BY 1, 2""",
+    "captures-per-hour": """SELECT substr(capturedAt, 1, 13) || ':00:00.000Z' AS hourStart, triggerMetric, count(*) AS captures
+      FROM profile_capture WHERE capturedAt >= '{s}' AND capturedAt < '{u}' GROUP BY 1, 2 ORDER BY 1, 2""",
     "top-processes": """SELECT processName, count(*) AS captures, max(triggerValue) AS peak,
         rank() OVER (ORDER BY count(*) DESC) AS rankByCount
-      FROM profile_capture WHERE capturedAt >= {s} AND capturedAt < {u}
+      FROM profile_capture WHERE capturedAt >= '{s}' AND capturedAt < '{u}'
       GROUP BY processName ORDER BY captures DESC, processName LIMIT 20""",
     "p95-by-process": """SELECT processName, triggerValue AS p95, n AS captures FROM (
         SELECT processName, triggerValue, row_number() OVER (PARTITION BY processName ORDER BY triggerValue, id) AS rn,
           count(*) OVER (PARTITION BY processName) AS n
-        FROM profile_capture WHERE capturedAt >= {s} AND capturedAt < {u}) t
+        FROM profile_capture WHERE capturedAt >= '{s}' AND capturedAt < '{u}') t
       WHERE rn * 100 >= 95 * n AND (rn - 1) * 100 < 95 * n ORDER BY processName""",
 }
 

@@ -1,17 +1,60 @@
-"""Only for wheels that bundle libspikevault (``make wheel``): when a ``libspikevault.so*``
-sits in the package directory the wheel is tagged for this platform (``py3-none-<platform>``:
-the library is loaded with ctypes, so any Python 3 ABI works). Everything else is in
-pyproject.toml."""
+"""What pyproject.toml cannot say statically:
 
+- the version, read from the repository's VERSION file (the only file that spells it; a
+  staged copy beside this file wins, as `make wheel` and an sdist provide) and packaged as
+  spikevault/VERSION, which spikevault/_version.py reads;
+- an out-of-tree build: build/ and *.egg-info go to a temporary directory removed on exit,
+  so `pip install ./bindings/python` leaves the source tree as it was;
+- for wheels that bundle libspikevault (`make wheel`): when a ``libspikevault.so*`` sits in
+  the package directory the wheel is tagged for this platform (``py3-none-<platform>``: the
+  library is loaded with ctypes, so any Python 3 ABI works).
+"""
+
+import atexit
 import glob
 import os
+import shutil
+import tempfile
 
 from setuptools import setup
+from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLED = glob.glob(os.path.join(HERE, "spikevault", "libspikevault.so*"))
 
-cmdclass = {}
+
+def version_file() -> str:
+    for candidate in (os.path.join(HERE, "VERSION"), os.path.join(HERE, "..", "..", "VERSION")):
+        if os.path.isfile(candidate):
+            return candidate
+    raise SystemExit("spikevault: no VERSION file (build from the SpikeVault repository or its sdist)")
+
+
+VERSION_FILE = version_file()
+with open(VERSION_FILE, encoding="ascii") as f:
+    VERSION = f.read().strip()
+
+
+class BuildPy(build_py):
+    """Packages VERSION as spikevault/VERSION."""
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "spikevault", "VERSION")
+        self.mkpath(os.path.dirname(target))
+        self.copy_file(VERSION_FILE, target)
+
+
+class Sdist(sdist):
+    """An sdist carries VERSION beside setup.py, so it builds away from the repository."""
+
+    def make_release_tree(self, base_dir, files):
+        super().make_release_tree(base_dir, files)
+        self.copy_file(VERSION_FILE, os.path.join(base_dir, "VERSION"))
+
+
+cmdclass = {"build_py": BuildPy, "sdist": Sdist}
 if BUNDLED:
     try:
         from setuptools.command.bdist_wheel import bdist_wheel  # setuptools >= 70.1
@@ -29,4 +72,11 @@ if BUNDLED:
 
     cmdclass["bdist_wheel"] = PlatformWheel
 
-setup(cmdclass=cmdclass)
+# Defaults only: a packager's explicit --build-base / --egg-base (pybuild's) still wins.
+SCRATCH = tempfile.mkdtemp(prefix="spikevault-build-")
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+setup(
+    version=VERSION,
+    cmdclass=cmdclass,
+    options={"build": {"build_base": os.path.join(SCRATCH, "build")}, "egg_info": {"egg_base": SCRATCH}},
+)

@@ -85,7 +85,7 @@ private struct Driver {
         var i64: Int64 = 0, i64c: Int64 = 0
         p_h.pointee = nil; p_outText.pointee = nil; p_data.pointee = nil
         let nullOut = input.pick(10) == 0
-        switch input.pick(46) {
+        switch input.pick(47) {
         case 0: _ = sv_options_new(nullOut ? nil : p_h); keep(0, p_h.pointee)
         case 1: _ = sv_options_set_int(handle(), enumValue(), input.int64())
         case 2: _ = sv_options_get_int(handle(), enumValue(), nullOut ? nil : p_i64)
@@ -216,6 +216,15 @@ private struct Driver {
             case 7: _ = sv_rule_set_notify_only(r, Int32(truncatingIfNeeded: input.int64()))
             default: _ = sv_monitor_new(handle(), nullOut ? nil : p_h); keep(0, p_h.pointee)
             }
+        case 46:  // background writes (#13): a job handle or none, then wait/cancel/free
+            let out = nullOut ? nil : p_h
+            let s: Int32
+            switch input.pick(3) {
+            case 0: s = sv_vault_save_start(handle(), handle(), nil, nil, out)
+            case 1: s = sv_vault_purge_start(handle(), input.int64(), nil, nil, out)
+            default: s = sv_vault_maintain_start(handle(), nil, nil, out)
+            }
+            if s == 0, let h = p_h.pointee { _ = sv_job_wait(h, 5000, &i64); _ = sv_job_cancel(h); _ = sv_job_free(h) }
         default:
             let m = handle()
             switch input.pick(8) {

@@ -86,3 +86,6 @@ public struct NewArtefact: Sendable {
         }
     }
 }
+
+/// The seed design's `ProfileRecord: Identifiable` (its `id` is the row id, 0 before saving).
+extension ProfileRecord: Identifiable {}

@@ -1,7 +1,10 @@
-/// The one time representation of SpikeVault: whole milliseconds since the Unix epoch, UTC.
+/// A point in time: whole milliseconds since the Unix epoch, UTC.
 ///
-/// Stored as an INTEGER in SQLite, so `<` on the column compares instants (the seed design
-/// mixed CURRENT_TIMESTAMP text with bound dates, which does not compare correctly).
+/// Stored and shown in one text form, `YYYY-MM-DD HH:MM:SS.SSSZ` (`sqlText`, also
+/// `description`): SQLite's own `datetime()` layout with milliseconds and a UTC marker. It is
+/// fixed-width, so text order is time order, and it compares correctly with what the seed
+/// design's SQL produces (`CURRENT_TIMESTAMP`, `datetime('now','-3 days')`), which the
+/// ISO `T` separator would not within the same day (docs/storage.md, "Time").
 public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var milliseconds: Int64
 
@@ -35,13 +38,65 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             + pad(Int32(milliseconds.floorMod(1000)), 3) + "Z"
     }
 
-    /// ISO 8601 UTC: `2026-11-27T14:35:12.123Z`.
-    public var description: String {
+    /// The stored and shown form, `2026-11-27 14:35:12.123Z`; for a time outside years
+    /// 0000-9999 (which the column never holds) `<ms> ms since the epoch`.
+    public var description: String { sqlText ?? "\(milliseconds) ms since the epoch" }
+
+    /// First and last instants the text form can hold (0000-01-01 and 9999-12-31, UTC).
+    public static let minStorable = Timestamp(milliseconds: -62_167_219_200_000)
+    public static let maxStorable = Timestamp(milliseconds: 253_402_300_799_999)
+
+    /// `YYYY-MM-DD HH:MM:SS.SSSZ`, or nil outside years 0000-9999.
+    public var sqlText: String? {
+        guard self >= Self.minStorable && self <= Self.maxStorable else { return nil }
         let c = Array(compactUTC)
-        // Years before 0 or after 9999 do not fit the fixed-width form.
-        guard c.count == 20 else { return "\(milliseconds) ms since the epoch" }
+        guard c.count == 20 else { return nil }
         let s = { (a: Int, b: Int) in String(c[a..<b]) }
-        return "\(s(0, 4))-\(s(4, 6))-\(s(6, 8))T\(s(9, 11)):\(s(11, 13)):\(s(13, 15))\(s(15, 20))"
+        return "\(s(0, 4))-\(s(4, 6))-\(s(6, 8)) \(s(9, 11)):\(s(11, 13)):\(s(13, 15))\(s(15, 20))"
+    }
+
+    /// The text to compare the column with: clamped so any Int64 bound keeps its meaning
+    /// ("0" sorts before every stored time, "A" after every one).
+    var sqlBound: String {
+        if self < Self.minStorable { return "0" }
+        if self > Self.maxStorable { return "A" }
+        return sqlText!
+    }
+
+    /// Parses the stored form exactly (`YYYY-MM-DD HH:MM:SS.SSSZ`); nil for anything else.
+    public init?(sqlText text: String) {
+        let b = Array(text.utf8)
+        guard b.count == 24, b[4] == 45, b[7] == 45, b[10] == 32, b[13] == 58, b[16] == 58, b[19] == 46, b[23] == 90
+        else { return nil }
+        func num(_ from: Int, _ to: Int) -> Int64? {
+            var v: Int64 = 0
+            for i in from..<to {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                v = v * 10 + Int64(b[i] - 48)
+            }
+            return v
+        }
+        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
+              let sec = num(17, 19), let ms = num(20, 23),
+              (1...12).contains(mo), d >= 1, d <= Self.daysIn(month: mo, year: y), h < 24, mi < 60, sec < 60
+        else { return nil }
+        let days = Self.daysFromCivil(y, mo, d)
+        self.init(milliseconds: ((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms)
+    }
+
+    private static func daysIn(month m: Int64, year y: Int64) -> Int64 {
+        if m == 2 { return (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28 }
+        return [4, 6, 9, 11].contains(m) ? 30 : 31
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    private static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = y.floorDiv(400)
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
     }
 }
 

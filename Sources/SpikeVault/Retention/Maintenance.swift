@@ -38,6 +38,7 @@ extension Vault {
             }
             if !interrupted() { report.add(try enforceSize(fullMeasure: true), bySize: true) }
             if !interrupted() { report.pagesVacuumed = try vacuumInSteps() }
+            if !interrupted() { try runCompanions(&report) }  // Store/Companions.swift, off by default
             report.footprintAfter = try footprint().totalBytes
             report.durationMilliseconds = Int64((Posix.monotonicNanoseconds() - started) / 1_000_000)
             return report

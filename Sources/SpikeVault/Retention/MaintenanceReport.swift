@@ -25,6 +25,10 @@ public struct MaintenanceReport: Sendable, Equatable {
     public var durationMilliseconds: Int64 = 0
     /// The run stopped early because the vault is closing.
     public var interrupted: Bool = false
+    /// DuckDB snapshots refreshed (`duckdbSnapshotIntervalSeconds`, Store/Companions.swift).
+    public var duckdbSnapshots: Int64 = 0
+    /// Full VACUUMs run because the vault was idle (`idleVacuumSeconds`).
+    public var fullVacuums: Int64 = 0
 
     public init() {}
 

@@ -13,11 +13,11 @@ extension Vault {
         while !retention.stopping.load(ordering: .relaxed) {
             let before = early
             let plan = { (db: Database) in
-                self.plannedFiles(try RetentionStore.oldest(db, cutoff: cutoff.milliseconds, limit: Self.purgeBatch))
+                self.plannedFiles(try RetentionStore.oldest(db, cutoff: cutoff, limit: Self.purgeBatch))
             }
             let (outcome, files, more) = try deleteFreeingSpace(into: &early, plan: plan) { db in
                 try db.writeTransaction { () throws -> (PurgeOutcome, [String], Bool) in
-                    let batch = try RetentionStore.oldest(db, cutoff: cutoff.milliseconds, limit: Self.purgeBatch)
+                    let batch = try RetentionStore.oldest(db, cutoff: cutoff, limit: Self.purgeBatch)
                     var o = PurgeOutcome()
                     var files: [String] = []
                     for c in batch { try purgeOne(db, c, into: &o, files: &files) }

@@ -10,7 +10,7 @@ enum RetentionStore {
 
     /// Up to `limit` captures with `capturedAt <= cutoff`, oldest first (ties by id), never
     /// a quarantined one nor `excludingID`. Walks the `capturedAt` index.
-    static func oldest(_ db: Database, cutoff: Int64 = .max, excludingID: Int64 = 0, limit: Int) throws -> [Candidate] {
+    static func oldest(_ db: Database, cutoff: Timestamp = Timestamp(milliseconds: .max), excludingID: Int64 = 0, limit: Int) throws -> [Candidate] {
         let st = try db.statement("""
             SELECT c.id, c.capturedAt, c.profilePath, a.path
             FROM (SELECT id, capturedAt, profilePath FROM profile_capture
@@ -27,7 +27,7 @@ enum RetentionStore {
         while try st.step() {
             let id = st.int64(0)
             if out.last?.id != id {
-                out.append(Candidate(id: id, capturedAt: st.int64(1), files: []))
+                out.append(Candidate(id: id, capturedAt: try st.timestamp(1).milliseconds, files: []))
                 if let p = st.text(2) { out[out.count - 1].files.append(p) }
             }
             if let p = st.text(3), !out[out.count - 1].files.contains(p) { out[out.count - 1].files.append(p) }
@@ -39,7 +39,7 @@ enum RetentionStore {
     static func oldestPurgeable(_ db: Database) throws -> Int64? {
         let st = try db.statement("SELECT capturedAt FROM profile_capture WHERE status != 'quarantined' ORDER BY capturedAt, id LIMIT 1")
         defer { st.reset() }
-        return try st.step() ? st.int64(0) : nil
+        return try st.step() ? try st.timestamp(0).milliseconds : nil
     }
 
     /// Id of the newest capture (by capturedAt, then id), or 0.

@@ -4,7 +4,7 @@
 public enum AnalyticsTemplate: String, Sendable, CaseIterable {
     /// Peak trigger value per process and metric (with when it happened and how many captures).
     case peakByProcess = "peak-by-process"
-    /// Captures per hour (UTC hour start, ms) per metric.
+    /// Captures per hour (UTC hour start, in the stored time form) per metric.
     case capturesPerHour = "captures-per-hour"
     /// The 20 processes with the most captures, ranked (`rank()` window).
     case topProcesses = "top-processes"
@@ -16,16 +16,17 @@ public enum AnalyticsTemplate: String, Sendable, CaseIterable {
     var columns: [(String, Kind)] {
         switch self {
         case .peakByProcess:
-            return [("processName", .text), ("triggerMetric", .text), ("peak", .double), ("peakAt", .int), ("captures", .int)]
-        case .capturesPerHour: return [("hourStart", .int), ("triggerMetric", .text), ("captures", .int)]
+            return [("processName", .text), ("triggerMetric", .text), ("peak", .double), ("peakAt", .text), ("captures", .int)]
+        case .capturesPerHour: return [("hourStart", .text), ("triggerMetric", .text), ("captures", .int)]
         case .topProcesses: return [("processName", .text), ("captures", .int), ("peak", .double), ("rankByCount", .int)]
         case .p95ByProcess: return [("processName", .text), ("p95", .double), ("captures", .int)]
         }
     }
 
-    /// The SQL with the time range inlined (integers only; identical for both engines).
+    /// The SQL with the time range inlined (fixed-form time text, digits only; identical for
+    /// both engines: capturedAt is the same text in the DuckDB snapshot).
     public func sql(since: Timestamp, until: Timestamp) -> String {
-        let range = "capturedAt >= \(since.milliseconds) AND capturedAt < \(until.milliseconds)"
+        let range = "capturedAt >= '\(since.sqlBound)' AND capturedAt < '\(until.sqlBound)'"
         switch self {
         case .peakByProcess:
             return """
@@ -39,7 +40,7 @@ public enum AnalyticsTemplate: String, Sendable, CaseIterable {
                 """
         case .capturesPerHour:
             return """
-                SELECT capturedAt - (capturedAt % 3600000) AS hourStart, triggerMetric, count(*) AS captures
+                SELECT substr(capturedAt, 1, 13) || ':00:00.000Z' AS hourStart, triggerMetric, count(*) AS captures
                 FROM profile_capture WHERE \(range)
                 GROUP BY 1, 2 ORDER BY 1, 2
                 """

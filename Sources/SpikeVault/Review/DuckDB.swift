@@ -88,7 +88,7 @@ public enum DuckDB {
 
     static let profileColumns: [(String, String)] = [
         ("id", "BIGINT"), ("processName", "VARCHAR"), ("pid", "BIGINT"), ("triggerMetric", "VARCHAR"),
-        ("triggerValue", "DOUBLE"), ("capturedAt", "BIGINT"), ("profilePath", "VARCHAR"),
+        ("triggerValue", "DOUBLE"), ("capturedAt", "VARCHAR"), ("profilePath", "VARCHAR"),
         ("durationSeconds", "DOUBLE"), ("notes", "VARCHAR"), ("status", "VARCHAR"),
         ("processStartTime", "BIGINT"), ("rawBytes", "BIGINT"), ("storedBytes", "BIGINT"),
     ]
@@ -156,9 +156,9 @@ extension Vault {
                         FROM profile_capture WHERE id > ?1 ORDER BY id LIMIT 5000
                         """)
                     q.bind(1, last)
-                    var rows: [(Int64, String?, Int64, String, Double, Int64, String?, Double, String, String, Int64?, Int64, Int64)] = []
+                    var rows: [(Int64, String?, Int64, String, Double, String, String?, Double, String, String, Int64?, Int64, Int64)] = []
                     while try q.step() {
-                        rows.append((q.int64(0), q.text(1), q.int64(2), q.text(3) ?? "", q.double(4), q.int64(5), q.text(6),
+                        rows.append((q.int64(0), q.text(1), q.int64(2), q.text(3) ?? "", q.double(4), q.text(5) ?? "", q.text(6),
                                      q.double(7), q.text(8) ?? "{}", q.text(9) ?? "", q.isNull(10) ? nil : q.int64(10),
                                      q.int64(11), q.int64(12)))
                     }
@@ -166,7 +166,7 @@ extension Vault {
                     return try rows.map { r in
                         let name = r.1.map { redactor.redact(text: $0) }
                         let notes = try JSONRedaction.redact(db, r.8, redactor)
-                        return [String(r.0), field(name), String(r.2), field(r.3), String(r.4), String(r.5), field(r.6),
+                        return [String(r.0), field(name), String(r.2), field(r.3), String(r.4), field(r.5), field(r.6),
                                 String(r.7), field(notes), field(r.9), r.10.map { String($0) } ?? "\\N", String(r.11),
                                 String(r.12)].joined(separator: ",") + "\n"
                     }

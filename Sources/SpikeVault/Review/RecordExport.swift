@@ -47,7 +47,7 @@ enum RecordRows {
         w.field("pid", Int(r.pid))
         w.field("triggerMetric", r.triggerMetric.rawValue)
         w.field("triggerValue", r.triggerValue)
-        w.field("capturedAt", Int(r.capturedAt.milliseconds))
+        w.field("capturedAt", r.capturedAt.description)
         w.field("capturedAtUTC", r.capturedAt.description)
         w.field("durationSeconds", r.durationSeconds)
         w.field("status", r.status.rawValue)
@@ -82,7 +82,7 @@ enum RecordRows {
         let duration = w.takeText()
         let fields: [String] = [
             String(r.id), csvText(row.processName), String(r.pid), r.triggerMetric.rawValue, value,
-            String(r.capturedAt.milliseconds), r.capturedAt.description, duration, r.status.rawValue,
+            r.capturedAt.description, r.capturedAt.description, duration, r.status.rawValue,
             r.processStartTime.map { String($0) } ?? "", csvText(r.profilePath ?? ""), String(r.rawBytes),
             String(r.storedBytes), csvText(r.artefacts.map(\.kind).joined(separator: ";")), csvText(row.notes),
         ]

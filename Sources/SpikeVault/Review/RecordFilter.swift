@@ -126,8 +126,8 @@ struct FilterSQL {
         if let p = f.process, !p.isEmpty { add("instr(lower(processName), lower(?#)) > 0", .text(p)) }
         if let g = f.processGlob { add("processName GLOB ?#", .text(g)) }
         if let pid = f.pid { add("pid = ?#", .int(Int64(pid))) }
-        if let s = f.since { add("capturedAt >= ?#", .int(s.milliseconds)) }
-        if let u = f.until { add("capturedAt < ?#", .int(u.milliseconds)) }
+        if let s = f.since { add("capturedAt >= ?#", .text(s.sqlBound)) }
+        if let u = f.until { add("capturedAt < ?#", .text(u.sqlBound)) }
         if let v = f.minValue { add("triggerValue >= ?#", .double(v)) }
         if let v = f.maxValue { add("triggerValue <= ?#", .double(v)) }
         if withPaging, let k = f.after {
@@ -135,7 +135,7 @@ struct FilterSQL {
             if f.order.byValue {
                 add("(triggerValue, id) \(op) (?#, ?#)", .double(k.triggerValue), .int(k.id))
             } else {
-                add("(capturedAt, id) \(op) (?#, ?#)", .int(k.capturedAt), .int(k.id))
+                add("(capturedAt, id) \(op) (?#, ?#)", .text(Timestamp(milliseconds: k.capturedAt).sqlBound), .int(k.id))
             }
         }
     }

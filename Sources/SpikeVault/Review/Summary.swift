@@ -97,7 +97,7 @@ struct CaptureSummary {
         w.field("pid", Int(r.pid))
         w.field("triggerMetric", r.triggerMetric.rawValue)
         w.field("triggerValue", r.triggerValue)
-        w.field("capturedAt", Int(r.capturedAt.milliseconds))
+        w.field("capturedAt", r.capturedAt.description)
         w.field("capturedAtUTC", r.capturedAt.description)
         w.field("capturedAtLocal", Self.localTime(r.capturedAt))
         w.field("durationSeconds", r.durationSeconds)

@@ -156,6 +156,18 @@ final class Statement {
         sqlite3_bind_text(stmt, index, value, -1, Database.transient)
     }
 
+    /// Binds a time in the stored text form, clamped (see `Timestamp.sqlBound`).
+    func bind(_ index: Int32, _ value: Timestamp) { bind(index, value.sqlBound) }
+
+    /// The column as a stored time; `.corrupt` if it is not in the stored form.
+    func timestamp(_ column: Int32) throws -> Timestamp {
+        let t = text(column) ?? ""
+        guard let ts = Timestamp(sqlText: t) else {
+            throw SpikeVaultError(.corrupt, "capturedAt '\(t.prefix(40))' is not a stored time (YYYY-MM-DD HH:MM:SS.SSSZ)")
+        }
+        return ts
+    }
+
     /// Steps once: true when a row is available, false when done.
     func step() throws -> Bool {
         let rc = sqlite3_step(stmt)

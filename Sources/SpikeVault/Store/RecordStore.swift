@@ -24,7 +24,7 @@ enum RecordStore {
         st.bind(2, Int64(r.pid))
         st.bind(3, r.triggerMetric.rawValue)
         st.bind(4, r.triggerValue)
-        st.bind(5, r.capturedAt.milliseconds)
+        st.bind(5, r.capturedAt)
         st.bind(6, r.profilePath)
         st.bind(7, r.durationSeconds)
         st.bind(8, r.notes)
@@ -77,7 +77,7 @@ enum RecordStore {
     static func deleteOlderThan(_ db: Database, _ cutoff: Timestamp) throws -> (count: Int64, files: [String]) {
         let files = try fileNames(db, olderThan: cutoff)
         let del = try db.statement("DELETE FROM profile_capture WHERE capturedAt < ?1")
-        del.bind(1, cutoff.milliseconds)
+        del.bind(1, cutoff)
         try del.run()
         return (db.changes, files)
     }
@@ -89,7 +89,7 @@ enum RecordStore {
             WHERE c.capturedAt < ?1
             UNION SELECT profilePath FROM profile_capture WHERE capturedAt < ?1 AND profilePath IS NOT NULL
             """)
-        names.bind(1, cutoff.milliseconds)
+        names.bind(1, cutoff)
         defer { names.reset() }
         var files: [String] = []
         while try names.step() { if let p = names.text(0) { files.append(p) } }
@@ -130,7 +130,7 @@ enum RecordStore {
                 records.append(ProfileRecord(
                     id: id, processName: st.text(1) ?? "", pid: Int32(truncatingIfNeeded: st.int64(2)),
                     triggerMetric: metric, triggerValue: st.double(4),
-                    capturedAt: Timestamp(milliseconds: st.int64(5)), profilePath: st.text(6),
+                    capturedAt: try st.timestamp(5), profilePath: st.text(6),
                     durationSeconds: st.double(7), notes: st.text(8) ?? "{}", status: status,
                     processStartTime: st.isNull(10) ? nil : st.int64(10)))
             }

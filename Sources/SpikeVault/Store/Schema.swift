@@ -1,12 +1,17 @@
 /// The database schema and its forward migrations, versioned by `PRAGMA user_version`.
 ///
-/// Times are INTEGER milliseconds since the Unix epoch (UTC). A row inserted without a time
-/// gets the current time in that form; one inserted with the seed's text form
-/// (`CURRENT_TIMESTAMP`, `YYYY-MM-DD HH:MM:SS`) is converted by a trigger, so comparisons
-/// on `capturedAt` are always between integers.
+/// Since version 3, `capturedAt` is TEXT in one form, `YYYY-MM-DD HH:MM:SS.SSSZ` (UTC, see
+/// `Timestamp.sqlText`). Triggers normalise whatever a raw INSERT or UPDATE gives
+/// (`CURRENT_TIMESTAMP`, `2026-11-27 14:25:12`, ISO 8601 with `T` or an offset, `'now'`) to
+/// that form and refuse anything else: numbers (SQLite would read them as Julian days, and a
+/// TEXT column turns them into text), times without a date, unparseable text. So the seed design's own statements
+/// (`ORDER BY capturedAt`, `capturedAt < datetime('now','-3 days')`) compare instants.
+/// Versions 1 and 2 stored INTEGER milliseconds; migration 3 converts them.
 enum Schema {
-    /// SQL for "now" in milliseconds; SQLite 3.40 has no `unixepoch('subsec')`.
+    /// SQL for "now" in milliseconds (migrations 1-2 only); SQLite 3.40 has no `unixepoch('subsec')`.
     static let nowMilliseconds = "CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+    /// The stored time format, as strftime spells it.
+    static let timeFormat = "'%Y-%m-%d %H:%M:%fZ'"
 
     /// Migration n (1-based) brings user_version from n-1 to n. Append only.
     static let migrations: [String] = [
@@ -55,25 +60,120 @@ enum Schema {
         CREATE INDEX idx_profile_capture_metric_capturedAt ON profile_capture(triggerMetric, capturedAt);
         CREATE INDEX idx_profile_capture_triggerValue ON profile_capture(triggerValue);
         """,
+        // 3: the seed contract (#13): text times, the seed's index names, nullable notes (read
+        // as {}), and artefact rows removed with their capture even on a connection without
+        // foreign keys (the seed's retention DELETE from the sqlite3 shell). Rebuilds the
+        // table; runs with foreign keys off (see migrate) so the rebuild cascades nothing.
+        """
+        CREATE TABLE profile_capture_v3 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            processName TEXT NOT NULL,
+            pid INTEGER NOT NULL CHECK (pid > 0),
+            triggerMetric TEXT NOT NULL
+                CHECK (triggerMetric IN ('cpu','memory','diskIO','network','threads','fds')),
+            triggerValue REAL NOT NULL,
+            capturedAt TEXT NOT NULL DEFAULT (strftime(\(timeFormat), 'now')),
+            profilePath TEXT,
+            durationSeconds REAL NOT NULL DEFAULT 0 CHECK (durationSeconds >= 0),
+            notes TEXT DEFAULT '{}' CHECK (notes IS NULL OR CASE WHEN json_valid(notes) THEN json_type(notes) = 'object' ELSE 0 END),
+            status TEXT NOT NULL DEFAULT 'complete'
+                CHECK (status IN ('complete','partial','failed','missing','quarantined')),
+            processStartTime INTEGER,
+            rawBytes INTEGER NOT NULL DEFAULT 0,
+            storedBytes INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO profile_capture_v3 (id, processName, pid, triggerMetric, triggerValue, capturedAt, profilePath,
+            durationSeconds, notes, status, processStartTime, rawBytes, storedBytes)
+        SELECT id, processName, pid, triggerMetric, triggerValue,
+            strftime(\(timeFormat), capturedAt / 1000.0, 'unixepoch'), profilePath, durationSeconds, notes, status,
+            processStartTime, rawBytes, storedBytes
+        FROM profile_capture;
+        UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'profile_capture'), 0))
+        WHERE name = 'profile_capture_v3';
+        DROP TABLE profile_capture;
+        ALTER TABLE profile_capture_v3 RENAME TO profile_capture;
+        CREATE INDEX idx_profile_capture_time ON profile_capture(capturedAt);
+        CREATE INDEX idx_profile_capture_pid_time ON profile_capture(pid, capturedAt DESC);
+        CREATE INDEX idx_profile_capture_metric_capturedAt ON profile_capture(triggerMetric, capturedAt);
+        CREATE INDEX idx_profile_capture_triggerValue ON profile_capture(triggerValue);
+        CREATE TRIGGER profile_capture_time_insert AFTER INSERT ON profile_capture
+        WHEN NEW.capturedAt IS NOT strftime(\(timeFormat), julianday(NEW.capturedAt)) OR NEW.notes IS NULL
+        BEGIN
+            SELECT RAISE(ABORT, 'capturedAt must be a date and time as text, e.g. 2026-11-27 14:35:12.123Z')
+            WHERE typeof(NEW.capturedAt) != 'text'
+                OR NOT (NEW.capturedAt GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR NEW.capturedAt = 'now')
+                OR coalesce(strftime(\(timeFormat), julianday(NEW.capturedAt)), '') NOT GLOB '[0-9][0-9][0-9][0-9]-*';
+            UPDATE profile_capture SET capturedAt = strftime(\(timeFormat), julianday(NEW.capturedAt)),
+                notes = coalesce(NEW.notes, '{}') WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER profile_capture_time_update AFTER UPDATE OF capturedAt, notes ON profile_capture
+        WHEN NEW.capturedAt IS NOT strftime(\(timeFormat), julianday(NEW.capturedAt)) OR NEW.notes IS NULL
+        BEGIN
+            SELECT RAISE(ABORT, 'capturedAt must be a date and time as text, e.g. 2026-11-27 14:35:12.123Z')
+            WHERE typeof(NEW.capturedAt) != 'text'
+                OR NOT (NEW.capturedAt GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR NEW.capturedAt = 'now')
+                OR coalesce(strftime(\(timeFormat), julianday(NEW.capturedAt)), '') NOT GLOB '[0-9][0-9][0-9][0-9]-*';
+            UPDATE profile_capture SET capturedAt = strftime(\(timeFormat), julianday(NEW.capturedAt)),
+                notes = coalesce(NEW.notes, '{}') WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER profile_capture_artefacts_go_along AFTER DELETE ON profile_capture
+        BEGIN
+            DELETE FROM capture_artefact WHERE captureId = OLD.id;
+        END;
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
     /// Applies every migration newer than the database, each in its own transaction.
     /// A database from a newer SpikeVault is refused rather than guessed at.
-    static func migrate(_ db: Database) throws {
+    /// A database made by the seed design's SQL (user_version 0 with a `profile_capture`
+    /// table) is adopted by `adoptSeed` in one transaction instead. Foreign keys are off
+    /// while migrating (a pragma that cannot change inside a transaction) so that rebuilding
+    /// `profile_capture` does not cascade into `capture_artefact`; each transaction checks
+    /// them before it commits.
+    static func migrate(_ db: Database, adoptSeed: ((Database) throws -> Void)? = nil) throws {
         let version = try db.scalarInt("PRAGMA user_version")
         if version > currentVersion {
             throw SpikeVaultError(.unsupported,
                                   "database schema version \(version) is newer than this library's \(currentVersion)")
+        }
+        guard version < currentVersion else { return }
+        try db.execute("PRAGMA foreign_keys = OFF")
+        defer { try? db.execute("PRAGMA foreign_keys = ON") }
+        if version == 0, let adoptSeed, try isSeedDatabase(db) {
+            try db.writeTransaction {
+                guard try db.scalarInt("PRAGMA user_version") == 0 else { return }
+                try adoptSeed(db)
+                try checkForeignKeys(db)
+            }
         }
         for index in Int(version)..<migrations.count {
             try db.writeTransaction {
                 // Another process may have migrated while we waited for the write lock.
                 guard try db.scalarInt("PRAGMA user_version") == Int64(index) else { return }
                 try db.execute(migrations[index])
+                try checkForeignKeys(db)
                 try db.execute("PRAGMA user_version = \(index + 1)")
             }
         }
+    }
+
+    /// True for a database at user_version 0 that already has a `profile_capture` table.
+    static func isSeedDatabase(_ db: Database) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'profile_capture'") > 0
+            && db.scalarInt("PRAGMA user_version") == 0
+    }
+
+    private static func checkForeignKeys(_ db: Database) throws {
+        if try db.scalarText("PRAGMA foreign_key_check") != nil {
+            throw SpikeVaultError(.corrupt, "migration left capture_artefact rows without their capture; nothing was changed")
+        }
+    }
+
+    /// Every migration's SQL up to the current version, run on an empty database.
+    static func createAll(_ db: Database) throws {
+        for m in migrations { try db.execute(m) }
+        try db.execute("PRAGMA user_version = \(migrations.count)")
     }
 }

@@ -17,6 +17,11 @@ public final class Vault: Sendable {
     /// An in-memory SQLite connection for pure JSON work (validating and merging notes): it
     /// takes no file locks, so checks before a save cost no read transaction on the vault.
     private let scratch: Mutex<Database>
+    /// The writer thread and queue of background writes, made on first use.
+    let writeQueue = Mutex<WriteQueue?>(nil)
+    let writesClosed = Atomic<Bool>(false)
+    /// Idle tracking of the periodic companions (Store/Companions.swift).
+    let companions = CompanionState()
     /// Worker pool of asynchronous captures, made on first use.
     private let captureScheduler = Mutex<CaptureScheduler?>(nil)
     /// Temp files swept when this vault opened.
@@ -32,7 +37,8 @@ public final class Vault: Sendable {
             let db = try Database(path: path + "/" + VaultDirectory.databaseName,
                                   busyTimeoutMs: Int32(clamping: options.busyTimeoutMilliseconds))
             try db.configureForVault(durability: options.durability)  // writes nothing when set up
-            try Schema.migrate(db)
+            let adoption = SeedAdoption(vaultPath: path, directoryFD: fds.directory, artefacts: artefactDir, options: options)
+            do { try Schema.migrate(db, adoptSeed: adoption.adopt) } catch { adoption.discardPublished(); throw error }
             sweptTempFiles = try artefactDir.sweepTemps() + WorkDirectory.sweep(vaultPath: path)
             self.database = Mutex(db)
             self.scratch = Mutex(try Database(path: ":memory:", busyTimeoutMs: 0))
@@ -47,16 +53,19 @@ public final class Vault: Sendable {
         self.ownerPID = getpid()
         self.retention = RetentionState(options)
         recoverAtOpen()
+        let companions = self.companions
+        _ = changes.addObserver { _ in companions.noteChange() }
         startScheduler()
     }
 
     deinit {
+        drainBackgroundWrites(wait: false)
         stopRetention()
         Posix.close(directoryFD)
     }
 
-    /// Cancels and drains captures (every completion handler has run when this returns), then
-    /// closes the database. Idempotent; later calls fail with `.closed`.
+    /// Runs every queued background write, cancels and drains captures (every completion
+    /// handler has run when this returns), then closes the database. Idempotent; later calls fail with `.closed`.
     ///
     /// In a child process that inherited the vault through `fork()` (see
     /// `isInheritedThroughFork`), the connection is abandoned rather than closed: closing it
@@ -69,6 +78,7 @@ public final class Vault: Sendable {
             }
             return
         }
+        drainBackgroundWrites()  // every queued save, purge and maintain runs first
         captureScheduler.withLock { $0 }?.shutdown()
         stopRetention()
         database.withLock { db in
@@ -157,7 +167,12 @@ public final class Vault: Sendable {
         return saved
     }
 
-    private func validate(_ r: ProfileRecord, _ newArtefacts: [NewArtefact]) throws {
+    /// `validate` without touching the database lock (for queueing background saves).
+    func validateWithoutDatabase(_ r: ProfileRecord, _ newArtefacts: [NewArtefact]) throws {
+        try validate(r, newArtefacts, checkOpen: false)
+    }
+
+    private func validate(_ r: ProfileRecord, _ newArtefacts: [NewArtefact], checkOpen: Bool = true) throws {
         guard !r.processName.isEmpty, r.processName.utf8.count <= 4096, !r.processName.utf8.contains(0) else {
             throw SpikeVaultError(.invalidArgument, "process name must be 1-4096 bytes without NUL")
         }
@@ -167,6 +182,9 @@ public final class Vault: Sendable {
         }
         guard r.durationSeconds.isFinite && r.durationSeconds >= 0 else {
             throw SpikeVaultError(.invalidArgument, "duration must be a finite number of seconds >= 0, got \(r.durationSeconds)")
+        }
+        guard r.capturedAt.sqlText != nil else {
+            throw SpikeVaultError(.invalidArgument, "capture time must be within years 0000-9999, got \(r.capturedAt.milliseconds) ms since the epoch")
         }
         if let start = r.processStartTime, start < 0 {
             throw SpikeVaultError(.invalidArgument, "process start time must be >= 0, got \(start)")
@@ -182,7 +200,8 @@ public final class Vault: Sendable {
             }
         }
         let notes = r.notes
-        try requireJSONObject(notes)
+        if checkOpen { try checkUsable() }
+        try requireJSONObjectShape(notes)
     }
 
     /// Compresses one artefact into a temp file and publishes it under its final name.
@@ -217,6 +236,10 @@ public final class Vault: Sendable {
     /// Throws `.invalidArgument` unless `notes` is a JSON object (checked by SQLite's JSON1).
     func requireJSONObject(_ notes: String) throws {
         try checkUsable()
+        try requireJSONObjectShape(notes)
+    }
+
+    private func requireJSONObjectShape(_ notes: String) throws {
         guard try scratch.withLock({ db in try RecordStore.isJSONObject(db, notes) }) else {
             throw SpikeVaultError(.invalidArgument, "notes must be a JSON object, got: \(notes.prefix(60))")
         }

@@ -44,6 +44,15 @@ public struct VaultOptions: Sendable, Equatable {
     /// Files in artefacts/ without a row are deleted only when older than this (a save in
     /// another process publishes its file before it commits its row).
     public var orphanGraceSeconds: Int64 = 3600
+    /// Background writes (`saveInBackground`, purge and maintain forms) that may wait for the
+    /// vault's writer thread; more are refused with `.busy` at once.
+    public var writeQueueCapacity: Int64 = 1024
+    /// Maintenance refreshes a DuckDB snapshot (`snapshot.duckdb` in the vault) when the last
+    /// one is at least this old and the `duckdb` tool is present. 0 = never (the default).
+    public var duckdbSnapshotIntervalSeconds: Int64 = 0
+    /// Maintenance runs a full `VACUUM` when nothing was saved or deleted for at least this
+    /// long (and not again until something changes). 0 = never (the default).
+    public var idleVacuumSeconds: Int64 = 0
     /// 1: open an existing vault only; a missing directory or database is `.notFound` and
     /// nothing is created (for read-only tools). 0: create the vault when missing.
     public var openExisting: Int64 = 0
@@ -67,6 +76,9 @@ public struct VaultOptions: Sendable, Equatable {
         "maintenanceFirstDelaySeconds": (0, 30 * 86400, 600),
         "orphanGraceSeconds": (0, 30 * 86400, 3600),
         "openExisting": (0, 1, 0),
+        "writeQueueCapacity": (1, 65_536, 1024),
+        "duckdbSnapshotIntervalSeconds": (0, 365 * 86400, 0),
+        "idleVacuumSeconds": (0, 365 * 86400, 0),
     ]
 
     /// Sets a tunable by name after checking its bounds.
@@ -91,6 +103,9 @@ public struct VaultOptions: Sendable, Equatable {
         case "maintenanceFirstDelaySeconds": maintenanceFirstDelaySeconds = value
         case "orphanGraceSeconds": orphanGraceSeconds = value
         case "openExisting": openExisting = value
+        case "writeQueueCapacity": writeQueueCapacity = value
+        case "duckdbSnapshotIntervalSeconds": duckdbSnapshotIntervalSeconds = value
+        case "idleVacuumSeconds": idleVacuumSeconds = value
         default: break  // unreachable: `bounds` rejected unknown keys above
         }
     }
@@ -112,6 +127,9 @@ public struct VaultOptions: Sendable, Equatable {
         case "maintenanceFirstDelaySeconds": return maintenanceFirstDelaySeconds
         case "orphanGraceSeconds": return orphanGraceSeconds
         case "openExisting": return openExisting
+        case "writeQueueCapacity": return writeQueueCapacity
+        case "duckdbSnapshotIntervalSeconds": return duckdbSnapshotIntervalSeconds
+        case "idleVacuumSeconds": return idleVacuumSeconds
         default: throw SpikeVaultError(.invalidArgument, "unknown option \(key)")
         }
     }

@@ -32,7 +32,7 @@ import Testing
     }
 
     /// Rows made the seed's way: `CURRENT_TIMESTAMP` and `YYYY-MM-DD HH:MM:SS` text are
-    /// converted to milliseconds, so the same exact rule applies to them.
+    /// normalised to the stored form, so the same exact rule applies to them.
     @Test func seedTextTimestampsFollowTheSameRule() throws {
         let dir = TempDir()
         let vault = try Vault(path: dir.path + "/v", options: retentionOptions())
@@ -46,9 +46,9 @@ import Testing
             VALUES ('seed', 2, 'cpu', 1, '2026-11-20 10:00:00')
             """)
         let rows = try rawSQL(vault, "SELECT pid, capturedAt, typeof(capturedAt) FROM profile_capture ORDER BY pid")
-        #expect(rows.map { $0[2] } == ["integer", "integer"])
-        let current = Int64(rows[0][1]!)!
-        let fixed = Int64(rows[1][1]!)!
+        #expect(rows.map { $0[2] } == ["text", "text"])
+        let current = Timestamp(sqlText: rows[0][1]!)!.milliseconds
+        let fixed = Timestamp(sqlText: rows[1][1]!)!.milliseconds
         #expect(fixed == 1_795_168_800_000)  // 2026-11-20T10:00:00Z
         #expect(abs(current - Timestamp.now().milliseconds) < 5_000)
         #expect(current % 1000 == 0)  // CURRENT_TIMESTAMP has whole seconds
@@ -68,7 +68,7 @@ import Testing
         defer { vault.close() }
         let now = Timestamp.now().milliseconds
         let old = try vault.save(sampleRecord(at: now - 1_800_000), artefacts: [NewArtefact(kind: "a", bytes: bytes("half an hour"))])
-        _ = try rawSQL(vault, "UPDATE profile_capture SET capturedAt = \(now - 3_700_000) WHERE id = \(old.id)")
+        _ = try rawSQL(vault, "UPDATE profile_capture SET capturedAt = '\(Timestamp(milliseconds: now - 3_700_000))' WHERE id = \(old.id)")
         #expect(unlink(vault.artefacts.path + "/" + old.artefacts[0].path) == 0)
         #expect(try vault.maintain(now: Timestamp(milliseconds: now - 200_000)).markedMissing == 1)
         #expect(try vault.record(id: old.id).status == .missing)

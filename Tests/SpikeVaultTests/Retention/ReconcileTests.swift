@@ -52,7 +52,7 @@ import Testing
         for (i, path) in paths.enumerated() {
             _ = try rawSQL(vault, """
                 INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt, profilePath)
-                VALUES ('evil', \(i + 1), 'cpu', 1, \(old), '\(path)')
+                VALUES ('evil', \(i + 1), 'cpu', 1, '\(Timestamp(milliseconds: old))', '\(path)')
                 """)
         }
         // An artefact row tampered after a real save, and a fresh tampered row that only

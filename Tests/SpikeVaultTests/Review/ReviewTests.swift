@@ -98,8 +98,8 @@ private func seeded(_ dir: TempDir) throws -> (Vault, [ProfileRecord]) {
         defer { vault.close() }
         let t = Timestamp(milliseconds: 1_795_000_000_000)
         let cases: [(RecordFilter, String)] = [
-            (RecordFilter(since: t, until: t.adding(seconds: 86_400)), "idx_profile_capture_capturedAt"),
-            (RecordFilter(pid: 200), "idx_profile_capture_pid_capturedAt"),
+            (RecordFilter(since: t, until: t.adding(seconds: 86_400)), "idx_profile_capture_time"),
+            (RecordFilter(pid: 200), "idx_profile_capture_pid_time"),
             (RecordFilter(metrics: [.cpu], since: t, until: t.adding(seconds: 86_400), order: .valueDescending),
              "idx_profile_capture_metric_capturedAt"),
             (RecordFilter(order: .valueDescending, limit: 5), "idx_profile_capture_triggerValue"),

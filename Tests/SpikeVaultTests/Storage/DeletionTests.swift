@@ -31,7 +31,7 @@ import Testing
         for (i, path) in [canary, "../../canary", "link-to-canary", "..", "."].enumerated() {
             _ = try rawSQL(vault, """
                 INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt, profilePath)
-                VALUES ('evil', \(i + 1), 'cpu', 1, 1000, '\(path)')
+                VALUES ('evil', \(i + 1), 'cpu', 1, '\(Timestamp(milliseconds: 1000))', '\(path)')
                 """)
         }
         _ = try rawSQL(vault, "UPDATE capture_artefact SET path = '../../canary' WHERE captureId = \(saved.id)")

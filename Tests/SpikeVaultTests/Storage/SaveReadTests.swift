@@ -95,8 +95,8 @@ import Testing
     }
 
     @Test func timestampFormats() {
-        #expect(Timestamp(milliseconds: 0).description == "1970-01-01T00:00:00.000Z")
-        #expect(Timestamp(milliseconds: 1_795_789_512_123).description == "2026-11-27T14:25:12.123Z")
+        #expect(Timestamp(milliseconds: 0).description == "1970-01-01 00:00:00.000Z")
+        #expect(Timestamp(milliseconds: 1_795_789_512_123).description == "2026-11-27 14:25:12.123Z")
         #expect(Timestamp(milliseconds: -1).compactUTC == "19691231T235959.999Z")
     }
 }

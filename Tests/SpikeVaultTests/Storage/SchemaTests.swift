@@ -16,16 +16,17 @@ import Testing
             SELECT il.name, group_concat(ii.name || ':' || ii.desc, ',') FROM pragma_index_list('profile_capture') il,
                 pragma_index_xinfo(il.name) ii WHERE ii.key = 1 GROUP BY il.name ORDER BY il.name
             """).map { [$0[0], $0[1]] }
-        #expect(indices == [["idx_profile_capture_capturedAt", "capturedAt:0"],
-                            // migration 2 (review queries, docs/review.md)
+        #expect(indices == [// review queries (docs/review.md)
                             ["idx_profile_capture_metric_capturedAt", "triggerMetric:0,capturedAt:0"],
-                            ["idx_profile_capture_pid_capturedAt", "pid:0,capturedAt:1"],
+                            // the seed design's two, by its names
+                            ["idx_profile_capture_pid_time", "pid:0,capturedAt:1"],
+                            ["idx_profile_capture_time", "capturedAt:0"],
                             ["idx_profile_capture_triggerValue", "triggerValue:0"]])
         #expect(try rawSQL(vault, "PRAGMA user_version").first?.first == String(Schema.currentVersion))
         #expect(try rawSQL(vault, "PRAGMA auto_vacuum").first?.first == "2")
     }
 
-    @Test func rowsWithoutOrWithSeedTextTimesGetIntegerMilliseconds() throws {
+    @Test func rowsWithoutOrWithSeedTextTimesGetTheStoredTextForm() throws {
         let dir = TempDir()
         let vault = try makeVault(dir)
         defer { vault.close() }
@@ -35,11 +36,11 @@ import Testing
         _ = try rawSQL(vault, "INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt) VALUES ('seed', 3, 'cpu', 90, '2026-11-27 14:25:12')")
         let after = Timestamp.now().milliseconds
         let rows = try rawSQL(vault, "SELECT pid, typeof(capturedAt), capturedAt FROM profile_capture ORDER BY pid")
-        #expect(rows.map { $0[1] } == ["integer", "integer", "integer"])
-        let t1 = Int64(rows[0][2]!)!, t2 = Int64(rows[1][2]!)!
+        #expect(rows.map { $0[1] } == ["text", "text", "text"])
+        let t1 = Timestamp(sqlText: rows[0][2]!)!.milliseconds, t2 = Timestamp(sqlText: rows[1][2]!)!.milliseconds
         #expect(t1 >= before - 1 && t1 <= after + 1)
         #expect(t2 >= before / 1000 * 1000 - 1000 && t2 <= after + 1)  // CURRENT_TIMESTAMP has whole seconds
-        #expect(rows[2][2] == "1795789512000")
+        #expect(rows[2][2] == "2026-11-27 14:25:12.000Z")
         // And they read back as records.
         #expect(try vault.recent(limit: 10).count == 3)
         expectError(.database) {

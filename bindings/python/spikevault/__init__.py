@@ -34,7 +34,7 @@ from .records import Artefact, Record
 from .review import duckdb_analytics, record_key
 from .vault import Vault
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 def library_version() -> str:

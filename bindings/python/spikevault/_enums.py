@@ -159,6 +159,9 @@ class Option(IntEnum):
     MAINTENANCE_FIRST_DELAY_SECONDS = 13
     ORPHAN_GRACE_SECONDS = 14
     OPEN_EXISTING = 15
+    WRITE_QUEUE_CAPACITY = 41
+    DUCKDB_SNAPSHOT_INTERVAL_SECONDS = 42
+    IDLE_VACUUM_SECONDS = 43
 
 
 class ReportField(IntEnum):
@@ -177,6 +180,8 @@ class ReportField(IntEnum):
     FOOTPRINT_AFTER = 11
     DURATION_MS = 12
     INTERRUPTED = 13
+    DUCKDB_SNAPSHOTS = 41
+    FULL_VACUUMS = 42
 
 
 class MonitorCounter(IntEnum):

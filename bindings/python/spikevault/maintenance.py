@@ -29,6 +29,8 @@ class MaintenanceReport:
     footprint_after: int
     duration_ms: int
     interrupted: bool
+    duckdb_snapshots: int = 0
+    full_vacuums: int = 0
 
     @classmethod
     def from_handle(cls, report: int) -> "MaintenanceReport":

@@ -11,7 +11,9 @@ from datetime import datetime
 from types import MappingProxyType, TracebackType
 from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
 
-from . import _convert, capture as _capture, review as _review
+from concurrent.futures import Future
+
+from . import _convert, background as _background, capture as _capture, review as _review
 from ._enums import Backend, Metric, Option
 from ._library import lib
 from ._options import OptionsHandle
@@ -41,7 +43,9 @@ class Vault:
     retention: ``max_age_seconds`` (72 h; 0 = no age limit), ``max_footprint_bytes`` (50 MB =
     50,000,000; 0 = none), ``min_free_percent`` (5), ``maintenance_interval_seconds`` (3600;
     0 = no background maintenance), ``maintenance_first_delay_seconds`` (600),
-    ``orphan_grace_seconds`` (3600). ``create=False`` opens an existing vault only: a missing
+    ``orphan_grace_seconds`` (3600); background writes: ``write_queue_capacity`` (1024 waiting
+    ``save_async`` calls; more raise ``BusyError``); periodic companions, both off by default:
+    ``duckdb_snapshot_interval_seconds``, ``idle_vacuum_seconds``. ``create=False`` opens an existing vault only: a missing
     directory or database raises ``NotFoundError`` and nothing is created (for read-only tools).
 
     Raises ``UnsafePathError`` if ``path`` or ``artefacts/`` is a symlink, owned by another
@@ -67,6 +71,9 @@ class Vault:
         maintenance_interval_seconds: Optional[int] = None,
         maintenance_first_delay_seconds: Optional[int] = None,
         orphan_grace_seconds: Optional[int] = None,
+        write_queue_capacity: Optional[int] = None,
+        duckdb_snapshot_interval_seconds: Optional[int] = None,
+        idle_vacuum_seconds: Optional[int] = None,
         create: bool = True,
     ) -> None:
         self._handle: Optional[int] = None  # first, so close()/__del__ work if opening fails
@@ -93,6 +100,9 @@ class Vault:
             Option.MAINTENANCE_FIRST_DELAY_SECONDS: maintenance_first_delay_seconds,
             Option.ORPHAN_GRACE_SECONDS: orphan_grace_seconds,
             Option.OPEN_EXISTING: None if create else 1,
+            Option.WRITE_QUEUE_CAPACITY: write_queue_capacity,
+            Option.DUCKDB_SNAPSHOT_INTERVAL_SECONDS: duckdb_snapshot_interval_seconds,
+            Option.IDLE_VACUUM_SECONDS: idle_vacuum_seconds,
         }
         handle = ctypes.c_void_p()
         with OptionsHandle(options) as options_handle:
@@ -178,6 +188,8 @@ class Vault:
     ) -> int:
         """Store one capture and its artefacts atomically; return its id.
 
+        ``save_async`` takes the same arguments and returns at once.
+
         ``artefacts`` maps a kind (``[a-z0-9._-]``, 1–64 characters, e.g. ``"procfs.json"``) to
         the content: ``bytes``/``bytearray``/``memoryview`` are copied from memory, an
         ``os.PathLike`` (e.g. ``pathlib.Path``) names a file read when saving. A plain ``str``
@@ -192,6 +204,54 @@ class Vault:
         a FIFO, device, directory or symlink), ``EncodingError``, ``NotFoundError`` (a missing
         artefact file), ``EmptyError`` (a zero-byte artefact), ``ClosedError``.
         """
+        with self._record(process_name, pid, metric, value, artefacts, captured_at, duration, notes,
+                          process_start_time) as (library, handle, record):
+            new_id = ctypes.c_int64()
+            check(library.sv_vault_save(handle, record, ctypes.byref(new_id)))
+            return new_id.value
+
+    def save_async(
+        self,
+        *,
+        process_name: Union[str, bytes],
+        pid: int,
+        metric: Union[Metric, str],
+        value: float,
+        artefacts: Mapping[str, ArtefactSource] = _NO_ARTEFACTS,
+        captured_at: Optional[datetime] = None,
+        duration: float = 0.0,
+        notes: Union[Mapping[str, Any], str, None] = None,
+        process_start_time: Optional[int] = None,
+    ) -> "Future[int]":
+        """Queue ``save(...)`` on the vault's writer thread and return a
+        ``concurrent.futures.Future`` of the new id at once; the calling thread never waits for
+        the disk. Arguments are checked and copied now (artefact files are read when the save
+        runs): bad input raises here as ``save`` would. ``BusyError`` when
+        ``write_queue_capacity`` saves are already waiting; ``ClosedError`` once closing.
+        ``close()`` runs every queued write first, so each future is done when it returns.
+        Done-callbacks of the future run on the library's writer thread: keep them short."""
+        with self._record(process_name, pid, metric, value, artefacts, captured_at, duration, notes,
+                          process_start_time) as (library, handle, record):
+            return _background.start(lambda cb, token: library.sv_vault_save_start(handle, record, cb, token, None))
+
+    def purge_async(self, cutoff: datetime) -> "Future[int]":
+        """``delete_older_than(cutoff)`` on the writer thread; a future of the number deleted."""
+        cutoff_ms = _convert.datetime_to_ms(cutoff, "cutoff")
+        library = lib()
+        with self._using() as handle:
+            return _background.start(lambda cb, token: library.sv_vault_purge_start(handle, cutoff_ms, cb, token, None))
+
+    def maintain_async(self) -> "Future[int]":
+        """One maintenance pass on the writer thread; a future of the captures purged."""
+        library = lib()
+        with self._using() as handle:
+            return _background.start(lambda cb, token: library.sv_vault_maintain_start(handle, cb, token, None))
+
+    @contextmanager
+    def _record(self, process_name: Union[str, bytes], pid: int, metric: Union[Metric, str], value: float,
+                artefacts: Mapping[str, ArtefactSource], captured_at: Optional[datetime], duration: float,
+                notes: Union[Mapping[str, Any], str, None], process_start_time: Optional[int]) -> Iterator[Any]:
+        """A filled ``sv_record`` with the library and the vault handle, freed afterwards."""
         name = _convert.text(process_name, "process_name")
         pid_value = _convert.int64(pid, "pid")
         try:
@@ -224,9 +284,7 @@ class Vault:
                     check(library.sv_record_set_process_start_time(record, start))
                 for raw_kind, kind, source in items:
                     _add_artefact(library, record, raw_kind, kind, source)
-                new_id = ctypes.c_int64()
-                check(library.sv_vault_save(handle, record, ctypes.byref(new_id)))
-                return new_id.value
+                yield library, handle, record
             finally:
                 library.sv_record_free(record)
 

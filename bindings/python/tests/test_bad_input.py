@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Dict
@@ -68,12 +72,34 @@ def test_unwritable_path(lib, path: str, error: type) -> None:
 
 
 def test_read_only_directory_as_non_root(lib, tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("running as root: file modes do not stop root; covered by the /proc and /sys cases")
-    ro = tmp_path / "ro"
-    ro.mkdir(mode=0o500)
-    with pytest.raises(PermissionDeniedError):
-        Vault(ro / "vault")
+    """A vault under a directory its user cannot write: PermissionDeniedError. Root ignores file modes, so
+    as root the check runs in a child dropped to uid 65534 (setpriv) in a directory that user can reach."""
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o500)
+        with pytest.raises(PermissionDeniedError):
+            Vault(ro / "vault")
+        return
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot drop to an unprivileged user")
+    base = Path(tempfile.mkdtemp(prefix="sv-ro-"))
+    try:
+        base.chmod(0o755)
+        ro = base / "ro"
+        ro.mkdir(mode=0o500)
+        os.chown(ro, 65534, 65534)
+        probe = ("import sys\nfrom spikevault import Vault, PermissionDeniedError\n"
+                 "try:\n    Vault(sys.argv[1])\nexcept PermissionDeniedError as e:\n    print('denied:', e)\n")
+        env = dict(os.environ, PYTHONPATH=str(Path(spikevault.__file__).parent.parent))
+        r = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", probe,
+                            str(ro / "vault")], env=env, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0 and "import" in r.stderr and "denied:" not in r.stdout:
+            pytest.skip(f"uid 65534 cannot run this Python or load the library: {r.stderr.strip()[-200:]}")
+        assert r.returncode == 0 and r.stdout.startswith("denied:") and str(ro / "vault") in r.stdout, (r.stdout, r.stderr)
+        assert list(ro.iterdir()) == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_vault_path_is_a_symlink(lib, tmp_path: Path) -> None:

@@ -155,7 +155,10 @@ def test_default_vault_location(lib, tmp_path: Path) -> None:
     assert default_vault_dir({"SPIKEVAULT_DIR": "/a", "XDG_STATE_HOME": "/b", "HOME": "/h"}) == "/a"
     assert default_vault_dir({"XDG_STATE_HOME": "/b", "HOME": "/h"}) == "/b/spikevault"
     assert default_vault_dir({"XDG_STATE_HOME": "relative", "HOME": "/h"}) == "/h/.local/state/spikevault"
-    assert default_vault_dir({"HOME": "/h"}) == "/h/.local/state/spikevault"
+    assert default_vault_dir({"HOME": "/h"}, platform="linux") == "/h/.local/state/spikevault"
+    # macOS (docs/decisions.md): Application Support, unless one of the variables says otherwise.
+    assert default_vault_dir({"HOME": "/h"}, platform="darwin") == "/h/Library/Application Support/SpikeVault"
+    assert default_vault_dir({"SPIKEVAULT_DIR": "/a", "HOME": "/h"}, platform="darwin") == "/a"
     # End to end: XDG_STATE_HOME is used when SPIKEVAULT_DIR is unset; --vault wins over both.
     (tmp_path / "xdg").mkdir()
     with spikevault.Vault(tmp_path / "xdg" / "spikevault") as v:
@@ -492,9 +495,13 @@ def test_export_selection_order_and_file_errors(seeded, tmp_path: Path) -> None:
         [ids["home_tool"], ids["server_mem"], ids["worker_disk"], ids["worker_cpu"]]
     assert [x["id"] for x in json.loads(run_cli(["export", "--process", "PYTHON*"], path).stdout)] == [ids["server_mem"]]
     assert json.loads(run_cli(["export", "--process", "nomatch"], path).stdout) == []
-    # The library's columns: capturedAt in ms and capturedAtUTC.
+    # The library's columns: capturedAt in the stored time form (capturedAtUTC, kept for old
+    # readers, is the same text), as `list --json` and `show --json` give it.
     rec = json.loads(run_cli(["export", "--pid", "202"], path).stdout)[0]
-    assert isinstance(rec["capturedAt"], int) and rec["capturedAtUTC"].endswith("Z")
+    assert rec["capturedAt"] == rec["capturedAtUTC"] and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z", rec["capturedAt"])
+    listed = [x for x in json.loads(run_cli(["list", "--json", "-n", "9"], path).stdout) if x["id"] == rec["id"]]
+    shown = json.loads(run_cli(["show", str(rec["id"]), "--json"], path).stdout)
+    assert listed[0]["capturedAt"] == shown["capturedAt"] == rec["capturedAt"]
     # Output path errors: one line, exit 1, nothing written.
     r = run_cli(["export", "-o", str(tmp_path / "missing" / "x.json")], path)
     assert r.returncode == 1

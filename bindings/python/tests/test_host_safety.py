@@ -81,7 +81,7 @@ def test_abi_baseline_check_catches_removed_and_unlisted_symbols(lib, tmp_path: 
     if not Path(library).exists():
         pytest.skip(f"no built library at {library}")
     checker = [sys.executable, str(REPO / "scripts" / "check_abi.py"), library]
-    version = str(REPO / "Sources" / "SpikeVaultC" / "Version.swift")
+    version = str(REPO / "VERSION")
     baseline = (REPO / "scripts" / "libspikevault.symbols").read_text().splitlines()
     assert subprocess.run(checker + [str(REPO / "scripts" / "libspikevault.symbols"), version]).returncode == 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import spikevault
 from spikevault import _library
 
 from conftest import PACKAGE_ROOT, run_python
@@ -36,6 +37,7 @@ def _package_copy(tmp_path: Path) -> Path:
     root = tmp_path / "site"
     shutil.copytree(PACKAGE_ROOT / "spikevault", root / "spikevault",
                     ignore=shutil.ignore_patterns("__pycache__", "libspikevault.so*"))
+    (root / "spikevault" / "VERSION").write_text(spikevault.__version__ + "\n")  # as setup.py packages it
     return root
 
 
@@ -55,7 +57,7 @@ def test_import_does_not_load_the_library(tmp_path: Path) -> None:
     result = _run("import spikevault, spikevault._library as l; print(l._loaded is None, spikevault.__version__)",
                   root, SPIKEVAULT_LIBRARY=str(tmp_path / "missing.so"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "0.1.0"]
+    assert result.stdout.split() == ["True", spikevault.__version__]
 
 
 def test_env_var_to_missing_file_lists_what_was_tried(tmp_path: Path) -> None:
@@ -137,7 +139,7 @@ def test_version_probe_refuses_another_major(tmp_path: Path) -> None:
 
 def test_version_probe_reports_missing_functions(tmp_path: Path) -> None:
     root = _package_copy(tmp_path)
-    fake = _fake_library(tmp_path, 100)  # 0.1.0 but nothing else exported
+    fake = _fake_library(tmp_path, 100)  # version 0.1.0 (as a number) but nothing else exported
     result = _run(REPORT, root, SPIKEVAULT_LIBRARY=str(fake))
     assert result.stdout.startswith("ERROR ERR_UNSUPPORTED"), result.stdout + result.stderr
     assert "sv_vault_open" in result.stdout

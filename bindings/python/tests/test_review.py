@@ -29,6 +29,11 @@ REPO = PACKAGE_ROOT.parent.parent
 SCHEMA = REPO / ".." / "shared" / "data" / "speedscope-file-format-schema.json"
 CORPUS = json.loads((Path(__file__).parent / "data" / "redaction_corpus.json").read_text())
 BASE = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+def stored_time(when: datetime) -> str:
+    """The library's one time form (database, JSON, CSV, analytics): 2026-11-20 08:00:00.000Z."""
+    return when.astimezone(timezone.utc).isoformat(sep=" ", timespec="milliseconds").replace("+00:00", "Z")
 FOLDED = b"main;work;hot 7\nmain;idle 3\nmain;work;cold 2\n"
 ROWS = [  # name, pid, metric, value, minutes after BASE, status-free
     ("firefox", 100, "cpu", 95.0, 0),
@@ -115,7 +120,7 @@ def test_exports_parse_back_and_match(vault, seeded, tmp_path) -> None:
         rec = records[row["id"]]
         assert row["processName"] == rec.process_name and row["pid"] == rec.pid
         assert row["triggerMetric"] == rec.metric.stored_name and row["triggerValue"] == rec.value
-        assert row["capturedAt"] == int(rec.captured_at.timestamp() * 1000)
+        assert row["capturedAt"] == stored_time(rec.captured_at)
         assert [a["kind"] for a in row["artefacts"]] == [a.kind for a in rec.artefacts]
         assert row["notes"]["capture"]["cmdline"] == ["app", "--token", "<redacted>"]
     for row in table:
@@ -176,7 +181,7 @@ def test_summary_text_and_json(vault, seeded) -> None:
     assert "tok-SEEKRIT" not in text and "<redacted>" in text
     doc = vault.summary(seeded[0], "json")
     assert doc["topStacks"][0] == {"frames": ["main", "work", "hot"], "samples": 7, "percent": pytest.approx(58.333333)}
-    assert doc["busiestThreads"][0]["tid"] == 100 and doc["capturedAtUTC"] == "2026-11-20T08:00:00.000Z"
+    assert doc["busiestThreads"][0]["tid"] == 100 and doc["capturedAtUTC"] == doc["capturedAt"] == "2026-11-20 08:00:00.000Z"
     assert doc["cmdline"] == ["app", "--token", "<redacted>"] and doc["redacted"] is True
     assert "tok-SEEKRIT" in json.dumps(vault.summary(seeded[0], "json", redact=False))
 
@@ -212,7 +217,7 @@ def test_redaction_corpus_leaks_no_secret(vault, tmp_path, monkeypatch) -> None:
 def test_analytics_sqlite_matches_duckdb(vault, seeded, tmp_path) -> None:
     sqlite = {t: vault.analytics(t, BASE, BASE + timedelta(days=2)) for t in spikevault.review.ANALYTICS_NAMES}
     assert sqlite["peak-by-process"][0] == {"processName": "Firefox-bin", "triggerMetric": "memory", "peak": 2048.0,
-                                            "peakAt": int((BASE + timedelta(minutes=60)).timestamp() * 1000), "captures": 1}
+                                            "peakAt": stored_time(BASE + timedelta(minutes=60)), "captures": 1}
     assert {r["processName"]: r["p95"] for r in sqlite["p95-by-process"]}["postgres"] == 99.5
     assert sqlite["top-processes"][0] == {"processName": "postgres", "captures": 2, "peak": 99.5, "rankByCount": 1}
     assert sum(r["captures"] for r in sqlite["captures-per-hour"]) == len(ROWS)

@@ -178,4 +178,4 @@ def test_option_bounds_and_library_version(lib) -> None:
     low, high, default = spikevault.option_bounds(spikevault.Option.DURABILITY)
     assert low <= default <= high
     assert spikevault.library_version().count(".") == 2
-    assert spikevault.__version__ == "0.1.0"
+    assert spikevault.__version__ == spikevault.library_version()  # both read the one VERSION file

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List
 
 from .common import Context, UsageError, private_tempdir
@@ -19,7 +19,7 @@ from .render import Column, format_value, render_table
 HELP = "analytics: peak by process, captures per hour, top processes, p95 values"
 TEMPLATES = {"peak": "peak-by-process", "hourly": "captures-per-hour", "top": "top-processes",
              "p95": "p95-by-process"}
-TIME_COLUMNS = ("peakAt", "hourStart")  # milliseconds since the epoch in the library's rows
+TIME_COLUMNS = ("peakAt", "hourStart")  # stored time text, "YYYY-MM-DD HH:MM:SS.SSSZ" (UTC)
 
 
 def json_row(row: Dict[str, Any]) -> Dict[str, Any]:
@@ -48,7 +48,7 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--until", type=arg_time, metavar="TIME", help="before TIME")
     p.add_argument("--metric", type=arg_metric, metavar="NAME", help="only rows of this metric (peak and hourly)")
     p.add_argument("-n", "--limit", type=arg_positive_int, metavar="N", help="at most N rows")
-    p.add_argument("--json", action="store_true", help="the rows as a JSON array (times in ms since the epoch)")
+    p.add_argument("--json", action="store_true", help="the rows as a JSON array (times as UTC text, docs/json.md)")
     p.set_defaults(run=run)
 
 
@@ -70,8 +70,11 @@ def _rows(ctx: Context, vault: Any, template: str) -> List[Dict[str, Any]]:
 def _cell(key: str, value: Any, row: Dict[str, Any]) -> str:
     if value is None:
         return "-"
-    if key in TIME_COLUMNS and isinstance(value, (int, float)):
-        when = datetime.fromtimestamp(value / 1000, timezone.utc).astimezone()
+    if key in TIME_COLUMNS and isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone()
+        except ValueError:
+            return value
         return when.strftime("%Y-%m-%d %H:%M" if key == "hourStart" else "%Y-%m-%d %H:%M:%S")
     if key in VALUE_COLUMNS and isinstance(value, (int, float)):
         return format_value(str(row.get("triggerMetric", "")), float(value))

@@ -32,9 +32,10 @@ class UsageError(CliError):
     exit_code = EXIT_USAGE
 
 
-def default_vault_dir(environ: Optional[Dict[str, str]] = None) -> str:
+def default_vault_dir(environ: Optional[Dict[str, str]] = None, platform: Optional[str] = None) -> str:
     """``$SPIKEVAULT_DIR``, else ``$XDG_STATE_HOME/spikevault`` (if absolute, per the XDG
-    spec), else ``~/.local/state/spikevault``."""
+    spec), else ``~/.local/state/spikevault``; on macOS ``~/Library/Application
+    Support/SpikeVault`` instead of the last (docs/decisions.md)."""
     env = os.environ if environ is None else environ
     if env.get("SPIKEVAULT_DIR"):
         return env["SPIKEVAULT_DIR"]
@@ -42,6 +43,8 @@ def default_vault_dir(environ: Optional[Dict[str, str]] = None) -> str:
     if xdg and os.path.isabs(xdg):
         return os.path.join(xdg, "spikevault")
     home = env.get("HOME") or os.path.expanduser("~")
+    if (platform or sys.platform) == "darwin":
+        return os.path.join(home, "Library", "Application Support", "SpikeVault")
     return os.path.join(home, ".local", "state", "spikevault")
 
 

@@ -1,5 +1,6 @@
-"""The one time representation of the CLI's JSON: ISO-8601 UTC with milliseconds and a Z
-(``"2026-12-03T09:41:00.123Z"``), whatever the library hands over: a ``datetime``, integer
+"""The one time representation of the CLI's JSON, the library's stored form: UTC with
+milliseconds and a Z, date and time separated by a space (``"2026-12-03 09:41:00.123Z"``,
+docs/storage.md says why not a ``T``), whatever the library hands over: a ``datetime``, integer
 milliseconds since the epoch (the library's summaries and exports today) or text (ISO-8601,
 or SQLite's ``YYYY-MM-DD HH:MM:SS[.fff]`` in UTC, as a seed-style column holds it). Every
 verb's ``--json`` goes through ``json_time``; docs/json.md and schemas/ hold the shapes."""
@@ -18,7 +19,7 @@ _DIGITS = re.compile(r"-?\d+")
 
 
 def json_time(value: Union[None, datetime, int, float, str]) -> Optional[str]:
-    """``datetime`` (naive = UTC), epoch milliseconds, or time text → ``YYYY-MM-DDTHH:MM:SS.mmmZ``.
+    """``datetime`` (naive = UTC), epoch milliseconds, or time text → ``YYYY-MM-DD HH:MM:SS.mmmZ``.
     ``None`` stays ``None``; anything else raises ``ValueError``."""
     if value is None:
         return None
@@ -43,7 +44,7 @@ def json_time(value: Union[None, datetime, int, float, str]) -> Optional[str]:
             when = when.replace(tzinfo=timezone.utc)  # SQLite's CURRENT_TIMESTAMP text is UTC
     else:
         raise ValueError(f"{value!r} is not a time")
-    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return when.astimezone(timezone.utc).isoformat(sep=" ", timespec="milliseconds").replace("+00:00", "Z")
 
 
 def normalise_times(doc: Any) -> Any:

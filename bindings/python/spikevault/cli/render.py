@@ -65,6 +65,7 @@ def local_time(when: datetime) -> str:
 
 
 def utc_time(when: datetime) -> str:
+    """The library's one time form, as stored in the database: ``2026-11-27 14:35:12.123Z``."""
     from .jsonout import json_time
 
     return str(json_time(when))

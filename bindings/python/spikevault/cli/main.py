@@ -12,15 +12,15 @@ import traceback
 from typing import IO, Dict, List, NoReturn, Optional, Sequence
 
 from . import (cmd_capture, cmd_diff, cmd_dump, cmd_export, cmd_flamegraph, cmd_list, cmd_purge, cmd_record,
-               cmd_rerun, cmd_show, cmd_stats, cmd_top, cmd_watch)
+               cmd_rerun, cmd_show, cmd_stats, cmd_watch)
 from .common import EXIT_FAILURE, EXIT_USAGE, CliError, Context, default_vault_dir
 
 __all__ = ["main", "build_parser"]
 
 VERBS = ("list", "show", "dump", "path", "flamegraph", "diff", "export", "stats", "purge", "capture", "record",
-         "rerun", "watch", "top")
+         "rerun", "watch")
 MODULES = (cmd_list, cmd_show, cmd_dump, cmd_flamegraph, cmd_diff, cmd_export, cmd_stats, cmd_purge, cmd_capture,
-           cmd_record, cmd_rerun, cmd_watch, cmd_top)
+           cmd_record, cmd_rerun, cmd_watch)
 
 DESCRIPTION = """Review, export and clean up the profiling captures of processes that spiked,
 and capture or watch processes, from a terminal. The vault is --vault DIR, else
@@ -37,7 +37,6 @@ EPILOG = """examples:
   spikevault capture 4242 --duration 10s        capture a process now
   spikevault record -- python3 app.py           run a command and capture it for its lifetime
   spikevault diff -2 -1 -o diff.svg             what changed between the last two captures
-  spikevault top                                live view of processes; c captures the selected one
   spikevault purge --older-than 24h --dry-run   what a purge would delete
   spikevault export --format csv -o spikes.csv  metadata for a spreadsheet
   spikevault export --format bundle --since 2h -o support.tar   artefacts to share

@@ -1,3 +1,0 @@
-from typing import Any, List
-def add_parser(sub: Any, parents: List[Any]) -> None:
-    p = sub.add_parser("top", parents=parents)

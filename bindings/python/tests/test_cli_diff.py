@@ -1,0 +1,55 @@
+"""`spikevault diff`: the frames that grew and shrank between two real stored captures, as a text
+table through a pipe and as a differential flame graph (red grew, blue shrank, widths from B)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import spikevault
+from test_cli import run_cli
+
+BEFORE = b"main;run;cold 50\nmain;idle 50\n"
+AFTER = b"main;run;cold 10\nmain;run;hot 80\nmain;idle 10\n"
+
+
+@pytest.fixture
+def pair(lib, tmp_path: Path) -> Path:
+    path = tmp_path / "v"
+    with spikevault.Vault(path, durability=0) as v:
+        v.save(process_name="w", pid=7, metric="cpu", value=1, artefacts={"oncpu.folded": BEFORE})
+        v.save(process_name="w", pid=7, metric="cpu", value=1, artefacts={"oncpu.folded": AFTER})
+    return path
+
+
+def test_table_names_what_grew_and_shrank(pair: Path) -> None:
+    r = run_cli(["diff", "-2", "-1"], pair)
+    assert r.returncode == 0, r.stderr
+    text = r.stdout.decode()
+    grew, shrank = text.split("Frames that shrank")
+    assert re.search(r"\+80\.0%\s+0\.0%\s+80\.0%\s+hot", grew), text
+    assert re.search(r"-40\.0%\s+50\.0%\s+10\.0%\s+idle", shrank), text
+    assert "hot" not in shrank and "idle" not in grew
+
+
+def test_svg_colours_by_change(pair: Path, tmp_path: Path) -> None:
+    out = tmp_path / "d.svg"
+    r = run_cli(["diff", "1", "2", "-o", str(out)], pair)
+    assert r.returncode == 0, r.stderr
+    svg = out.read_text()
+    fill = {m.group(1): m.group(2) for m in
+            re.finditer(r"<title>(\w+) \([^<]*</title><rect [^>]*fill=\"rgb\((\d+,\d+,\d+)\)\"", svg)}
+    red, green, blue = (int(c) for c in fill["hot"].split(","))
+    assert red == 255 and blue < red  # grew: red
+    red, green, blue = (int(c) for c in fill["idle"].split(","))
+    assert blue == 255 and red < blue  # shrank: blue
+    assert "ago)" not in svg  # no relative time written into a file
+
+
+def test_same_capture_twice_has_no_change_and_bad_ids_exit_2(pair: Path) -> None:
+    r = run_cli(["diff", "1", "1"], pair)
+    assert r.returncode == 0 and "hot" not in r.stdout.decode()
+    r = run_cli(["diff", "1", "abc!"], pair)
+    assert r.returncode in (1, 2) and b"Traceback" not in r.stderr

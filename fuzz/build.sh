@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=.build-fuzz
 mkdir -p "$OUT/bin"
-FLAGS=(-parse-as-library -O -wmo -enable-testing -sanitize=fuzzer,address -I "$OUT" -I Sources/CSQLite -I Sources/CZstd)
+VER="$OUT/CSpikeVaultVersion"
+FLAGS=(-parse-as-library -O -wmo -enable-testing -sanitize=fuzzer,address -I "$OUT" -I Sources/CSQLite -I Sources/CZstd -I "$VER")
 
 newer() { # newer TARGET FILES...: true when TARGET is missing or older than one of FILES
     local t=$1; shift
@@ -17,6 +18,17 @@ newer() { # newer TARGET FILES...: true when TARGET is missing or older than one
     return 1
 }
 
+# The C target that embeds VERSION (SwiftPM makes its module map; here we write one).
+if newer "$OUT/libCSpikeVaultVersion.a" Sources/CSpikeVaultVersion/version.c VERSION \
+        Sources/CSpikeVaultVersion/include/spikevault_build_version.h fuzz/build.sh; then
+    mkdir -p "$VER"
+    printf 'module CSpikeVaultVersion {\n    header "%s"\n    export *\n}\n' \
+        "$PWD/Sources/CSpikeVaultVersion/include/spikevault_build_version.h" > "$VER/module.modulemap"
+    clang -c -O1 -fsanitize=fuzzer-no-link,address -I Sources/CSpikeVaultVersion/include \
+        Sources/CSpikeVaultVersion/version.c -o "$VER/version.o"
+    ar rcs "$OUT/libCSpikeVaultVersion.a" "$VER/version.o"
+fi
+
 mapfile -t core < <(find Sources/SpikeVault -name '*.swift' | sort)
 if newer "$OUT/libSpikeVault.a" "${core[@]}" fuzz/build.sh; then
     echo "fuzz: building the instrumented core (about a minute)"
@@ -24,7 +36,7 @@ if newer "$OUT/libSpikeVault.a" "${core[@]}" fuzz/build.sh; then
         -emit-module-path "$OUT/SpikeVault.swiftmodule" -o "$OUT/libSpikeVault.a"
 fi
 mapfile -t cabi < <(find Sources/SpikeVaultC -name '*.swift' | sort)
-if newer "$OUT/libSpikeVaultC.a" "${cabi[@]}" "$OUT/libSpikeVault.a"; then
+if newer "$OUT/libSpikeVaultC.a" "${cabi[@]}" "$OUT/libSpikeVault.a" "$OUT/libCSpikeVaultVersion.a"; then
     swiftc -module-name SpikeVaultC -emit-module -emit-library -static "${FLAGS[@]}" "${cabi[@]}" \
         -emit-module-path "$OUT/SpikeVaultC.swiftmodule" -o "$OUT/libSpikeVaultC.a"
 fi
@@ -34,6 +46,6 @@ for src in fuzz/targets/*.swift; do
     if newer "$bin" "$src" fuzz/Common.swift "$OUT/libSpikeVaultC.a"; then
         echo "fuzz: linking $bin"
         swiftc -module-name "fuzz_$name" "${FLAGS[@]}" "$src" fuzz/Common.swift \
-            -use-ld=lld -L "$OUT" -lSpikeVaultC -lSpikeVault -lsqlite3 -lzstd -o "$bin"
+            -use-ld=lld -L "$OUT" -lSpikeVaultC -lSpikeVault -lCSpikeVaultVersion -lsqlite3 -lzstd -o "$bin"
     fi
 done

@@ -114,14 +114,18 @@ final class WriteQueue: @unchecked Sendable {
     }
 
     /// Refuses new jobs, lets the writer finish every accepted one, and joins it (`wait`
-    /// false, or called on the writer itself, e.g. from a completion handler: no join, the
-    /// writer finishes the queue and exits on its own).
+    /// false, or called on the writer itself, e.g. from a completion handler: the writer is
+    /// detached, finishes the queue and exits on its own). The thread is taken out here, once:
+    /// that breaks the queue -> thread -> loop -> queue cycle, and a second drain finds nothing
+    /// to join or detach.
     func drain(wait: Bool = true) {
         let (worker, onWriter) = condition.withLock { () -> (WorkerThread?, Bool) in
             stopping = true
             condition.broadcast()
+            defer { thread = nil }
             return (thread, writer.map { pthread_equal($0, pthread_self()) != 0 } ?? false)
         }
-        if wait && !onWriter { worker?.join() }
+        guard let worker else { return }
+        if wait && !onWriter { worker.join() } else { worker.detach() }
     }
 }

@@ -34,13 +34,19 @@ enum RecordStore {
         st.bind(12, r.storedBytes)
         try st.run()
         let id = db.lastInsertRowID
+        try insertArtefacts(db, captureId: id, r.artefacts)
+        return id
+    }
+
+    /// Inserts artefact rows of capture `captureId` (saves and seed adoption).
+    static func insertArtefacts(_ db: Database, captureId: Int64, _ artefacts: [ArtefactInfo]) throws {
         let add = try db.statement("""
             INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             """)
-        for a in r.artefacts {
+        for a in artefacts {
             add.reset()
-            add.bind(1, id)
+            add.bind(1, captureId)
             add.bind(2, a.kind)
             add.bind(3, a.path)
             add.bind(4, a.rawBytes)
@@ -48,7 +54,6 @@ enum RecordStore {
             add.bind(6, a.checksum)
             try add.run()
         }
-        return id
     }
 
     static func record(_ db: Database, id: Int64) throws -> ProfileRecord? {

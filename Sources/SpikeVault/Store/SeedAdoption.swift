@@ -174,19 +174,7 @@ final class SeedAdoption {
         st.bind(11, artefact?.rawBytes ?? 0)
         st.bind(12, artefact?.storedBytes ?? 0)
         try st.run()
-        if let a = artefact {
-            let add = try db.statement("""
-                INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                """)
-            add.bind(1, r.id)
-            add.bind(2, a.kind)
-            add.bind(3, a.path)
-            add.bind(4, a.rawBytes)
-            add.bind(5, a.storedBytes)
-            add.bind(6, a.checksum)
-            try add.run()
-        }
+        if let a = artefact { try RecordStore.insertArtefacts(db, captureId: r.id, [a]) }
     }
 
     enum Location: Equatable { case none, outside, inside(dirs: [String], name: String) }

@@ -53,3 +53,15 @@ def test_same_capture_twice_has_no_change_and_bad_ids_exit_2(pair: Path) -> None
     assert r.returncode == 0 and "hot" not in r.stdout.decode()
     r = run_cli(["diff", "1", "abc!"], pair)
     assert r.returncode in (1, 2) and b"Traceback" not in r.stderr
+
+
+def test_hostile_process_name_is_escaped_in_the_table(lib, tmp_path: Path) -> None:
+    path = tmp_path / "v"
+    name = "e\x1b]0;pwn\x07x"
+    with spikevault.Vault(path, durability=0) as v:
+        v.save(process_name=name, pid=7, metric="cpu", value=1, artefacts={"oncpu.folded": BEFORE})
+        v.save(process_name=name, pid=7, metric="cpu", value=1, artefacts={"oncpu.folded": b"main;\x1b[2Jx 3\n"})
+    r = run_cli(["diff", "1", "2"], path)
+    assert r.returncode == 0, r.stderr
+    assert b"\x1b" not in r.stdout and b"\x07" not in r.stdout, r.stdout
+    assert b"e\\x1b]0;pwn\\x07x" in r.stdout

@@ -11,6 +11,7 @@ import json
 import os
 from typing import Any, List, Optional, Tuple
 
+from ..textsafe import visible
 from .common import CliError, Context, check_output_path, write_atomically
 from .diffstacks import FrameDelta, build_diff_tree, frame_shares, pair_stacks
 from .flamesvg import diff_colour, diff_info, flamegraph_svg
@@ -139,8 +140,8 @@ def run(ctx: Context) -> int:
         ctx.stdout.write("\n")
         return 0
     with paged(ctx):
-        ctx.stdout.write(f"A: {label_a} ({a.process_name}, pid {a.pid}), {sum(n for _, n in before)} samples\n"
-                         f"B: capture {b.id} ({b.process_name}, pid {b.pid}), {sum(n for _, n in after)} samples"
+        ctx.stdout.write(f"A: {label_a} ({visible(a.process_name)}, pid {a.pid}), {sum(n for _, n in before)} samples\n"
+                         f"B: capture {b.id} ({visible(b.process_name)}, pid {b.pid}), {sum(n for _, n in after)} samples"
                          + (f"; A scaled ×{scale:.3g} to B's total" if scale != 1.0 else "") + "\n")
         for line in _table(ctx, rows, args.top):
             ctx.stdout.write(line + "\n")

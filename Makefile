@@ -145,7 +145,7 @@ check-c: lib
 	LD_LIBRARY_PATH=$(CURDIR)/$(STAGE)/usr/lib bindings/c/build/watch build/c-watch-vault
 
 check-python: lib
-	cd bindings/python && $(PYTHON) -m pytest -q tests
+	cd bindings/python && $(PYTHON) -m pytest -q -rs tests
 
 # A platform wheel of the Python package with the library inside (build/wheel/*.whl): the
 # package is staged in build/wheel-src so the source tree never holds a copy of the .so.

@@ -34,7 +34,7 @@ public enum EuStackParser {
         if tokens.first?.hasPrefix("0x") == true { tokens = tokens.dropFirst() }
         if tokens.count >= 2, tokens.first == "-", tokens.dropFirst().first == "1" { tokens = tokens.dropFirst(2) }
         let name = tokens.joined(separator: " ")
-        return name.isEmpty ? "[unknown]" : name
+        return name.isEmpty ? FrameName.unknown : FrameName.clean(name)
     }
 }
 
@@ -79,7 +79,7 @@ public enum GdbBacktraceParser {
         }
         let name: Substring
         if let r = rest.range(ofText: " (") { name = rest[..<r.lowerBound] } else { name = rest }
-        return (name.isEmpty || name == "??") ? "[unknown]" : String(name)
+        return FrameName.clean(name)
     }
 }
 
@@ -124,12 +124,16 @@ public enum PerfScriptParser {
         return nil
     }
 
+    /// `ADDR SYMBOL[+0xOFF] (DSO)`, cleaned by `FrameName` (kernel frames marked `_[k]`).
     static func frameName(_ line: Substring) -> String {
+        let address = line.prefix { $0 != " " }
         var rest = line.drop { $0 != " " }.drop { $0 == " " }  // drop the address
-        if rest.hasSuffix(")"), let r = rest.lastRange(of: " (") { rest = rest[..<r.lowerBound] }
-        if let r = rest.lastRange(of: "+0x"),
-           rest[r.upperBound...].allSatisfy({ $0.isHexDigit }) { rest = rest[..<r.lowerBound] }
-        return rest.isEmpty ? "[unknown]" : String(rest)
+        var dso: Substring?
+        if rest.hasSuffix(")"), let r = rest.lastRange(of: "(") {
+            dso = rest[rest.index(after: r.lowerBound)..<rest.index(before: rest.endIndex)]
+            rest = rest[..<r.lowerBound].trimmingASCIIWhitespaceSub()
+        }
+        return FrameName.clean(rest, dso: dso, address: address)
     }
 }
 

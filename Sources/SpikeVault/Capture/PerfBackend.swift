@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// `perf record -N -B -F RATE -g -e cpu-clock [-e sched:sched_switch] -p PID -o FILE -- sleep D`,
+/// `perf record -N -B -k CLOCK_MONOTONIC -F RATE -g -e cpu-clock [-e sched:sched_switch] -p PID -o FILE -- sleep D`
+/// (sample times on CLOCK_MONOTONIC, the clock of procfs.json),
 /// then `perf script`, folded into `oncpu.folded` (cpu-clock samples) and `offcpu.folded`
 /// (blocked time per stack, µs; `OffCPUFolder`); the raw script text is kept as `perf.script`.
 ///
@@ -13,7 +14,7 @@ import Glibc
 public enum PerfBackend {
     public static func recordArgv(pid: Int32, frequency: Int, dataPath: String, durationSeconds: Double,
                                   offCPU: Bool = false) -> [String] {
-        ["perf", "record", "-N", "-B", "-F", String(frequency), "-g", "-e", "cpu-clock"]
+        ["perf", "record", "-N", "-B", "-k", "CLOCK_MONOTONIC", "-F", String(frequency), "-g", "-e", "cpu-clock"]
             + (offCPU ? ["-e", "sched:sched_switch"] : [])
             + ["-p", String(pid), "-o", dataPath, "--", "sleep", CommandTemplate.formatSeconds(durationSeconds)]
     }

@@ -28,11 +28,13 @@ extension PerfScriptParser {
                 if let c = current { out.append(c); current = nil }
                 continue
             }
-            if raw.first == " " || raw.first == "\t" {
-                if current != nil { current!.framesLeafFirst.append(frameName(raw.trimmingASCIIWhitespaceSub())) }
-            } else {
+            // Frames are tab-indented; a header starts with the tid, space-padded when short.
+            let h = raw.first == "\t" ? nil : header(raw)
+            if let h, h.time != nil || raw.first != " " {
                 if let c = current { out.append(c) }
-                current = header(raw)
+                current = h
+            } else if current != nil {
+                current!.framesLeafFirst.append(frameName(raw.trimmingASCIIWhitespaceSub()))
             }
         }
         if let c = current { out.append(c) }

@@ -92,36 +92,7 @@ public enum GdbBacktraceParser {
 /// ```
 public enum PerfScriptParser {
     public static func parse(_ text: String) -> [ThreadStack] {
-        var out: [ThreadStack] = []
-        var current: ThreadStack?
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if raw.isEmpty || raw.allSatisfy({ $0 == " " || $0 == "\t" }) {
-                if let c = current { out.append(c); current = nil }
-                continue
-            }
-            if raw.first == " " || raw.first == "\t" {
-                if current != nil { current!.framesLeafFirst.append(frameName(raw.trimmingASCIIWhitespaceSub())) }
-            } else {
-                if let c = current { out.append(c) }
-                current = ThreadStack(tid: headerTID(raw), framesLeafFirst: [])
-            }
-        }
-        if let c = current { out.append(c) }
-        return out
-    }
-
-    /// The tid is the token before the timestamp (`123.456:`); `pid/tid` is also accepted.
-    static func headerTID(_ line: Substring) -> Int32? {
-        let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        for i in tokens.indices.dropFirst() {
-            let t = tokens[i]
-            if t.hasSuffix(":"), Double(t.dropLast()) != nil {
-                let prev = tokens[i - 1]
-                let tidText = prev.split(separator: "/").last ?? prev
-                return Int32(tidText)
-            }
-        }
-        return nil
+        parseSamples(text).map { ThreadStack(tid: $0.tid, framesLeafFirst: $0.framesLeafFirst) }
     }
 
     /// `ADDR SYMBOL[+0xOFF] (DSO)`, cleaned by `FrameName` (kernel frames marked `_[k]`).

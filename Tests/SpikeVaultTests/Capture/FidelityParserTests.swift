@@ -29,7 +29,7 @@ let perfFidelityFixture = """
 \tffffffff82267448 __schedule ([kernel.kallsyms])
 \t            1200 read_disk (/tmp/fid/hot)
 
-11175  1489.180000:          cpu-clock: 
+  175  1489.180000:          cpu-clock: 
 \t            1185 spikevault_hot_spin (/tmp/fid/hot)
 
 """
@@ -63,6 +63,7 @@ let perfFidelityFixture = """
         #expect(s[2].prevState == "R")
         #expect(s[3].framesLeafFirst == ["spikevault_hot_spin", "[unknown]"])
         #expect(s[4].framesLeafFirst == ["__libc_start_main"])
+        #expect(s[6].tid == 175 && s[6].framesLeafFirst == ["spikevault_hot_spin"])  // space-padded tid
         // The default format (comm and period before the event) still parses.
         let old = PerfScriptParser.parseSamples(perfFixture)
         #expect(old.map(\.tid) == [3077, 3076, 3078] && old.allSatisfy { $0.event == "cpu-clock:ppp" })

@@ -265,9 +265,9 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
 
     @Test func perfArgv() {
         #expect(PerfBackend.recordArgv(pid: 9, frequency: 999, dataPath: "/w/p", durationSeconds: 1)
-                == ["perf", "record", "-N", "-B", "-F", "999", "-g", "-e", "cpu-clock", "-p", "9", "-o", "/w/p", "--", "sleep", "1"])
+                == ["perf", "record", "-N", "-B", "-k", "CLOCK_MONOTONIC", "-F", "999", "-g", "-e", "cpu-clock", "-p", "9", "-o", "/w/p", "--", "sleep", "1"])
         #expect(PerfBackend.recordArgv(pid: 9, frequency: 99, dataPath: "/w/p", durationSeconds: 1.5, offCPU: true)
-                == ["perf", "record", "-N", "-B", "-F", "99", "-g", "-e", "cpu-clock", "-e", "sched:sched_switch",
+                == ["perf", "record", "-N", "-B", "-k", "CLOCK_MONOTONIC", "-F", "99", "-g", "-e", "cpu-clock", "-e", "sched:sched_switch",
                     "-p", "9", "-o", "/w/p", "--", "sleep", "1.5"])
         let env = PerfBackend.environment(workDirectory: "/v/work/1")
         #expect(env["HOME"] == "/v/work/1" && env["TMPDIR"] == "/v/work/1" && env["PERF_CONFIG"] == "/dev/null"

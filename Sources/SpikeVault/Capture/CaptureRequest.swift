@@ -17,6 +17,8 @@ public struct CaptureRequest: Sendable, Equatable {
     public static let maxDurationSeconds = 3600.0
     public static let minIntervalSeconds = 0.01
     public static let maxIntervalSeconds = 60.0
+    /// Longest capture taken at perf's full default rate (longer ones get a lower default).
+    public static let fullRateSeconds = 60.0
     /// The highest `rateHz` any backend accepts (perf's bound).
     public static let maxRateHz = 10_000.0
 

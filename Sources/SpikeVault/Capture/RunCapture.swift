@@ -44,7 +44,16 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
     var notes: [String] = []
     /// The backend's rate: the request's (clamped for a fallback of `auto`) or its default.
     func rate(_ b: CaptureBackend) -> Double? {
-        guard let r = request.rateHz else { return CaptureRequest.defaultRateHz(b) }
+        guard let r = request.rateHz else {
+            // A long perf capture at 999 Hz would hold ~1000 stacks per busy thread-second:
+            // beyond 60 s the default keeps the total of a 60 s capture (at least 10 Hz).
+            if b == .perf, request.durationSeconds > CaptureRequest.fullRateSeconds, let d = CaptureRequest.defaultRateHz(b) {
+                let lowered = max(10, (d * CaptureRequest.fullRateSeconds / request.durationSeconds).rounded())
+                notes.append("perf: default rate lowered to \(CommandTemplate.formatSeconds(lowered)) Hz for a \(CommandTemplate.formatSeconds(request.durationSeconds)) s capture")
+                return lowered
+            }
+            return CaptureRequest.defaultRateHz(b)
+        }
         let m = CaptureRequest.maxRateHz(b)
         if r > m {
             notes.append("\(b.rawValue): rate \(CommandTemplate.formatSeconds(r)) Hz lowered to its maximum \(CommandTemplate.formatSeconds(m)) Hz")

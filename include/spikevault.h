@@ -96,6 +96,7 @@ typedef enum sv_backend {
     SV_BACKEND_SAMPLE = 6,
     SV_BACKEND_SPINDUMP = 7,
     SV_BACKEND_COMMAND = 8,
+    SV_BACKEND_PY_SPY = 9,
 } sv_backend;
 
 /* Keys for sv_options_set_int (SV_OPT_*). Numbers are ABI. */
@@ -513,7 +514,7 @@ const char *sv_cursor_key(sv_cursor *cursor);
 /* ---- Capture requests: what to capture and how ---- */
 
 /* Creates a capture request with the defaults (backend SV_BACKEND_AUTO, duration 5 s,
- * interval 0.1 s, metric SV_METRIC_CPU with value 0, perf at 99 Hz, notes "{}"); set at
+ * interval 0.1 s, metric SV_METRIC_CPU with value 0, each backend's default rate, notes "{}"); set at
  * least the pid. The caller owns *out_request and releases it with sv_request_free; it can be
  * used for several captures. Use one request from one thread at a time. */
 sv_status sv_request_new(sv_request **out_request);
@@ -537,7 +538,8 @@ sv_status sv_request_set_duration(sv_request *request, double seconds);
 sv_status sv_request_set_interval(sv_request *request, double seconds);
 
 /* Chooses the backend (an SV_BACKEND_* value). SV_BACKEND_AUTO runs procfs and the best stack
- * sampler present (eu-stack, then perf, then gdb). SAMPLE and SPINDUMP exist on macOS only and
+ * sampler present: py-spy for a CPython target, then perf when the kernel allows it (checked
+ * once per vault), then eu-stack, then gdb. SAMPLE and SPINDUMP exist on macOS only and
  * give SV_ERR_UNSUPPORTED elsewhere when the capture starts. */
 sv_status sv_request_set_backend(sv_request *request, sv_backend backend);
 
@@ -546,7 +548,15 @@ sv_status sv_request_set_backend(sv_request *request, sv_backend backend);
  * {duration} (whole seconds) and {output} (a file the tool must write) are replaced. */
 sv_status sv_request_set_command(sv_request *request, const char * const *argv, size_t argc);
 
-/* Sets the sampling frequency of the perf backend, in Hz (1 to 10000; default 99). */
+/* Sets the stack sampling rate in Hz of the request's stack backend: perf -F (default 999),
+ * py-spy -r (default 100), eu-stack/gdb snapshots per second (default: one per interval).
+ * Any finite value in (0, 10000] is accepted here; the capture's start refuses with
+ * SV_ERR_INVALID_ARGUMENT a rate above the chosen backend's maximum (py-spy 1000, eu-stack 100,
+ * gdb 10; auto lowers it to the maximum of a fallback and says so in the notes). Out of
+ * range or not finite: SV_ERR_INVALID_ARGUMENT, the request unchanged. */
+sv_status sv_request_set_rate(sv_request *request, double hertz);
+
+/* Older name of sv_request_set_rate taking whole Hz (1 to 10000); same effect. */
 sv_status sv_request_set_perf_frequency(sv_request *request, int64_t hertz);
 
 /* Sets the host's notes for the stored capture: a JSON object as UTF-8 (copied; checked when

@@ -26,6 +26,8 @@ python3 -c "import pytest" 2>/dev/null || pips+=(pytest)
 # Review tests: speedscope schema validation and the DuckDB companion (the `duckdb` CLI).
 python3 -c "import jsonschema" 2>/dev/null || pips+=(jsonschema)
 command -v duckdb >/dev/null 2>&1 || pips+=(duckdb-cli)
+# The py-spy capture backend (Python frames of CPython targets): a self-contained binary.
+command -v py-spy >/dev/null 2>&1 || pips+=(py-spy)
 if [ "${SPIKEVAULT_BENCH_DEPS:-0}" = 1 ]; then
     python3 -c "import zstandard" 2>/dev/null || pips+=(zstandard)
     python3 -c "import xxhash" 2>/dev/null || pips+=(xxhash)

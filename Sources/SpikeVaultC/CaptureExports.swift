@@ -17,7 +17,7 @@ private func withRequest(_ request: OpaquePointer?, _ body: (RequestBox) throws 
 }
 
 /// Creates a capture request with the defaults (backend SV_BACKEND_AUTO, duration 5 s,
-/// interval 0.1 s, metric SV_METRIC_CPU with value 0, perf at 99 Hz, notes "{}"); set at
+/// interval 0.1 s, metric SV_METRIC_CPU with value 0, each backend's default rate, notes "{}"); set at
 /// least the pid. The caller owns *out_request and releases it with sv_request_free; it can be
 /// used for several captures. Use one request from one thread at a time.
 @c(sv_request_new)
@@ -79,7 +79,8 @@ public func sv_request_set_interval(_ request: OpaquePointer?, _ seconds: Double
 }
 
 /// Chooses the backend (an SV_BACKEND_* value). SV_BACKEND_AUTO runs procfs and the best stack
-/// sampler present (eu-stack, then perf, then gdb). SAMPLE and SPINDUMP exist on macOS only and
+/// sampler present: py-spy for a CPython target, then perf when the kernel allows it (checked
+/// once per vault), then eu-stack, then gdb. SAMPLE and SPINDUMP exist on macOS only and
 /// give SV_ERR_UNSUPPORTED elsewhere when the capture starts.
 @c(sv_request_set_backend)
 public func sv_request_set_backend(_ request: OpaquePointer?, _ backend: Int32) -> Int32 {
@@ -98,12 +99,28 @@ public func sv_request_set_command(_ request: OpaquePointer?, _ argv: UnsafePoin
     }
 }
 
-/// Sets the sampling frequency of the perf backend, in Hz (1 to 10000; default 99).
+/// Sets the stack sampling rate in Hz of the request's stack backend: perf `-F` (default 999),
+/// py-spy `-r` (default 100), eu-stack/gdb snapshots per second (default: one per interval).
+/// Any finite value in (0, 10000] is accepted here; the capture's start refuses with
+/// SV_ERR_INVALID_ARGUMENT a rate above the chosen backend's maximum (py-spy 1000, eu-stack 100,
+/// gdb 10; `auto` lowers it to the maximum of a fallback and says so in the notes). Out of
+/// range or not finite: SV_ERR_INVALID_ARGUMENT, the request unchanged.
+@c(sv_request_set_rate)
+public func sv_request_set_rate(_ request: OpaquePointer?, _ hertz: Double) -> Int32 {
+    withRequest(request) { box in
+        guard hertz.isFinite && hertz > 0 && hertz <= CaptureRequest.maxRateHz else {
+            throw SpikeVaultError(.invalidArgument, "rate must be more than 0 and at most 10000 Hz, got \(hertz)")
+        }
+        box.request.rateHz = hertz
+    }
+}
+
+/// Older name of sv_request_set_rate taking whole Hz (1 to 10000); same effect.
 @c(sv_request_set_perf_frequency)
 public func sv_request_set_perf_frequency(_ request: OpaquePointer?, _ hertz: Int64) -> Int32 {
     withRequest(request) { box in
         guard hertz >= 1 && hertz <= 10_000 else { throw SpikeVaultError(.invalidArgument, "perf frequency must be 1 to 10000 Hz, got \(hertz)") }
-        box.request.perfFrequency = Int(hertz)
+        box.request.rateHz = Double(hertz)
     }
 }
 

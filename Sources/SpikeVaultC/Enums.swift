@@ -95,6 +95,7 @@ extension sv_status {
     case sample = 6
     case spindump = 7
     case command = 8
+    case pySpy = 9
 }
 
 extension sv_backend {
@@ -108,7 +109,8 @@ extension sv_backend {
         case .sample: return .sample
         case .spindump: return .spindump
         case .command: return .command
-        case nil: throw SpikeVaultError(.invalidArgument, "unknown backend \(raw); use one of SV_BACKEND_AUTO...SV_BACKEND_COMMAND")
+        case .pySpy: return .pySpy
+        case nil: throw SpikeVaultError(.invalidArgument, "unknown backend \(raw); use one of SV_BACKEND_AUTO...SV_BACKEND_PY_SPY")
         }
     }
 }

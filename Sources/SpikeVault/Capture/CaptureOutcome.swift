@@ -27,6 +27,8 @@ public struct BackendResult: Sendable {
     public var reason: String?
     /// Numbers worth recording (e.g. `samples`, `achievedRateHz`).
     public var stats: [String: Double] = [:]
+    /// Facts worth telling that do not make the capture partial (e.g. why no off-CPU stacks).
+    public var notes: [String] = []
 
     public init(backend: String) { self.backend = backend }
 }
@@ -48,4 +50,6 @@ public struct CaptureOutcome: Sendable {
     public var stats: [String: [String: Double]]
     public var startedAtUnixSeconds: Double
     public var elapsedSeconds: Double
+    /// Informational notes of the backends and of `auto`'s choice.
+    public var notes: [String] = []
 }

@@ -8,6 +8,8 @@ public enum CaptureBackend: String, Sendable, CaseIterable {
     case sample
     case spindump
     case command
+    /// py-spy (PyPI `py-spy`): Python frames of a CPython target.
+    case pySpy = "py-spy"
 }
 
 /// What to capture. Validate with `validate()` (runCapture does it).
@@ -15,7 +17,32 @@ public struct CaptureRequest: Sendable, Equatable {
     public static let maxDurationSeconds = 3600.0
     public static let minIntervalSeconds = 0.01
     public static let maxIntervalSeconds = 60.0
-    public static let perfFrequencyRange = 1...10_000
+    /// Longest capture taken at perf's full default rate (longer ones get a lower default).
+    public static let fullRateSeconds = 60.0
+    /// The highest `rateHz` any backend accepts (perf's bound).
+    public static let maxRateHz = 10_000.0
+
+    /// Default stack sampling rate of a backend when `rateHz` is nil; snapshot backends
+    /// (eu-stack, gdb) then take one snapshot per `intervalSeconds`.
+    public static func defaultRateHz(_ b: CaptureBackend) -> Double? {
+        switch b {
+        case .perf: return 999
+        case .pySpy: return 100
+        default: return nil
+        }
+    }
+
+    /// The highest rate a backend accepts (see docs/capture.md for the practical maxima of the
+    /// snapshot backends, each snapshot being a ptrace stop of every thread).
+    public static func maxRateHz(_ b: CaptureBackend) -> Double {
+        switch b {
+        case .perf, .auto: return maxRateHz
+        case .pySpy: return 1000
+        case .euStack: return 100
+        case .gdb: return 10
+        default: return maxRateHz
+        }
+    }
 
     public var pid: Int32
     public var metric: TriggerMetric
@@ -27,17 +54,20 @@ public struct CaptureRequest: Sendable, Equatable {
     public var backend: CaptureBackend
     /// Required for `.command`, forbidden otherwise. Placeholders: `{pid}` `{duration}` `{output}`.
     public var commandTemplate: [String]?
-    /// perf record -F, in 1...10000.
-    public var perfFrequency: Int
+    /// Stack sampling rate in Hz of the stack backend (perf `-F`, py-spy `-r`, eu-stack/gdb
+    /// snapshots per second); nil = the backend's default (perf 999, py-spy 100, eu-stack/gdb
+    /// one snapshot per `intervalSeconds`). In (0, maxRateHz(backend)]; `auto` clamps it to the
+    /// maximum of the backend it falls back to (and says so in the notes).
+    public var rateHz: Double?
     /// The host's notes for the stored record: a JSON object (checked when it is saved).
     public var notes: String
 
     public init(pid: Int32, metric: TriggerMetric, value: Double, durationSeconds: Double = 5,
                 intervalSeconds: Double = 0.1, backend: CaptureBackend = .auto,
-                commandTemplate: [String]? = nil, perfFrequency: Int = 99, notes: String = "{}") {
+                commandTemplate: [String]? = nil, rateHz: Double? = nil, notes: String = "{}") {
         self.pid = pid; self.metric = metric; self.value = value
         self.durationSeconds = durationSeconds; self.intervalSeconds = intervalSeconds
-        self.backend = backend; self.commandTemplate = commandTemplate; self.perfFrequency = perfFrequency
+        self.backend = backend; self.commandTemplate = commandTemplate; self.rateHz = rateHz
         self.notes = notes
     }
 
@@ -56,8 +86,11 @@ public struct CaptureRequest: Sendable, Equatable {
         guard intervalSeconds <= durationSeconds else {
             throw bad("intervalSeconds (\(intervalSeconds)) must not exceed durationSeconds (\(durationSeconds))")
         }
-        guard Self.perfFrequencyRange.contains(perfFrequency) else {
-            throw bad("perfFrequency must be in 1...10000 Hz, got \(perfFrequency)")
+        if let r = rateHz {
+            let maxRate = Self.maxRateHz(backend)
+            guard r.isFinite, r > 0, r <= maxRate else {
+                throw bad("rateHz must be more than 0 and at most \(CommandTemplate.formatSeconds(maxRate)) Hz for backend '\(backend.rawValue)', got \(r)")
+            }
         }
         if backend == .command {
             guard let t = commandTemplate, let first = t.first, !first.isEmpty else {

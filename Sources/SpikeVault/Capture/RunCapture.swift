@@ -3,8 +3,10 @@ import Glibc
 #endif
 import Synchronization
 
-/// Order in which `auto` picks its stack backend: the first whose tool is in PATH.
-public let autoStackBackends: [CaptureBackend] = [.euStack, .perf, .gdb]
+/// Order in which `auto` considers stack backends: py-spy (CPython targets only), perf (when
+/// `PerfAccess` allows it), eu-stack, gdb; the first whose tool is in PATH runs. A backend
+/// refused at start (permission, tool missing) hands over to the next one.
+public let autoStackBackends: [CaptureBackend] = [.pySpy, .perf, .euStack, .gdb]
 
 /// Captures what `request.pid` is doing, synchronously, writing raw artefacts into
 /// `workDirectory` (which must exist; file names are fixed by the library, never derived from
@@ -21,7 +23,8 @@ public let autoStackBackends: [CaptureBackend] = [.euStack, .perf, .gdb]
 ///   `spindump` off macOS), `.notFound` for a missing work directory.
 ///   The target exiting or its pid being reused is not an error: the outcome is
 ///   `partial`/`failed` with the reason. Cancellation gives `partial`/`failed` with reason "cancelled".
-public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel: CancelFlag) throws -> CaptureOutcome {
+public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel: CancelFlag,
+                       context: CaptureContext = CaptureContext()) throws -> CaptureOutcome {
     try request.validate()
     guard CaptureSys.isDirectory(workDirectory) else {
         throw SpikeVaultError(.notFound, "work directory \(workDirectory) does not exist")
@@ -38,17 +41,48 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
     var results: [BackendResult] = []
     var skipped: [SkippedBackend] = []
 
+    var notes: [String] = []
+    /// The backend's rate: the request's (clamped for a fallback of `auto`) or its default.
+    func rate(_ b: CaptureBackend) -> Double? {
+        guard let r = request.rateHz else {
+            // A long perf capture at 999 Hz would hold ~1000 stacks per busy thread-second:
+            // beyond 60 s the default keeps the total of a 60 s capture (at least 10 Hz).
+            if b == .perf, request.durationSeconds > CaptureRequest.fullRateSeconds, let d = CaptureRequest.defaultRateHz(b) {
+                let lowered = max(10, (d * CaptureRequest.fullRateSeconds / request.durationSeconds).rounded())
+                notes.append("perf: default rate lowered to \(CommandTemplate.formatSeconds(lowered)) Hz for a \(CommandTemplate.formatSeconds(request.durationSeconds)) s capture")
+                return lowered
+            }
+            return CaptureRequest.defaultRateHz(b)
+        }
+        let m = CaptureRequest.maxRateHz(b)
+        if r > m {
+            notes.append("\(b.rawValue): rate \(CommandTemplate.formatSeconds(r)) Hz lowered to its maximum \(CommandTemplate.formatSeconds(m)) Hz")
+            return m
+        }
+        return r
+    }
+    func snapshotInterval(_ b: CaptureBackend) -> Double {
+        guard let r = rate(b) else { return request.intervalSeconds }
+        return min(1 / r, request.durationSeconds)
+    }
+
     func runStack(_ backend: CaptureBackend) throws -> BackendResult {
         switch backend {
         case .euStack:
-            return try SnapshotBackend.run(.euStack, identity: identity, intervalSeconds: request.intervalSeconds,
+            return try SnapshotBackend.run(.euStack, identity: identity, intervalSeconds: snapshotInterval(.euStack),
                                            durationSeconds: request.durationSeconds, workDirectory: workDirectory, cancel: cancel)
         case .gdb:
-            return try SnapshotBackend.run(.gdb, identity: identity, intervalSeconds: request.intervalSeconds,
+            return try SnapshotBackend.run(.gdb, identity: identity, intervalSeconds: snapshotInterval(.gdb),
                                            durationSeconds: request.durationSeconds, workDirectory: workDirectory, cancel: cancel)
         case .perf:
-            return try PerfBackend.run(identity: identity, frequency: request.perfFrequency,
-                                       durationSeconds: request.durationSeconds, workDirectory: workDirectory, cancel: cancel)
+            let hz = Int((rate(.perf) ?? 999).rounded())
+            return try PerfBackend.run(identity: identity, frequency: max(1, hz),
+                                       durationSeconds: request.durationSeconds, workDirectory: workDirectory,
+                                       offCPU: context.perfAccess(), cancel: cancel)
+        case .pySpy:
+            let hz = Int((rate(.pySpy) ?? 100).rounded())
+            return try PySpyBackend.run(identity: identity, rateHz: max(1, hz), durationSeconds: request.durationSeconds,
+                                        workDirectory: workDirectory, cancel: cancel)
         case .command:
             return try CommandBackend.run(request, identity: identity, workDirectory: workDirectory, cancel: cancel)
         case .sample, .spindump:
@@ -68,15 +102,18 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
     case .procfs:
         results.append(try runProcfs())
     case .auto:
-        var chosen: CaptureBackend?
+        var candidates: [CaptureBackend] = []
+        let python = PySpyBackend.isCPython(pid: identity.pid, exe: identity.exe)
         for b in autoStackBackends {
-            let tool = b == .euStack ? "eu-stack" : b.rawValue
-            if chosen != nil {
-                skipped.append(SkippedBackend(backend: b.rawValue, reason: "auto ran \(chosen!.rawValue) instead"))
+            let tool = b.rawValue
+            if b == .pySpy && !python {
+                skipped.append(SkippedBackend(backend: tool, reason: "not a CPython target"))
             } else if ToolRunner.resolve(tool) == nil {
-                skipped.append(SkippedBackend(backend: b.rawValue, reason: "tool '\(tool)' not found in PATH"))
+                skipped.append(SkippedBackend(backend: tool, reason: "tool '\(tool)' not found in PATH"))
+            } else if b == .perf, case let access = context.perfAccess(), !access.allowed {
+                skipped.append(SkippedBackend(backend: tool, reason: access.reason ?? "perf refused"))
             } else {
-                chosen = b
+                candidates.append(b)
             }
         }
         // procfs on its own thread, joined below, so both backends cover the same window.
@@ -86,9 +123,21 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
             procfsBox.withLock { $0 = r }
         }
         var stackResult: BackendResult?
-        if let chosen {
-            do { stackResult = try runStack(chosen) } catch {
-                skipped.append(SkippedBackend(backend: chosen.rawValue, reason: "failed: \(error)"))
+        var ran: CaptureBackend?
+        for b in candidates {
+            if let ran {
+                skipped.append(SkippedBackend(backend: b.rawValue, reason: "auto ran \(ran.rawValue) instead"))
+                continue
+            }
+            do {
+                stackResult = try runStack(b)
+                ran = b
+            } catch let e as SpikeVaultError where (e.status == .permission || e.status == .notFound) && !cancel.isCancelled {
+                // Refused at start: the next backend covers (most of) the window instead.
+                skipped.append(SkippedBackend(backend: b.rawValue, reason: "refused, fell back: \(e.message)"))
+            } catch {
+                skipped.append(SkippedBackend(backend: b.rawValue, reason: "failed: \(error)"))
+                ran = b
             }
         }
         procfsThread.join()
@@ -109,7 +158,7 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
     else if reasons.isEmpty && results.allSatisfy({ $0.status == .complete }) { status = .complete }
     else { status = .partial }
     var stats: [String: [String: Double]] = [:]
-    for r in results { stats[r.backend] = r.stats }
+    for r in results { stats[r.backend] = r.stats; notes += r.notes }
     return CaptureOutcome(identity: identity,
                           artefacts: results.flatMap { $0.artefacts },
                           status: status,
@@ -118,5 +167,6 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
                           backendsSkipped: skipped,
                           stats: stats,
                           startedAtUnixSeconds: startedAt,
-                          elapsedSeconds: CaptureSys.monotonicSeconds() - t0)
+                          elapsedSeconds: CaptureSys.monotonicSeconds() - t0,
+                          notes: notes)
 }

@@ -34,7 +34,7 @@ public enum EuStackParser {
         if tokens.first?.hasPrefix("0x") == true { tokens = tokens.dropFirst() }
         if tokens.count >= 2, tokens.first == "-", tokens.dropFirst().first == "1" { tokens = tokens.dropFirst(2) }
         let name = tokens.joined(separator: " ")
-        return name.isEmpty ? "[unknown]" : name
+        return name.isEmpty ? FrameName.unknown : FrameName.clean(name)
     }
 }
 
@@ -79,7 +79,7 @@ public enum GdbBacktraceParser {
         }
         let name: Substring
         if let r = rest.range(ofText: " (") { name = rest[..<r.lowerBound] } else { name = rest }
-        return (name.isEmpty || name == "??") ? "[unknown]" : String(name)
+        return FrameName.clean(name)
     }
 }
 
@@ -92,44 +92,19 @@ public enum GdbBacktraceParser {
 /// ```
 public enum PerfScriptParser {
     public static func parse(_ text: String) -> [ThreadStack] {
-        var out: [ThreadStack] = []
-        var current: ThreadStack?
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if raw.isEmpty || raw.allSatisfy({ $0 == " " || $0 == "\t" }) {
-                if let c = current { out.append(c); current = nil }
-                continue
-            }
-            if raw.first == " " || raw.first == "\t" {
-                if current != nil { current!.framesLeafFirst.append(frameName(raw.trimmingASCIIWhitespaceSub())) }
-            } else {
-                if let c = current { out.append(c) }
-                current = ThreadStack(tid: headerTID(raw), framesLeafFirst: [])
-            }
-        }
-        if let c = current { out.append(c) }
-        return out
+        parseSamples(text).map { ThreadStack(tid: $0.tid, framesLeafFirst: $0.framesLeafFirst) }
     }
 
-    /// The tid is the token before the timestamp (`123.456:`); `pid/tid` is also accepted.
-    static func headerTID(_ line: Substring) -> Int32? {
-        let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        for i in tokens.indices.dropFirst() {
-            let t = tokens[i]
-            if t.hasSuffix(":"), Double(t.dropLast()) != nil {
-                let prev = tokens[i - 1]
-                let tidText = prev.split(separator: "/").last ?? prev
-                return Int32(tidText)
-            }
-        }
-        return nil
-    }
-
+    /// `ADDR SYMBOL[+0xOFF] (DSO)`, cleaned by `FrameName` (kernel frames marked `_[k]`).
     static func frameName(_ line: Substring) -> String {
+        let address = line.prefix { $0 != " " }
         var rest = line.drop { $0 != " " }.drop { $0 == " " }  // drop the address
-        if rest.hasSuffix(")"), let r = rest.lastRange(of: " (") { rest = rest[..<r.lowerBound] }
-        if let r = rest.lastRange(of: "+0x"),
-           rest[r.upperBound...].allSatisfy({ $0.isHexDigit }) { rest = rest[..<r.lowerBound] }
-        return rest.isEmpty ? "[unknown]" : String(rest)
+        var dso: Substring?
+        if rest.hasSuffix(")"), let r = rest.lastRange(of: "(") {
+            dso = rest[rest.index(after: r.lowerBound)..<rest.index(before: rest.endIndex)]
+            rest = rest[..<r.lowerBound].trimmingASCIIWhitespaceSub()
+        }
+        return FrameName.clean(rest, dso: dso, address: address)
     }
 }
 

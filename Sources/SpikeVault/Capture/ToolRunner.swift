@@ -11,6 +11,10 @@ public struct ToolResult: Sendable, Equatable {
     public var timedOut: Bool
     public var cancelled: Bool
     public var elapsedSeconds: Double
+    /// waitpid gave ECHILD: the host reaped the child (a `SIGCHLD` set to `SIG_IGN` makes the
+    /// kernel auto-reap, or the host waits for -1). The exit status is then unknown; callers
+    /// decide from the tool's output whether it worked.
+    public var reapedByHost: Bool = false
 
     public var succeeded: Bool { exitStatus == 0 && !timedOut && !cancelled }
 
@@ -19,6 +23,7 @@ public struct ToolResult: Sendable, Equatable {
         if cancelled { return "was cancelled" }
         if let s = exitStatus { return "exited with status \(s)" }
         if let s = signal { return "was killed by signal \(s)" }
+        if reapedByHost { return "was reaped by the host (SIGCHLD ignored or a wait for any child), exit status unknown" }
         return "ended in an unknown way"
     }
 }
@@ -62,9 +67,17 @@ public final class SpawnedProcess: @unchecked Sendable {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { return finish(status, timedOut: false, cancelled: false) }
             if r < 0 && errno != EINTR {
-                // Not our child any more (should not happen): record as unknown.
-                let res = ToolResult(exitStatus: nil, signal: nil, timedOut: false, cancelled: false,
-                                     elapsedSeconds: CaptureSys.monotonicSeconds() - started)
+                // ECHILD: not our child any more, the host reaped it. Wait until its process
+                // group is empty (its descendants are gone too), then report an unknown exit.
+                let echild = errno == ECHILD
+                // The pid itself may already be reused: only the group (ours) is signalled.
+                while echild && Glibc.kill(-pid, 0) == 0 && CaptureSys.monotonicSeconds() < deadline
+                        && cancel?.isCancelled != true {
+                    CaptureSys.sleep(seconds: 0.01)
+                }
+                _ = Glibc.kill(-pid, SIGKILL)
+                let res = ToolResult(exitStatus: nil, signal: nil, timedOut: false, cancelled: cancel?.isCancelled == true,
+                                     elapsedSeconds: CaptureSys.monotonicSeconds() - started, reapedByHost: echild)
                 reaped = res
                 return res
             }
@@ -123,7 +136,11 @@ public enum ToolRunner {
     }
 
     /// Starts `argv` (argv[0] resolved through PATH). The caller must `wait` on the result.
-    public static func spawn(_ argv: [String], stdoutPath: String? = nil, stderrPath: String? = nil) throws -> SpawnedProcess {
+    ///
+    /// `environment` entries replace (or add to) the caller's environment in the child only;
+    /// the caller's `environ` is never modified.
+    public static func spawn(_ argv: [String], stdoutPath: String? = nil, stderrPath: String? = nil,
+                             environment: [String: String] = [:]) throws -> SpawnedProcess {
         guard let tool = argv.first, !tool.isEmpty else {
             throw SpikeVaultError(.invalidArgument, "empty argv")
         }
@@ -162,8 +179,11 @@ public enum ToolRunner {
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
         cargs.append(nil)
         defer { for p in cargs { free(p) } }
+        var envp: [UnsafeMutablePointer<CChar>?] = childEnvironment(overrides: environment).map { strdup($0) }
+        envp.append(nil)
+        defer { for p in envp { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, cargs, environ)
+        let rc = posix_spawn(&pid, path, &actions, &attr, cargs, envp)
         if rc != 0 {
             if rc == ENOENT || rc == EACCES || rc == ENOEXEC {
                 throw SpikeVaultError(.notFound, "tool '\(tool)' (\(path)) cannot be executed: \(String(cString: strerror(rc)))")
@@ -173,10 +193,27 @@ public enum ToolRunner {
         return SpawnedProcess(pid: pid, argv: argv)
     }
 
+    /// The caller's environment (`NAME=value` strings) with `overrides` applied.
+    static func childEnvironment(overrides: [String: String]) -> [String] {
+        var out: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            let name = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? text
+            if overrides[name] == nil { out.append(text) }
+            p += 1
+        }
+        for (k, v) in overrides.sorted(by: { $0.key < $1.key }) where !k.isEmpty && !k.contains("=") {
+            out.append("\(k)=\(v)")
+        }
+        return out
+    }
+
     /// Spawns `argv`, waits up to `timeoutSeconds` (then SIGKILLs the group), honouring `cancel`.
     public static func run(_ argv: [String], stdoutPath: String? = nil, stderrPath: String? = nil,
+                           environment: [String: String] = [:],
                            timeoutSeconds: Double, cancel: CancelFlag? = nil) throws -> ToolResult {
-        let child = try spawn(argv, stdoutPath: stdoutPath, stderrPath: stderrPath)
+        let child = try spawn(argv, stdoutPath: stdoutPath, stderrPath: stderrPath, environment: environment)
         return child.wait(timeoutSeconds: timeoutSeconds, cancel: cancel)
     }
 }

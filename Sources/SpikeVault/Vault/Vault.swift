@@ -24,6 +24,8 @@ public final class Vault: Sendable {
     let companions = CompanionState()
     /// Worker pool of asynchronous captures, made on first use.
     private let captureScheduler = Mutex<CaptureScheduler?>(nil)
+    /// What captures of this vault probe once (perf access).
+    let captureContext = CaptureContext()
     /// Temp files swept when this vault opened.
     public let sweptTempFiles: Int
     /// Change notifications (saves and deletions), for views of recent captures.

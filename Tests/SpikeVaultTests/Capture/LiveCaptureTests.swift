@@ -107,7 +107,7 @@ import Testing
                                  workDirectory: work, cancel: CancelFlag())
         #expect(out.backendsRun.first == "procfs")
         #expect(out.backendsRun.count == 2)
-        #expect(out.backendsRun.count + out.backendsSkipped.count == 4)
+        #expect(out.backendsRun.count + out.backendsSkipped.count == 5)
         #expect(out.status == .complete, "\(out.reason ?? "")")
         print("auto ran \(out.backendsRun), skipped \(out.backendsSkipped.map { "\($0.backend): \($0.reason)" })")
     }

@@ -139,6 +139,7 @@ class Backend(IntEnum):
     SAMPLE = 6
     SPINDUMP = 7
     COMMAND = 8
+    PY_SPY = 9
 
 
 class Option(IntEnum):

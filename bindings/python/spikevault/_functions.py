@@ -109,6 +109,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_request_set_backend", [_handle, c_int], _status),
     ("sv_request_set_command", [_handle, POINTER(c_char_p), c_size_t], _status),
     ("sv_request_set_perf_frequency", [_handle, c_int64], _status),
+    ("sv_request_set_rate", [_handle, c_double], _status),
     ("sv_request_set_notes", [_handle, c_char_p], _status),
     # Capture: synchronous, or asynchronous on library worker threads
     ("sv_capture_run", [_handle, _handle, POINTER(c_int64)], _status),

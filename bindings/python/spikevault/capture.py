@@ -43,7 +43,7 @@ def request_handle(
     backend: Union[Backend, str],
     notes: Optional[str],
     command: Optional[Sequence[str]],
-    perf_frequency: Optional[int],
+    rate: Optional[float],
 ) -> Iterator[ctypes.c_void_p]:
     """A filled ``sv_request`` handle, always freed."""
     try:
@@ -66,8 +66,8 @@ def request_handle(
             args = [_convert.text(a, f"command[{i}]") for i, a in enumerate(command)]
             argv = (ctypes.c_char_p * max(1, len(args)))(*args)
             check(library.sv_request_set_command(handle, argv, len(args)))
-        if perf_frequency is not None:
-            check(library.sv_request_set_perf_frequency(handle, _convert.int64(perf_frequency, "perf_frequency")))
+        if rate is not None:
+            check(library.sv_request_set_rate(handle, _convert.finite_float(rate, "rate")))
         if notes is not None:
             check(library.sv_request_set_notes(handle, _convert.text(notes, "notes")))
         yield handle
@@ -155,6 +155,17 @@ def start(vault: "Vault", handle: int, request: ctypes.c_void_p) -> CaptureFutur
     if job is not None:
         lib().sv_job_free(job)  # finished before we could store it
     return future
+
+
+def pick_rate(rate: Optional[float], perf_frequency: Optional[int]) -> Optional[float]:
+    """``rate``, or its older name ``perf_frequency``; both given is an error."""
+    if rate is not None and perf_frequency is not None:
+        raise InvalidArgumentError("perf_frequency is the older name of rate: pass only rate")
+    if perf_frequency is not None:
+        if isinstance(perf_frequency, bool) or not isinstance(perf_frequency, int):
+            raise InvalidArgumentError(f"perf_frequency must be a whole number of Hz, got {perf_frequency!r}")
+        return float(perf_frequency)
+    return rate
 
 
 def notes_text(notes: Union[Mapping[str, Any], str, None]) -> Optional[str]:

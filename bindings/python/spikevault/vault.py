@@ -332,6 +332,7 @@ class Vault:
         backend: Union[Backend, str] = Backend.AUTO,
         notes: Union[Mapping[str, Any], str, None] = None,
         command: Optional[Sequence[str]] = None,
+        rate: Optional[float] = None,
         perf_frequency: Optional[int] = None,
     ) -> Record:
         """Capture what process ``pid`` is doing for ``duration`` seconds (blocking) and return
@@ -340,14 +341,18 @@ class Vault:
         ``backend``: ``"auto"`` (procfs plus the best stack sampler present), ``"procfs"``,
         ``"eu-stack"``, ``"perf"``, ``"gdb"``, ``"command"`` (with ``command``, an argv list in
         which ``{pid}``, ``{duration}`` and ``{output}`` are replaced; never a shell), or the
-        macOS-only ``"sample"``/``"spindump"``. ``interval`` is the sampling period (default
-        0.1 s). A process that exits mid-capture gives a record with status PARTIAL.
+        macOS-only ``"sample"``/``"spindump"``, ``"py-spy"`` (Python frames of a CPython target;
+        ``auto`` prefers it for one). ``interval`` is the sampling period (default 0.1 s).
+        ``rate`` is the stack sampling rate in Hz (default: perf 999, py-spy 100, eu-stack/gdb
+        one snapshot per interval; at most 10000, py-spy 1000, eu-stack 100, gdb 10;
+        ``perf_frequency`` is its older name). A process that exits mid-capture gives a record with status PARTIAL.
 
         Errors: ``NoSuchProcessError``, ``PermissionDeniedError``, ``NotFoundError`` (tool
         missing), ``UnsupportedError``, ``CooldownError``, ``InvalidArgumentError``.
         """
         with _capture.request_handle(pid, metric, value, duration, interval, backend,
-                                     _capture.notes_text(notes), command, perf_frequency) as request:
+                                     _capture.notes_text(notes), command,
+                                     _capture.pick_rate(rate, perf_frequency)) as request:
             with self._using() as handle:
                 new_id = _capture.run(handle, request)
         return self.get(new_id)
@@ -363,6 +368,7 @@ class Vault:
         backend: Union[Backend, str] = Backend.AUTO,
         notes: Union[Mapping[str, Any], str, None] = None,
         command: Optional[Sequence[str]] = None,
+        rate: Optional[float] = None,
         perf_frequency: Optional[int] = None,
     ) -> "_capture.CaptureFuture":
         """Like ``capture`` but on the library's worker threads: returns a
@@ -373,7 +379,8 @@ class Vault:
         closing the vault cancels every pending one (their futures fail with ``CancelledError``).
         """
         with _capture.request_handle(pid, metric, value, duration, interval, backend,
-                                     _capture.notes_text(notes), command, perf_frequency) as request:
+                                     _capture.notes_text(notes), command,
+                                     _capture.pick_rate(rate, perf_frequency)) as request:
             with self._using() as handle:
                 return _capture.start(self, handle, request)
 

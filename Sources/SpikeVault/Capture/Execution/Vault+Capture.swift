@@ -39,7 +39,7 @@ extension Vault {
     func performCapture(_ request: CaptureRequest, cancel: CancelFlag) throws -> ProfileRecord {
         let work = try WorkDirectory.create(in: path)
         defer { work.remove() }
-        let outcome = try runCapture(request, workDirectory: work.path, cancel: cancel)
+        let outcome = try runCapture(request, workDirectory: work.path, cancel: cancel, context: captureContext)
         if cancel.isCancelled { throw SpikeVaultError(.cancelled, "capture of pid \(request.pid) was cancelled") }
         let artefacts = outcome.artefacts.filter { Self.fileSize($0.path) > 0 }
             .map { NewArtefact(kind: $0.kind, filePath: $0.path) }
@@ -81,6 +81,7 @@ enum CaptureNotes {
         w.field("backend", r.backend.rawValue)
         w.field("requestedDurationSeconds", r.durationSeconds)
         w.field("intervalSeconds", r.intervalSeconds)
+        w.field("rateHz", r.rateHz)
         w.field("backendsRun", strings: o.backendsRun)
         w.key("backendsSkipped")
         w.beginArray()
@@ -92,6 +93,7 @@ enum CaptureNotes {
         }
         w.endArray()
         w.field("reason", o.reason)
+        w.field("notes", strings: o.notes)
         w.field("exe", o.identity.exe)
         w.field("cmdline", strings: o.identity.cmdline)
         w.field("uid", o.identity.uid.map { Int($0) })

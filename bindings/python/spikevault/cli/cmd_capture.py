@@ -8,12 +8,12 @@ import time
 from typing import Any, List
 
 from .common import Context, UsageError
-from .parsing import arg_duration, arg_float, arg_metric, arg_pid, arg_positive_int, format_duration
+from .parsing import arg_duration, arg_float, arg_metric, arg_pid, arg_positive_int, arg_rate, format_duration
 from .progress import Countdown
 from .records import record_dict
 
 HELP = "capture what a process is doing now (stacks and /proc samples)"
-BACKENDS = ("auto", "procfs", "eu-stack", "perf", "gdb", "command", "sample", "spindump")
+BACKENDS = ("auto", "procfs", "eu-stack", "perf", "gdb", "py-spy", "command", "sample", "spindump")
 
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
@@ -34,7 +34,10 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--backend", choices=BACKENDS, default="auto", help="capture backend (default auto)")
     p.add_argument("--duration", type=arg_duration, default=5.0, metavar="DUR", help="how long, e.g. 5s (default 5s)")
     p.add_argument("--interval", type=arg_duration, metavar="DUR", help="sampling period (default 100ms)")
-    p.add_argument("--perf-frequency", type=arg_positive_int, metavar="HZ", help="perf sampling rate (default 99)")
+    p.add_argument("--rate", type=arg_rate, metavar="HZ",
+                   help="stack sampling rate (default: perf 999, py-spy 100, eu-stack/gdb one per --interval; "
+                        "at most 10000, py-spy 1000, eu-stack 100, gdb 10)")
+    p.add_argument("--perf-frequency", type=arg_positive_int, metavar="HZ", help=argparse.SUPPRESS)  # older name of --rate
     p.add_argument("--notes", metavar="JSON", help='a JSON object stored with the capture, e.g. \'{"ticket": "OPS-1"}\'')
     p.add_argument("--json", action="store_true", help="print the new record as JSON")
     # The argv after `--` is split off by main before parsing (argparse cannot mix an
@@ -53,6 +56,9 @@ def run(ctx: Context) -> int:
     if args.duration < (args.interval or 0.1):  # checked here, before the library (default interval 100ms)
         raise UsageError(f"--duration {format_duration(args.duration)} is shorter than the sampling interval "
                          f"{format_duration(args.interval or 0.1)} (pass a longer --duration or a shorter --interval)")
+    if args.rate is not None and args.perf_frequency is not None:
+        raise UsageError("--perf-frequency is the older name of --rate: pass only --rate")
+    rate = args.rate if args.rate is not None else args.perf_frequency
     notes = None
     if args.notes is not None:
         try:
@@ -64,7 +70,7 @@ def run(ctx: Context) -> int:
     vault = ctx.open_vault(create=True)
     future = vault.capture_async(args.pid, metric=args.metric, value=args.value, duration=args.duration,
                                  interval=args.interval, backend=args.backend, notes=notes,
-                                 command=args.command or None, perf_frequency=args.perf_frequency)
+                                 command=args.command or None, rate=rate)
     label = f"Capturing pid {args.pid} with {args.backend} for {format_duration(args.duration)}"
     try:
         with Countdown(ctx.stderr, args.duration, label) as countdown:

@@ -12,7 +12,7 @@ from typing import Callable, Optional, TypeVar
 
 __all__ = [
     "parse_duration", "parse_size", "parse_time", "parse_metric", "format_duration",
-    "arg_duration", "arg_size", "arg_time", "arg_metric", "arg_positive_int", "arg_nonneg_float",
+    "arg_duration", "arg_size", "arg_time", "arg_metric", "arg_positive_int", "arg_rate", "arg_nonneg_float",
     "arg_percent", "arg_pid", "arg_id",
 ]
 
@@ -191,6 +191,24 @@ def _percent(text: str) -> float:
     return value
 
 
+MAX_RATE_HZ = 10000.0
+
+
+def _rate(text: str) -> float:
+    """A sampling rate in Hz: a number, optionally followed by ``Hz`` (``999``, ``250hz``)."""
+    body = text.strip()
+    if body.lower().endswith("hz"):
+        body = body[:-2].strip()
+    value = _real(body, nonnegative=False) if body else float("nan")
+    if value != value:
+        raise ValueError(f"{text!r} is not a rate in Hz (e.g. 999 or 250Hz)")
+    if value <= 0:
+        raise ValueError(f"{text!r}: the rate must be more than 0 Hz")
+    if value > MAX_RATE_HZ:
+        raise ValueError(f"{text!r}: the rate must be at most {MAX_RATE_HZ:g} Hz")
+    return value
+
+
 def _pid(text: str) -> int:
     value = _positive_int(text)
     if value > 2**31 - 1:
@@ -214,4 +232,5 @@ arg_nonneg_float = _argtype(_nonneg_float, "number")
 arg_float = _argtype(_finite_float, "number")
 arg_percent = _argtype(_percent, "percentage")
 arg_pid = _argtype(_pid, "pid")
+arg_rate = _argtype(_rate, "rate")
 arg_id = _argtype(_id, "id")

@@ -14,6 +14,8 @@ public struct MonitorCounters: Sendable, Equatable {
     /// Accepted captures that finished stored / with an error.
     public var capturesStored: Int64 = 0
     public var capturesFailed: Int64 = 0
+    /// The history of matched processes (all zero when history is off).
+    public var history = HistoryCounters()
     public init() {}
 }
 
@@ -50,6 +52,8 @@ public final class Monitor: @unchecked Sendable {
 
     private let samplerLock = Condition()
     private var sampler: ProcessSampler?
+    /// The history of this run (kept after stop so its counters stay readable); nil when off.
+    private var history: HistoryStore?
 
     public init(vault: Vault, configuration: MonitorConfiguration = MonitorConfiguration()) throws {
         try configuration.validate()
@@ -98,6 +102,7 @@ public final class Monitor: @unchecked Sendable {
         var c = cond.withLock { counters }
         c.engine = cond.withLock { engine?.counters ?? counters.engine }
         c.sampler = samplerLock.withLock { sampler?.counters ?? SamplerCounters() }
+        c.history = cond.withLock { history }?.currentCounters ?? HistoryCounters()
         return c
     }
 
@@ -114,6 +119,10 @@ public final class Monitor: @unchecked Sendable {
             guard !rules.isEmpty else { throw SpikeVaultError(.invalidArgument, "the monitor has no rules: add one (or the defaults) first") }
             engine = TriggerEngine(rules: rules, intervalSeconds: configuration.intervalSeconds,
                                    maxCapturesPerHour: configuration.maxCapturesPerHour)
+            history = configuration.sampling && configuration.historySeconds > 0
+                ? try HistoryStore(seconds: configuration.historySeconds, memoryBytes: configuration.historyMemoryBytes,
+                                   intervalSeconds: configuration.intervalSeconds)
+                : nil
             pending = []
             stopping = false
             thread = try WorkerThread { [self] in run() }
@@ -179,6 +188,10 @@ public final class Monitor: @unchecked Sendable {
             return (configuration.sampling, UInt64(configuration.intervalSeconds * 1e9),
                     ProcessSampler.Needs.forMetrics(metrics), metrics)
         }
+        let (store, historyFilters): (HistoryStore?, [ProcessFilter]) = cond.withLock {
+            (history, rules.filter(\.captures).map(\.filter))
+        }
+        let historyAll = historyFilters.contains(where: \.isEmpty)
         var nextTick = ProcessSampler.monotonicNs()
         var lastPrune = nextTick
         while true {
@@ -195,6 +208,9 @@ public final class Monitor: @unchecked Sendable {
             if sampling && ProcessSampler.monotonicNs() >= nextTick {
                 let samples = samplerLock.withLock { sampler?.tick(needs: needs) ?? [] }
                 let nowMs = Int64(CaptureSys.unixSeconds() * 1000)
+                store?.record(samples, nowMs: nowMs, monotonicNs: ProcessSampler.monotonicNs()) { s in
+                    historyAll || historyFilters.contains { $0.admits(comm: s.comm, uid: s.uid) }
+                }
                 cond.withLock {
                     for s in samples where s.inspectable {
                         for m in metrics {
@@ -231,9 +247,11 @@ public final class Monitor: @unchecked Sendable {
     private func dispatch(_ event: EngineEvent) {
         guard event.kind == .fired else { return }
         let firing = event.firing
-        let (rule, fired, done) = cond.withLock { (rules[firing.ruleIndex], firedHandler, captureHandler) }
+        let (rule, fired, done, store) = cond.withLock { (rules[firing.ruleIndex], firedHandler, captureHandler, history) }
         if let fired { inCallback { fired(firing) } }
         guard rule.captures else { return }
+        let extra = store?.snapshot(pid: firing.pid, startTimeTicks: firing.startTimeTicks, triggerMs: firing.timeMs)
+            .map { [NewArtefact(kind: "history.json", bytes: $0)] } ?? []
         let request = CaptureRequest(
             pid: firing.pid, metric: firing.metric, value: firing.value,
             durationSeconds: rule.captureDurationSeconds,
@@ -241,7 +259,7 @@ public final class Monitor: @unchecked Sendable {
             notes: Self.notes(firing, rule))
         cond.withLock { inflight += 1 }
         do {
-            _ = try vault.startCapture(request) { [self] job in
+            _ = try vault.startCapture(request, extraArtefacts: extra) { [self] job in
                 let result = job.result ?? .failure(SpikeVaultError(.internalError, "capture finished without a result"))
                 if let done { inCallback { done(firing, result) } }
                 cond.withLock {

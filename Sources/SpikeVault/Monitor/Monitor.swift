@@ -54,6 +54,7 @@ public final class Monitor: @unchecked Sendable {
     private var sampler: ProcessSampler?
     /// The history of this run (kept after stop so its counters stay readable); nil when off.
     private var history: HistoryStore?
+    private var stackSampler: HistoryStackSampler?
 
     public init(vault: Vault, configuration: MonitorConfiguration = MonitorConfiguration()) throws {
         try configuration.validate()
@@ -123,9 +124,16 @@ public final class Monitor: @unchecked Sendable {
                 ? try HistoryStore(seconds: configuration.historySeconds, memoryBytes: configuration.historyMemoryBytes,
                                    intervalSeconds: configuration.intervalSeconds)
                 : nil
+            if let h = history, rules.contains(where: { $0.captures && $0.historyStackIntervalSeconds > 0 }) {
+                stackSampler = try HistoryStackSampler(store: h, vaultPath: vault.path)
+            }
             pending = []
             stopping = false
-            thread = try WorkerThread { [self] in run() }
+            do { thread = try WorkerThread { [self] in run() } } catch {
+                stackSampler?.stop()
+                stackSampler = nil
+                throw error
+            }
         }
     }
 
@@ -142,6 +150,8 @@ public final class Monitor: @unchecked Sendable {
         }
         guard let t else { return }
         t.join()
+        let stacks = cond.withLock { () -> HistoryStackSampler? in defer { stackSampler = nil }; return stackSampler }
+        stacks?.stop()
         cond.withLock {
             while inflight > 0 { cond.wait(until: nil) }
             if let e = engine { counters.engine = e.counters }
@@ -188,8 +198,13 @@ public final class Monitor: @unchecked Sendable {
             return (configuration.sampling, UInt64(configuration.intervalSeconds * 1e9),
                     ProcessSampler.Needs.forMetrics(metrics), metrics)
         }
-        let (store, historyFilters): (HistoryStore?, [ProcessFilter]) = cond.withLock {
-            (history, rules.filter(\.captures).map(\.filter))
+        let (store, historyFilters, stackRules): (HistoryStore?, [ProcessFilter], [MonitorRule]) = cond.withLock {
+            (history, rules.filter(\.captures).map(\.filter),
+             rules.filter { $0.captures && $0.historyStackIntervalSeconds > 0 })
+        }
+        let stackInterval: (ProcessSample) -> Double = { s in
+            stackRules.filter { $0.filter.isEmpty || $0.filter.admits(comm: s.comm, uid: s.uid) }
+                .map(\.historyStackIntervalSeconds).min() ?? 0
         }
         let historyAll = historyFilters.contains(where: \.isEmpty)
         var nextTick = ProcessSampler.monotonicNs()
@@ -208,7 +223,8 @@ public final class Monitor: @unchecked Sendable {
             if sampling && ProcessSampler.monotonicNs() >= nextTick {
                 let samples = samplerLock.withLock { sampler?.tick(needs: needs) ?? [] }
                 let nowMs = Int64(CaptureSys.unixSeconds() * 1000)
-                store?.record(samples, nowMs: nowMs, monotonicNs: ProcessSampler.monotonicNs()) { s in
+                store?.record(samples, nowMs: nowMs, monotonicNs: ProcessSampler.monotonicNs(),
+                              stackIntervalSeconds: stackInterval) { s in
                     historyAll || historyFilters.contains { $0.admits(comm: s.comm, uid: s.uid) }
                 }
                 cond.withLock {
@@ -250,8 +266,11 @@ public final class Monitor: @unchecked Sendable {
         let (rule, fired, done, store) = cond.withLock { (rules[firing.ruleIndex], firedHandler, captureHandler, history) }
         if let fired { inCallback { fired(firing) } }
         guard rule.captures else { return }
-        let extra = store?.snapshot(pid: firing.pid, startTimeTicks: firing.startTimeTicks, triggerMs: firing.timeMs)
-            .map { [NewArtefact(kind: "history.json", bytes: $0)] } ?? []
+        var extra: [NewArtefact] = []
+        if let h = store?.snapshot(pid: firing.pid, startTimeTicks: firing.startTimeTicks, triggerMs: firing.timeMs) {
+            extra.append(NewArtefact(kind: "history.json", bytes: h.json))
+            if let folded = h.folded { extra.append(NewArtefact(kind: "history.folded", bytes: folded)) }
+        }
         let request = CaptureRequest(
             pid: firing.pid, metric: firing.metric, value: firing.value,
             durationSeconds: rule.captureDurationSeconds,

@@ -17,8 +17,24 @@ public struct MonitorRule: Sendable, Equatable {
     public var captures: Bool
     public var backend: CaptureBackend
     public var captureDurationSeconds: Double
+    /// Seconds between low-rate `eu-stack` snapshots of the processes this rule matches, kept
+    /// in the monitor's history and stored with a fired capture as `history.folded` (0: none,
+    /// the default; else 0.5 to 60). Needs the monitor's history on.
+    public var historyStackIntervalSeconds: Double = 0
 
     public static let defaultCooldownSeconds = 600.0
+    public static let historyStackIntervalRange = 0.5...60.0
+
+    /// - Throws: `.invalidArgument` for a negative, non-finite or too short interval (below
+    ///   0.5 s, except 0 = off), `.tooLarge` above 60 s.
+    public static func validateHistoryStackInterval(_ s: Double) throws {
+        guard s.isFinite, s == 0 || s >= historyStackIntervalRange.lowerBound else {
+            throw SpikeVaultError(.invalidArgument, "history stack interval must be 0 (off) or 0.5 to 60 seconds, got \(s)")
+        }
+        guard s <= historyStackIntervalRange.upperBound else {
+            throw SpikeVaultError(.tooLarge, "history stack interval must be at most 60 seconds, got \(s)")
+        }
+    }
 
     public init(metric: TriggerMetric, threshold: Double, comparison: Comparison = .atOrAbove,
                 sustainSeconds: Double = 0, cooldownSeconds: Double = MonitorRule.defaultCooldownSeconds,
@@ -59,6 +75,7 @@ public struct MonitorRule: Sendable, Equatable {
               captureDurationSeconds <= CaptureRequest.maxDurationSeconds else {
             throw bad("capture duration must be in (0, 3600] seconds, got \(captureDurationSeconds)")
         }
+        try Self.validateHistoryStackInterval(historyStackIntervalSeconds)
         guard backend != .command else { throw bad("a monitor rule cannot use the command backend (it needs an argv template)") }
     }
 }

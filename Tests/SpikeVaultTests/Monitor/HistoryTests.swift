@@ -88,6 +88,49 @@ import Testing
         #expect(m.currentCounters.history.processes >= 1)
     }
 
+    /// Low-rate eu-stack snapshots kept in the ring become the capture's `history.folded`.
+    @Test(.enabled(if: access("/usr/bin/eu-stack", X_OK) == 0, "eu-stack (elfutils) is not installed"))
+    func historyStacksBecomeHistoryFolded() throws {
+        let dir = TempDir()
+        let v = try MonitorTestSupport.vault(dir)
+        defer { v.close() }
+        let burner = try spawn("burn", 0, life: 120)
+        defer { burner.kill(); burner.wait() }
+        var r = rule(1, sustain: 3)
+        r.historyStackIntervalSeconds = 0.5
+        let (m, log) = try monitor(v, [r], MonitorConfiguration(intervalSeconds: 0.5, historySeconds: 60))
+        try m.start()
+        #expect(log.waitForDone(1, timeout: 120))
+        try m.stop()
+        let record = try #require(log.done.first).result.get()
+        let folded = String(decoding: try v.readArtefact(captureID: record.id, kind: "history.folded"), as: UTF8.self)
+        let stacks = FoldedStacks.parse(folded)
+        #expect(stacks.totalSamples >= 2, "\(folded)")
+        #expect(stacks.samples(containingFrame: "burn") >= 1, "\(folded)")
+        #expect(stacks.counts.keys.allSatisfy { $0.hasPrefix("[on-cpu]") || $0.hasPrefix("[off-cpu]") })
+        let h = try json(try v.readArtefact(captureID: record.id, kind: "history.json"))
+        #expect((h["stackSnapshots"] as? Int ?? 0) >= 2)
+        #expect(h["stackIntervalSeconds"] as? Double == 0.5)
+        #expect(m.currentCounters.history.stackSnapshots >= 2)
+        // The scratch directory of the snapshots is gone after stop.
+        #expect((CaptureSys.listDirectory(v.path + "/work").0 ?? []).isEmpty)
+    }
+
+    @Test func badHistoryStackIntervalsAreRefused() throws {
+        func status(_ s: Double) -> Status? {
+            var r = rule(1)
+            r.historyStackIntervalSeconds = s
+            do { try r.validate(); return nil } catch let e as SpikeVaultError { return e.status } catch { return .internalError }
+        }
+        #expect(status(-1) == .invalidArgument)
+        #expect(status(.nan) == .invalidArgument)
+        #expect(status(0.1) == .invalidArgument)
+        #expect(status(61) == .tooLarge)
+        #expect(status(0) == nil)
+        #expect(status(0.5) == nil)
+        #expect(status(60) == nil)
+    }
+
     @Test func historyOffStoresNoArtefactAndHoldsNothing() throws {
         let dir = TempDir()
         let v = try MonitorTestSupport.vault(dir)
@@ -160,7 +203,9 @@ import Testing
                                   fds: nil, sockets: nil)
             store.record([s], nowMs: t0 + Int64(i) * 500, monotonicNs: UInt64(i + 1) * 500_000_000) { _ in true }
         }
-        let bytes = try #require(store.snapshot(pid: me, startTimeTicks: id.startTime, triggerMs: t0 + 5000))
+        let snap = try #require(store.snapshot(pid: me, startTimeTicks: id.startTime, triggerMs: t0 + 5000))
+        #expect(snap.folded == nil)  // no stack snapshots were kept
+        let bytes = snap.json
         let h = try json(bytes)
         let samples = try #require(h["samples"] as? [[String: Any]])
         #expect(samples.compactMap { $0["t"] as? Double } == [-2, -1.5, -1, -0.5, 0])

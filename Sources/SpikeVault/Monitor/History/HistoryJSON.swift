@@ -16,6 +16,10 @@ enum HistoryJSON {
         w.field("historySeconds", historySeconds)
         w.field("triggerTime", Timestamp(milliseconds: triggerMs).description)
         w.field("samplesTrimmedByMemory", Int(r.trimmedByMemory))
+        w.field("stackIntervalSeconds", Double(r.stackIntervalMs) / 1000)
+        w.field("stackSnapshots", r.stacks.filter { $0.timeMs <= triggerMs }.count)
+        w.field("stackFailures", r.stackFailures)
+        w.field("lastStackError", r.lastStackError)
         w.key("threadNames")
         w.beginObject()
         for (tid, name) in r.threadNames.sorted(by: { $0.key < $1.key }) { w.field(String(tid), name) }

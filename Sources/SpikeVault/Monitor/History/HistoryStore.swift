@@ -13,8 +13,12 @@ public struct HistoryCounters: Sendable, Equatable {
     public var samplesEvicted: Int64 = 0
     /// Rings dropped because their process exited (or its pid was reused).
     public var processesEvicted: Int64 = 0
-    /// CPU time (user + system) the history's own reads and bookkeeping took, in microseconds.
+    /// CPU time (user + system) the history's own reads and bookkeeping took, in microseconds
+    /// (the monitor thread's; stack snapshots run in their own tool processes).
     public var cpuMicros: Int64 = 0
+    /// Stack snapshots taken for the history / that failed (tool missing, no permission, …).
+    public var stackSnapshots: Int64 = 0
+    public var stackFailures: Int64 = 0
     public init() {}
 }
 
@@ -48,7 +52,11 @@ final class HistoryStore: @unchecked Sendable {
 
     /// Records one tick: `samples` is the sampler's pass, `matched` says which of them the
     /// history keeps (the capturing rules' filters), `nowMs` the tick's epoch time.
-    func record(_ samples: [ProcessSample], nowMs: Int64, monotonicNs: UInt64, matched: (ProcessSample) -> Bool) {
+    /// `stackIntervalSeconds` gives, for a matched process, the history-stack interval of its
+    /// rules (0: no stacks).
+    func record(_ samples: [ProcessSample], nowMs: Int64, monotonicNs: UInt64,
+                stackIntervalSeconds: (ProcessSample) -> Double = { _ in 0 },
+                matched: (ProcessSample) -> Bool) {
         let cpuBefore = ProcessSampler.threadCPUMicros()
         lock.withLock {
             tick &+= 1
@@ -64,6 +72,7 @@ final class HistoryStore: @unchecked Sendable {
                 rings[s.pid] = nil  // keep the ring uniquely referenced while it is mutated
                 ring.comm = s.comm
                 ring.seenTick = tick
+                ring.stackIntervalMs = Int64((stackIntervalSeconds(s) * 1000).rounded())
                 ring.append(sample(s, &ring, nowMs: nowMs, monotonicNs: monotonicNs))
                 _ = ring.dropOlder(than: horizon)
                 rings[s.pid] = ring
@@ -156,12 +165,51 @@ final class HistoryStore: @unchecked Sendable {
         }
     }
 
-    /// The `history.json` of a firing's process up to `triggerMs`, or nil when the history
-    /// holds nothing for it (not matched, or a different process now has that pid).
-    func snapshot(pid: Int32, startTimeTicks: UInt64, triggerMs: Int64) -> [UInt8]? {
+    /// The `history.json` of a firing's process up to `triggerMs` and, when stack snapshots
+    /// were kept, its `history.folded`; nil when the history holds nothing for it (not
+    /// matched, or a different process now has that pid).
+    func snapshot(pid: Int32, startTimeTicks: UInt64, triggerMs: Int64) -> (json: [UInt8], folded: [UInt8]?)? {
         lock.withLock {
             guard let r = rings[pid], r.startTimeTicks == startTimeTicks || startTimeTicks == 0, r.count > 0 else { return nil }
-            return HistoryJSON.encode(r, triggerMs: triggerMs, intervalSeconds: intervalSeconds, historySeconds: seconds)
+            let json = HistoryJSON.encode(r, triggerMs: triggerMs, intervalSeconds: intervalSeconds, historySeconds: seconds)
+            var folded = FoldedStacks()
+            for snap in r.stacks where snap.timeMs <= triggerMs {
+                for (stack, n) in snap.stacks { folded.add(stack.split(separator: ";").map(String.init), count: n) }
+            }
+            return (json, folded.totalSamples > 0 ? Array(folded.text.utf8) : nil)
+        }
+    }
+
+    /// Processes whose next stack snapshot is due at `nowMs` (marked as taken).
+    func dueForStacks(nowMs: Int64) -> [(Int32, UInt64)] {
+        lock.withLock {
+            var due: [(Int32, UInt64)] = []
+            for (pid, r) in rings where r.stackIntervalMs > 0 && (r.lastStackMs == .min || nowMs - r.lastStackMs >= r.stackIntervalMs) {
+                due.append((pid, r.startTimeTicks))
+            }
+            for (pid, _) in due { rings[pid]!.lastStackMs = nowMs }
+            return due.sorted { $0.0 < $1.0 }
+        }
+    }
+
+    func addStacks(pid: Int32, startTime: UInt64, _ snap: StackSnapshot) {
+        lock.withLock {
+            counters.stackSnapshots += 1
+            guard var r = rings[pid], r.startTimeTicks == startTime else { return }
+            rings[pid] = nil
+            r.append(snap)
+            rings[pid] = r
+            enforceCap()
+            counters.bytes = Int64(totalBytes())
+        }
+    }
+
+    func stackFailed(pid: Int32, startTime: UInt64, timeMs: Int64, reason: String) {
+        lock.withLock {
+            counters.stackFailures += 1
+            guard rings[pid]?.startTimeTicks == startTime else { return }
+            rings[pid]!.stackFailures += 1
+            rings[pid]!.lastStackError = reason
         }
     }
 }

@@ -17,6 +17,13 @@ struct ProcessRing {
     var lastThreadNs: UInt64 = 0
     /// The tick number of the store's last pass that saw this process.
     var seenTick: UInt64 = 0
+    /// Stack snapshots, oldest first (only when a matching rule asks for history stacks).
+    private(set) var stacks: [StackSnapshot] = []
+    /// Milliseconds between stack snapshots (0: none), and when the last one was due.
+    var stackIntervalMs: Int64 = 0
+    var lastStackMs: Int64 = .min
+    var stackFailures = 0
+    var lastStackError: String?
 
     init(pid: Int32, startTimeTicks: UInt64, comm: String) {
         self.pid = pid; self.startTimeTicks = startTimeTicks; self.comm = comm
@@ -36,18 +43,39 @@ struct ProcessRing {
         bytes += s.footprint
     }
 
+    mutating func append(_ s: StackSnapshot) {
+        stacks.append(s)
+        bytes += s.footprint
+    }
+
     /// Drops samples older than `horizonMs`; returns how many.
     mutating func dropOlder(than horizonMs: Int64) -> Int {
         var n = 0
         while head < samples.count && samples[head].timeMs < horizonMs { dropHead(); n += 1 }
+        var k = 0
+        while k < stacks.count && stacks[k].timeMs < horizonMs { bytes -= stacks[k].footprint; k += 1 }
+        if k > 0 { stacks.removeFirst(k) }
         compact()
         return n
     }
 
-    /// Drops the oldest samples until `bytes <= budget` (one sample always stays); returns how many.
+    /// Drops the oldest samples and stack snapshots until `bytes <= budget` (one sample always
+    /// stays); returns how many samples went.
     mutating func trim(toBytes budget: Int) -> Int {
         var n = 0
-        while bytes > budget && count > 1 { dropHead(); n += 1 }
+        var k = 0
+        while bytes > budget {
+            if k < stacks.count && (count <= 1 || stacks[k].timeMs <= samples[head].timeMs) {
+                bytes -= stacks[k].footprint
+                k += 1
+            } else if count > 1 {
+                dropHead()
+                n += 1
+            } else {
+                break
+            }
+        }
+        if k > 0 { stacks.removeFirst(k) }
         trimmedByMemory += Int64(n)
         compact()
         return n

@@ -28,7 +28,7 @@ export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null):$(PATH)
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
-	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor \
+	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history \
 	bench-review bench-save-async bench-capture-fidelity soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version
 
 all: lib
@@ -171,7 +171,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-save-async bench-capture-fidelity
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib
@@ -181,7 +181,10 @@ bench-retention: lib
 bench-monitor: lib
 	$(MAKE) --no-print-directory -C bench/monitor run
 
-# Background saves: longest host-thread stall, save_async and sv_vault_save_start vs save (N=).
+# Monitor history: 60 s for 50 matched processes at 1 Hz, on vs off side by side (about 65 s).
+bench-history: lib
+	$(MAKE) --no-print-directory -C bench/monitor run-history
+
 # Capture fidelity (#12): slowdown of a fixed workload under perf 999 Hz / eu-stack 10 Hz /
 # py-spy, with attribution and samples per second, side by side (about 3 minutes).
 bench-capture-fidelity: lib
@@ -189,6 +192,7 @@ bench-capture-fidelity: lib
 	PYTHONPATH=$(CURDIR)/bindings/python $(PYTHON) bench/capture/fidelity.py build/bench/target build/bench/fidelity $(or $(ROUNDS),3) \
 		| tee -a build/bench-results.txt
 
+# Background saves: longest host-thread stall, save_async and sv_vault_save_start vs save (N=).
 bench-save-async: lib
 	$(PYTHON) bench/save_async/stall.py $(N)
 

@@ -159,6 +159,11 @@ typedef enum sv_monitor_counter {
     SV_MONITOR_CAPTURES_REFUSED = 14,
     SV_MONITOR_CAPTURES_STORED = 15,
     SV_MONITOR_CAPTURES_FAILED = 16,
+    SV_MONITOR_HISTORY_BYTES = 17,
+    SV_MONITOR_HISTORY_PROCESSES = 18,
+    SV_MONITOR_HISTORY_SAMPLES_EVICTED = 19,
+    SV_MONITOR_HISTORY_PROCESSES_EVICTED = 20,
+    SV_MONITOR_HISTORY_CPU_US = 21,
 } sv_monitor_counter;
 
 /* Filter criteria for sv_filter_set_int / _double / _text (SV_FILTER_*). Numbers are ABI. */
@@ -775,6 +780,21 @@ sv_status sv_monitor_set_max_per_hour(sv_monitor *monitor, int64_t captures);
 /* Non-zero (the default): the monitor samples /proc itself. Zero: host-fed mode, only
  * sv_monitor_observe drives the rules. Only while stopped. */
 sv_status sv_monitor_set_sampling(sv_monitor *monitor, int32_t on);
+
+/* Seconds of history the monitor keeps for every process its capturing rules match (per
+ * tick: process and per-thread CPU with thread states, RSS, cumulative read/write bytes, fd
+ * count), stored with each capture a rule fires as the artefact history.json (schema in
+ * docs/monitor.md). 0 turns history off; default 60; at most 3600. Needs sampling on.
+ * Errors: SV_ERR_INVALID_ARGUMENT for a negative or non-finite value, SV_ERR_TOO_LARGE above
+ * 3600, SV_ERR_BUSY while running (only while stopped). Thread-safe. */
+sv_status sv_monitor_set_history(sv_monitor *monitor, double seconds);
+
+/* Memory limit of the whole history in bytes (65536 to 1073741824; default 16 MiB): past it,
+ * each process keeps a fair share and loses its oldest samples first
+ * (SV_MONITOR_HISTORY_SAMPLES_EVICTED counts them; SV_MONITOR_HISTORY_BYTES never exceeds
+ * the limit). Errors: SV_ERR_INVALID_ARGUMENT below 65536, SV_ERR_TOO_LARGE above 1 GiB,
+ * SV_ERR_BUSY while running. Thread-safe. */
+sv_status sv_monitor_set_history_memory(sv_monitor *monitor, int64_t bytes);
 
 /* Adds a copy of rule; *out_index (may be NULL) receives its index, reported to the
  * callbacks. Only while stopped (else SV_ERR_BUSY). */

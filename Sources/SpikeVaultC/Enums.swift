@@ -227,4 +227,14 @@ extension sv_option {
     case capturesRefused = 14
     case capturesStored = 15
     case capturesFailed = 16
+    /// Bytes the monitor's history holds now (at most its memory limit; 0 when history is off).
+    case historyBytes = 17
+    /// Processes whose history is kept now.
+    case historyProcesses = 18
+    /// History samples dropped before they aged out: by the memory limit or because their process exited.
+    case historySamplesEvicted = 19
+    /// Processes whose history was dropped because they exited (or their pid was reused).
+    case historyProcessesEvicted = 20
+    /// CPU time the history's own reads and bookkeeping took, in microseconds.
+    case historyCpuUs = 21
 }

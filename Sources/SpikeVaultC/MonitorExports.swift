@@ -172,6 +172,37 @@ public func sv_monitor_set_sampling(_ monitor: OpaquePointer?, _ on: Int32) -> I
     }
 }
 
+/// Seconds of history the monitor keeps for every process its capturing rules match (per
+/// tick: process and per-thread CPU with thread states, RSS, cumulative read/write bytes, fd
+/// count), stored with each capture a rule fires as the artefact `history.json` (schema in
+/// docs/monitor.md). 0 turns history off; default 60; at most 3600. Needs sampling on.
+/// Errors: SV_ERR_INVALID_ARGUMENT for a negative or non-finite value, SV_ERR_TOO_LARGE above
+/// 3600, SV_ERR_BUSY while running (only while stopped). Thread-safe.
+@c(sv_monitor_set_history)
+public func sv_monitor_set_history(_ monitor: OpaquePointer?, _ seconds: Double) -> Int32 {
+    withMonitor(monitor) { m in
+        try MonitorConfiguration.validateHistorySeconds(seconds)
+        var c = m.currentConfiguration
+        c.historySeconds = seconds
+        try m.setConfiguration(c)
+    }
+}
+
+/// Memory limit of the whole history in bytes (65536 to 1073741824; default 16 MiB): past it,
+/// each process keeps a fair share and loses its oldest samples first
+/// (SV_MONITOR_HISTORY_SAMPLES_EVICTED counts them; SV_MONITOR_HISTORY_BYTES never exceeds
+/// the limit). Errors: SV_ERR_INVALID_ARGUMENT below 65536, SV_ERR_TOO_LARGE above 1 GiB,
+/// SV_ERR_BUSY while running. Thread-safe.
+@c(sv_monitor_set_history_memory)
+public func sv_monitor_set_history_memory(_ monitor: OpaquePointer?, _ bytes: Int64) -> Int32 {
+    withMonitor(monitor) { m in
+        try MonitorConfiguration.validateHistoryMemory(bytes)
+        var c = m.currentConfiguration
+        c.historyMemoryBytes = Int(bytes)
+        try m.setConfiguration(c)
+    }
+}
+
 /// Adds a copy of `rule`; *out_index (may be NULL) receives its index, reported to the
 /// callbacks. Only while stopped (else SV_ERR_BUSY).
 @c(sv_monitor_add_rule)
@@ -322,6 +353,11 @@ public func sv_monitor_get_counter(_ monitor: OpaquePointer?, _ counter: Int32, 
         case .capturesRefused: value = c.capturesRefused
         case .capturesStored: value = c.capturesStored
         case .capturesFailed: value = c.capturesFailed
+        case .historyBytes: value = c.history.bytes
+        case .historyProcesses: value = c.history.processes
+        case .historySamplesEvicted: value = c.history.samplesEvicted
+        case .historyProcessesEvicted: value = c.history.processesEvicted
+        case .historyCpuUs: value = c.history.cpuMicros
         }
         out.pointee = value
     }

@@ -14,6 +14,8 @@ public struct MonitorCounters: Sendable, Equatable {
     /// Accepted captures that finished stored / with an error.
     public var capturesStored: Int64 = 0
     public var capturesFailed: Int64 = 0
+    /// The history of matched processes (all zero when history is off).
+    public var history = HistoryCounters()
     public init() {}
 }
 
@@ -50,6 +52,9 @@ public final class Monitor: @unchecked Sendable {
 
     private let samplerLock = Condition()
     private var sampler: ProcessSampler?
+    /// The history of this run (kept after stop so its counters stay readable); nil when off.
+    private var history: HistoryStore?
+    private var stackSampler: HistoryStackSampler?
 
     public init(vault: Vault, configuration: MonitorConfiguration = MonitorConfiguration()) throws {
         try configuration.validate()
@@ -98,6 +103,7 @@ public final class Monitor: @unchecked Sendable {
         var c = cond.withLock { counters }
         c.engine = cond.withLock { engine?.counters ?? counters.engine }
         c.sampler = samplerLock.withLock { sampler?.counters ?? SamplerCounters() }
+        c.history = cond.withLock { history }?.currentCounters ?? HistoryCounters()
         return c
     }
 
@@ -114,9 +120,20 @@ public final class Monitor: @unchecked Sendable {
             guard !rules.isEmpty else { throw SpikeVaultError(.invalidArgument, "the monitor has no rules: add one (or the defaults) first") }
             engine = TriggerEngine(rules: rules, intervalSeconds: configuration.intervalSeconds,
                                    maxCapturesPerHour: configuration.maxCapturesPerHour)
+            history = configuration.sampling && configuration.historySeconds > 0
+                ? try HistoryStore(seconds: configuration.historySeconds, memoryBytes: configuration.historyMemoryBytes,
+                                   intervalSeconds: configuration.intervalSeconds)
+                : nil
+            if let h = history, rules.contains(where: { $0.captures && $0.historyStackIntervalSeconds > 0 }) {
+                stackSampler = try HistoryStackSampler(store: h, vaultPath: vault.path)
+            }
             pending = []
             stopping = false
-            thread = try WorkerThread { [self] in run() }
+            do { thread = try WorkerThread { [self] in run() } } catch {
+                stackSampler?.stop()
+                stackSampler = nil
+                throw error
+            }
         }
     }
 
@@ -133,6 +150,8 @@ public final class Monitor: @unchecked Sendable {
         }
         guard let t else { return }
         t.join()
+        let stacks = cond.withLock { () -> HistoryStackSampler? in defer { stackSampler = nil }; return stackSampler }
+        stacks?.stop()
         cond.withLock {
             while inflight > 0 { cond.wait(until: nil) }
             if let e = engine { counters.engine = e.counters }
@@ -179,6 +198,15 @@ public final class Monitor: @unchecked Sendable {
             return (configuration.sampling, UInt64(configuration.intervalSeconds * 1e9),
                     ProcessSampler.Needs.forMetrics(metrics), metrics)
         }
+        let (store, historyFilters, stackRules): (HistoryStore?, [ProcessFilter], [MonitorRule]) = cond.withLock {
+            (history, rules.filter(\.captures).map(\.filter),
+             rules.filter { $0.captures && $0.historyStackIntervalSeconds > 0 })
+        }
+        let stackInterval: (ProcessSample) -> Double = { s in
+            stackRules.filter { $0.filter.isEmpty || $0.filter.admits(comm: s.comm, uid: s.uid) }
+                .map(\.historyStackIntervalSeconds).min() ?? 0
+        }
+        let historyAll = historyFilters.contains(where: \.isEmpty)
         var nextTick = ProcessSampler.monotonicNs()
         var lastPrune = nextTick
         while true {
@@ -195,6 +223,10 @@ public final class Monitor: @unchecked Sendable {
             if sampling && ProcessSampler.monotonicNs() >= nextTick {
                 let samples = samplerLock.withLock { sampler?.tick(needs: needs) ?? [] }
                 let nowMs = Int64(CaptureSys.unixSeconds() * 1000)
+                store?.record(samples, nowMs: nowMs, monotonicNs: ProcessSampler.monotonicNs(),
+                              stackIntervalSeconds: stackInterval) { s in
+                    historyAll || historyFilters.contains { $0.admits(comm: s.comm, uid: s.uid) }
+                }
                 cond.withLock {
                     for s in samples where s.inspectable {
                         for m in metrics {
@@ -231,9 +263,14 @@ public final class Monitor: @unchecked Sendable {
     private func dispatch(_ event: EngineEvent) {
         guard event.kind == .fired else { return }
         let firing = event.firing
-        let (rule, fired, done) = cond.withLock { (rules[firing.ruleIndex], firedHandler, captureHandler) }
+        let (rule, fired, done, store) = cond.withLock { (rules[firing.ruleIndex], firedHandler, captureHandler, history) }
         if let fired { inCallback { fired(firing) } }
         guard rule.captures else { return }
+        var extra: [NewArtefact] = []
+        if let h = store?.snapshot(pid: firing.pid, startTimeTicks: firing.startTimeTicks, triggerMs: firing.timeMs) {
+            extra.append(NewArtefact(kind: "history.json", bytes: h.json))
+            if let folded = h.folded { extra.append(NewArtefact(kind: "history.folded", bytes: folded)) }
+        }
         let request = CaptureRequest(
             pid: firing.pid, metric: firing.metric, value: firing.value,
             durationSeconds: rule.captureDurationSeconds,
@@ -241,7 +278,7 @@ public final class Monitor: @unchecked Sendable {
             notes: Self.notes(firing, rule))
         cond.withLock { inflight += 1 }
         do {
-            _ = try vault.startCapture(request) { [self] job in
+            _ = try vault.startCapture(request, extraArtefacts: extra) { [self] job in
                 let result = job.result ?? .failure(SpikeVaultError(.internalError, "capture finished without a result"))
                 if let done { inCallback { done(firing, result) } }
                 cond.withLock {

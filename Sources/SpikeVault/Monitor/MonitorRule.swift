@@ -17,8 +17,24 @@ public struct MonitorRule: Sendable, Equatable {
     public var captures: Bool
     public var backend: CaptureBackend
     public var captureDurationSeconds: Double
+    /// Seconds between low-rate `eu-stack` snapshots of the processes this rule matches, kept
+    /// in the monitor's history and stored with a fired capture as `history.folded` (0: none,
+    /// the default; else 0.5 to 60). Needs the monitor's history on.
+    public var historyStackIntervalSeconds: Double = 0
 
     public static let defaultCooldownSeconds = 600.0
+    public static let historyStackIntervalRange = 0.5...60.0
+
+    /// - Throws: `.invalidArgument` for a negative, non-finite or too short interval (below
+    ///   0.5 s, except 0 = off), `.tooLarge` above 60 s.
+    public static func validateHistoryStackInterval(_ s: Double) throws {
+        guard s.isFinite, s == 0 || s >= historyStackIntervalRange.lowerBound else {
+            throw SpikeVaultError(.invalidArgument, "history stack interval must be 0 (off) or 0.5 to 60 seconds, got \(s)")
+        }
+        guard s <= historyStackIntervalRange.upperBound else {
+            throw SpikeVaultError(.tooLarge, "history stack interval must be at most 60 seconds, got \(s)")
+        }
+    }
 
     public init(metric: TriggerMetric, threshold: Double, comparison: Comparison = .atOrAbove,
                 sustainSeconds: Double = 0, cooldownSeconds: Double = MonitorRule.defaultCooldownSeconds,
@@ -59,6 +75,7 @@ public struct MonitorRule: Sendable, Equatable {
               captureDurationSeconds <= CaptureRequest.maxDurationSeconds else {
             throw bad("capture duration must be in (0, 3600] seconds, got \(captureDurationSeconds)")
         }
+        try Self.validateHistoryStackInterval(historyStackIntervalSeconds)
         guard backend != .command else { throw bad("a monitor rule cannot use the command backend (it needs an argv template)") }
     }
 }
@@ -71,10 +88,38 @@ public struct MonitorConfiguration: Sendable, Equatable {
     public var maxCapturesPerHour: Int = 6
     /// false: host-fed only (no sampler; `observe` drives the rules).
     public var sampling: Bool = true
+    /// Seconds of per-process history kept for processes the capturing rules match, stored
+    /// with each monitor-fired capture as `history.json` (0: off; at most 3600). Needs sampling.
+    public var historySeconds: Double = HistoryLimits.defaultSeconds
+    /// Memory cap of the whole history, in bytes (64 KiB to 1 GiB; default 16 MiB).
+    public var historyMemoryBytes: Int = HistoryLimits.defaultMemoryBytes
 
-    public init(intervalSeconds: Double = 1, maxCapturesPerHour: Int = 6, sampling: Bool = true) {
+    public init(intervalSeconds: Double = 1, maxCapturesPerHour: Int = 6, sampling: Bool = true,
+                historySeconds: Double = HistoryLimits.defaultSeconds,
+                historyMemoryBytes: Int = HistoryLimits.defaultMemoryBytes) {
         self.intervalSeconds = intervalSeconds; self.maxCapturesPerHour = maxCapturesPerHour
-        self.sampling = sampling
+        self.sampling = sampling; self.historySeconds = historySeconds
+        self.historyMemoryBytes = historyMemoryBytes
+    }
+
+    /// - Throws: `.invalidArgument` for a negative or non-finite value, `.tooLarge` above 3600.
+    public static func validateHistorySeconds(_ s: Double) throws {
+        guard s.isFinite, s >= 0 else {
+            throw SpikeVaultError(.invalidArgument, "history seconds must be a finite number in [0, 3600] (0 = off), got \(s)")
+        }
+        guard s <= HistoryLimits.maxSeconds else {
+            throw SpikeVaultError(.tooLarge, "history seconds must be at most 3600 (one hour), got \(s)")
+        }
+    }
+
+    /// - Throws: `.invalidArgument` below 64 KiB, `.tooLarge` above 1 GiB.
+    public static func validateHistoryMemory(_ bytes: Int64) throws {
+        guard bytes >= Int64(HistoryLimits.minMemoryBytes) else {
+            throw SpikeVaultError(.invalidArgument, "history memory limit must be at least 65536 bytes, got \(bytes)")
+        }
+        guard bytes <= Int64(HistoryLimits.maxMemoryBytes) else {
+            throw SpikeVaultError(.tooLarge, "history memory limit must be at most 1073741824 bytes (1 GiB), got \(bytes)")
+        }
     }
 
     public func validate() throws {
@@ -84,5 +129,7 @@ public struct MonitorConfiguration: Sendable, Equatable {
         guard maxCapturesPerHour >= 0, maxCapturesPerHour <= 3600 else {
             throw SpikeVaultError(.invalidArgument, "captures per hour must be in [0, 3600], got \(maxCapturesPerHour)")
         }
+        try Self.validateHistorySeconds(historySeconds)
+        try Self.validateHistoryMemory(Int64(historyMemoryBytes))
     }
 }

@@ -118,7 +118,7 @@ public final class Vault: Sendable {
                 workers: Int(options.captureWorkers), queueCapacity: Int(options.captureQueueCapacity),
                 cooldownSeconds: Double(options.captureCooldownSeconds)) { [weak self] job in
                     guard let self else { return .failure(SpikeVaultError(.closed, "the vault was released")) }
-                    do { return .success(try self.performCapture(job.request, cancel: job.cancelFlag)) }
+                    do { return .success(try self.performCapture(job.request, cancel: job.cancelFlag, extra: job.extraArtefacts)) }
                     catch let e as SpikeVaultError { return .failure(e) }
                     catch { return .failure(SpikeVaultError(.internalError, "\(error)")) }
                 }

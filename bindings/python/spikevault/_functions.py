@@ -134,6 +134,8 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_monitor_set_interval", [_handle, c_double], _status),
     ("sv_monitor_set_max_per_hour", [_handle, c_int64], _status),
     ("sv_monitor_set_sampling", [_handle, c_int32], _status),
+    ("sv_monitor_set_history", [_handle, c_double], _status),
+    ("sv_monitor_set_history_memory", [_handle, c_int64], _status),
     ("sv_monitor_add_rule", [_handle, _handle, POINTER(c_int32)], _status),
     ("sv_monitor_add_default_rules", [_handle], _status),
     ("sv_monitor_set_callbacks", [_handle, MONITOR_FIRED_CALLBACK, MONITOR_CAPTURE_CALLBACK, c_void_p], _status),

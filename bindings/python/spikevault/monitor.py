@@ -186,6 +186,9 @@ class Monitor:
     period in seconds (also the unit of the gap rule: observations more than 2 intervals apart
     restart a sustain window). ``max_per_hour``: captures per rolling hour over all rules.
     ``sampling=False``: host-fed mode, only ``observe()`` drives the rules.
+    ``history``: seconds of per-process history kept for the processes the capturing rules
+    match (0: off; at most 3600), stored with each fired capture as ``history.json``;
+    ``history_memory``: its memory limit in bytes (65536 to 1 GiB). See docs/monitor.md.
 
     Nothing runs until ``start()`` (or ``with``); ``stop()`` joins the monitor thread and waits
     for the captures it started, so no callback runs after it returns.
@@ -199,6 +202,8 @@ class Monitor:
         interval: float = 1.0,
         max_per_hour: int = 6,
         sampling: bool = True,
+        history: float = 60.0,
+        history_memory: int = 16 << 20,
         on_fired: Optional[Callable[[Firing], Any]] = None,
         on_capture: Optional[Callable[[CaptureDone], Any]] = None,
         on_error: Optional[Callable[[BaseException], Any]] = None,
@@ -222,6 +227,8 @@ class Monitor:
             check(library.sv_monitor_set_interval(self._handle, _convert.finite_float(interval, "interval")))
             check(library.sv_monitor_set_max_per_hour(self._handle, _convert.int64(max_per_hour, "max_per_hour")))
             check(library.sv_monitor_set_sampling(self._handle, 1 if sampling else 0))
+            check(library.sv_monitor_set_history(self._handle, _convert.finite_float(history, "history")))
+            check(library.sv_monitor_set_history_memory(self._handle, _convert.int64(history_memory, "history_memory")))
             for rule in self.rules:
                 with rule._handle() as rh:
                     check(library.sv_monitor_add_rule(self._handle, rh.handle, None))

@@ -643,7 +643,7 @@ def test_watch_rules_from_flags_and_toml(seeded, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().splitlines() == [
         "rule 1: cpu >= 90% for 30s include java*", "rule 2: memory >= 1.9 GiB for 30s include java*",
-        "capture: auto for 5s; cooldown 5m; max 4 per hour; sampling every 1s"]
+        "capture: auto for 5s; cooldown 5m; max 4 per hour; sampling every 1s; history 60s per process (at most 16 MiB)"]
     r = run_cli(["watch", "--defaults", "--check"], path)
     assert r.returncode == 0 and len(r.stdout.decode().splitlines()) == 6
     # No rule flag: the library's defaults (spikevault.default_rules()).
@@ -701,7 +701,7 @@ def test_watch_fires_and_captures_a_cpu_burner(lib, tmp_path: Path, burner: subp
     cpu = 50 if got >= 90 else max(5, min(50, int(got / 2)))
     started = time.monotonic()
     r = run_cli(["watch", "--cpu", str(cpu), "--sustain", "2s", "--for", "12s", "--include", "svburn",
-                 "--backend", "procfs", "--duration", "1s"], path, timeout=120)
+                 "--backend", "procfs", "--duration", "1s", "--history", "30s"], path, timeout=120)
     assert r.returncode == 0, r.stderr
     assert time.monotonic() - started > 11  # ran for its --for
     out, err = r.stdout.decode(), r.stderr.decode()
@@ -721,6 +721,43 @@ def test_watch_fires_and_captures_a_cpu_burner(lib, tmp_path: Path, burner: subp
     rec = records[0]
     assert rec["pid"] == burner.pid and rec["triggerMetric"] == "cpu" and rec["triggerValue"] >= cpu, (rec, got)
     assert rec["notes"]["monitor"]["threshold"] == cpu and rec["notes"]["monitor"]["sustainSeconds"] == 2
+    # The history from before the trigger is stored with the capture (the 2 s sustain and more).
+    import spikevault
+
+    with spikevault.Vault(str(path)) as vault:
+        history = json.loads(vault.read_artefact(rec["id"], kind="history.json"))
+    assert history["pid"] == burner.pid and history["processName"] == "svburn"
+    assert min(s["t"] for s in history["samples"]) <= -2, history["samples"]
+
+
+def test_watch_history_flags_and_toml_keys(seeded, tmp_path: Path) -> None:
+    path, _ = seeded
+    r = run_cli(["watch", "--cpu", "90", "--history", "2m", "--history-memory", "1MiB", "--check"], path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines()[-1].endswith("; history 2m per process (at most 1.0 MiB)")
+    r = run_cli(["watch", "--cpu", "90", "--history", "0", "--check"], path)
+    assert r.stdout.decode().splitlines()[-1].endswith("; history off")
+    rules = tmp_path / "history.toml"
+    rules.write_text('history = "90s"\nhistory_memory = "4MiB"\n[[rules]]\nmetric = "cpu"\nabove = 80\n')
+    r = run_cli(["watch", "--rules", str(rules), "--check"], path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines()[-1].endswith("; history 1m30s per process (at most 4.0 MiB)"), r.stdout
+    r = run_cli(["watch", "--rules", str(rules), "--history", "0", "--check"], path)  # the flag overrides the file
+    assert r.stdout.decode().splitlines()[-1].endswith("; history off")
+    cases = [
+        (["--cpu", "1", "--history", "-5s"], "--history"), (["--cpu", "1", "--history", "2h"], "--history must be 0 (off) to 1h"),
+        (["--cpu", "1", "--history", "soon"], "--history"), (["--cpu", "1", "--history-memory", "1K"], "64KiB to 1GiB"),
+        (["--cpu", "1", "--history-memory", "2GiB"], "64KiB to 1GiB"),
+    ]
+    for body, needle in (('history = "2h"', "history must be"), ('history = true', "history"),
+                         ('history_memory = "10"', "history_memory"), ('history_memory = [1]', "history_memory")):
+        bad = tmp_path / f"bad{len(cases)}.toml"
+        bad.write_text(body + '\n[[rules]]\nmetric = "cpu"\nabove = 80\n')
+        cases.append((["--rules", str(bad)], needle))
+    for args, needle in cases:
+        r = run_cli(["watch", *args, "--check"], path)
+        assert r.returncode == 2, (args, r.stderr)
+        one_line_error(r, needle)
 
 
 def test_watch_stops_cleanly_on_sigint(lib, tmp_path: Path) -> None:

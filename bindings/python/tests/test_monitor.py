@@ -168,3 +168,63 @@ def test_raw_c_calls_refuse_bad_input(lib, vault) -> None:
     assert lib.sv_monitor_start(mon) == Status.ERR_CLOSED
     assert lib.sv_rule_free(rule) == Status.OK
     assert lib.sv_rule_free(rule) == Status.ERR_CLOSED
+
+
+def _burner_named(name: str, seconds: float) -> subprocess.Popen:
+    code = BURNER.replace("svpyburn", name)
+    return subprocess.Popen([sys.executable, "-c", code, str(seconds)])
+
+
+@pytest.mark.parametrize("history", [30.0, 0.0])
+def test_fired_capture_stores_history_json(vault, history: float) -> None:
+    import json
+
+    done: List[CaptureDone] = []
+    burner = _burner_named("svpyhist", 120)  # killed below
+    try:
+        assert _wait(lambda: open(f"/proc/{burner.pid}/comm").read().strip() == "svpyhist")
+        # Any CPU counts (the burner gets some even on a loaded machine): fires at the second tick.
+        rule = Rule("cpu", 1, include=["svpyhist"], backend="procfs", duration=0.3)
+        with Monitor(vault, [rule], interval=0.2, history=history, on_capture=done.append) as monitor:
+            assert _wait(lambda: len(done) >= 1), monitor.counters()
+            counters = monitor.counters()
+        assert done[0].ok, done
+        if history:
+            doc = json.loads(vault.read_artefact(done[0].capture_id, kind="history.json"))
+            assert doc["version"] == 1 and doc["pid"] == burner.pid and doc["processName"] == "svpyhist"
+            assert doc["samples"] and all(s["t"] <= 0 for s in doc["samples"])
+            assert doc["samples"][-1]["threads"][0]["tid"] == burner.pid
+            assert 0 < counters["history_bytes"] <= 16 << 20 and counters["history_processes"] >= 1, counters
+        else:
+            with pytest.raises(spikevault.NotFoundError):
+                vault.read_artefact(done[0].capture_id, kind="history.json")
+            assert counters["history_bytes"] == 0 and counters["history_processes"] == 0, counters
+    finally:
+        burner.kill()
+        burner.wait()
+
+
+def test_history_settings_refuse_bad_input(lib, vault) -> None:
+    import ctypes
+
+    rule = Rule("cpu", 1e9)
+    with pytest.raises(InvalidArgumentError, match="history"):
+        Monitor(vault, [rule], history=-1)
+    with pytest.raises(InvalidArgumentError):
+        Monitor(vault, [rule], history=float("nan"))
+    with pytest.raises(spikevault.TooLargeError, match="3600"):
+        Monitor(vault, [rule], history=3601)
+    with pytest.raises(InvalidArgumentError, match="65536"):
+        Monitor(vault, [rule], history_memory=1000)
+    with pytest.raises(spikevault.TooLargeError):
+        Monitor(vault, [rule], history_memory=2 << 30)
+    with pytest.raises(InvalidArgumentError):
+        Monitor(vault, [rule], history="a minute")  # type: ignore[arg-type]
+    assert lib.sv_monitor_set_history(None, 10.0) == spikevault.Status.ERR_NULL_ARGUMENT
+    assert lib.sv_monitor_set_history_memory(None, 1 << 20) == spikevault.Status.ERR_NULL_ARGUMENT
+    value = ctypes.c_int64(-1)
+    with Monitor(vault, [rule], history=0) as monitor:
+        assert lib.sv_monitor_set_history(monitor._handle, 10.0) == spikevault.Status.ERR_BUSY  # running
+        assert lib.sv_monitor_get_counter(monitor._handle, 17, ctypes.byref(value)) == spikevault.Status.OK
+        assert value.value == 0
+        assert lib.sv_monitor_get_counter(monitor._handle, 22, ctypes.byref(value)) == spikevault.Status.ERR_INVALID_ARGUMENT

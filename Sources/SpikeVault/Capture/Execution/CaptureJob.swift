@@ -6,14 +6,17 @@ public final class CaptureJob: @unchecked Sendable {
     public enum State: Sendable { case queued, running, finished }
 
     public let request: CaptureRequest
+    /// Stored with the capture's own artefacts (a monitor firing's `history.json`).
+    let extraArtefacts: [NewArtefact]
     let cancelFlag = CancelFlag()
     private let condition = Condition()
     private var state = State.queued
     private var outcome: Result<ProfileRecord, SpikeVaultError>?
     private let completion: (@Sendable (CaptureJob) -> Void)?
 
-    init(request: CaptureRequest, completion: (@Sendable (CaptureJob) -> Void)?) {
+    init(request: CaptureRequest, extraArtefacts: [NewArtefact] = [], completion: (@Sendable (CaptureJob) -> Void)?) {
         self.request = request
+        self.extraArtefacts = extraArtefacts
         self.completion = completion
     }
 

@@ -16,10 +16,12 @@ extension Vault {
     /// Queues a capture on the vault's worker pool and returns at once. `completion` runs
     /// exactly once on a library thread when it finishes (or is cancelled). Throws `.busy`
     /// when the pool and queue are full, `.cooldown` within the cooldown window.
-    public func startCapture(_ request: CaptureRequest,
+    /// `extraArtefacts` are stored with the capture's own (the monitor's `history.json`).
+    public func startCapture(_ request: CaptureRequest, extraArtefacts: [NewArtefact] = [],
                              completion: (@Sendable (CaptureJob) -> Void)? = nil) throws -> CaptureJob {
         let identity = try prepare(request)
-        let job = CaptureJob(request: request, completion: completion)
+        for a in extraArtefacts { try NewArtefact.validateKind(a.kind) }
+        let job = CaptureJob(request: request, extraArtefacts: extraArtefacts, completion: completion)
         try scheduler().submit(job, cooldownKey: Self.cooldownKey(request, identity))
         return job
     }
@@ -36,13 +38,13 @@ extension Vault {
         return try ProcessIdentity.read(pid: request.pid)
     }
 
-    func performCapture(_ request: CaptureRequest, cancel: CancelFlag) throws -> ProfileRecord {
+    func performCapture(_ request: CaptureRequest, cancel: CancelFlag, extra: [NewArtefact] = []) throws -> ProfileRecord {
         let work = try WorkDirectory.create(in: path)
         defer { work.remove() }
         let outcome = try runCapture(request, workDirectory: work.path, cancel: cancel, context: captureContext)
         if cancel.isCancelled { throw SpikeVaultError(.cancelled, "capture of pid \(request.pid) was cancelled") }
         let artefacts = outcome.artefacts.filter { Self.fileSize($0.path) > 0 }
-            .map { NewArtefact(kind: $0.kind, filePath: $0.path) }
+            .map { NewArtefact(kind: $0.kind, filePath: $0.path) } + extra
         let record = ProfileRecord(
             processName: outcome.identity.comm.isEmpty ? "pid \(request.pid)" : outcome.identity.comm,
             pid: request.pid, triggerMetric: request.metric, triggerValue: request.value,

@@ -15,7 +15,7 @@ from ..textsafe import visible
 from .common import CliError, Context, UsageError
 from .parsing import (arg_duration, arg_nonneg_int, arg_percent, arg_positive_int, arg_size, format_duration)
 from .render import format_value
-from .rules import DEFAULT_RULES, Rule, RulesError, WatchConfig, load_rules_file, to_monitor_rules
+from .rules import DEFAULT_RULES, Rule, RulesError, WatchConfig, check_history, load_rules_file, to_monitor_rules
 
 HELP = "watch processes and capture the ones that spike (rules from flags or a TOML file)"
 
@@ -23,6 +23,8 @@ EXAMPLE_TOML = '''rules file (TOML):
   cooldown = "10m"          # per process (default 10m)
   max_per_hour = 6          # captures per hour, all processes (default 6)
   interval = "1s"           # sampling period
+  history = "60s"           # kept per matched process, stored with each capture (0 = off)
+  history_memory = "16MiB"  # memory limit of all history
   [capture]
   backend = "auto"
   duration = "5s"
@@ -68,6 +70,11 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--backend", choices=("auto", "procfs", "eu-stack", "perf", "gdb", "sample", "spindump"),
                    help="capture backend (default auto)")
     p.add_argument("--duration", type=arg_duration, metavar="DUR", help="capture duration (default 5s)")
+    p.add_argument("--history", type=arg_duration, metavar="DUR",
+                   help="keep DUR of history (CPU per thread, memory, I/O, fds) of every process the rules match and "
+                        "store it with each capture as history.json (default 60s, 0 = off, at most 1h)")
+    p.add_argument("--history-memory", type=arg_size, metavar="SIZE",
+                   help="memory limit of all history, e.g. 16MiB (default; 64KiB to 1GiB)")
     p.add_argument("--for", dest="for_duration", type=arg_duration, metavar="DUR",
                    help="stop after DUR (default: until Ctrl-C)")
     p.add_argument("--check", action="store_true", help="validate and print the rules, then exit")
@@ -94,14 +101,16 @@ def config_from(args: argparse.Namespace) -> WatchConfig:
             raise UsageError(str(exc)) from None
         except OSError as exc:
             raise CliError(str(exc)) from None
-        overrides = {k: getattr(args, k) for k in ("cooldown", "max_per_hour", "interval", "backend", "duration")
+        overrides = {k: getattr(args, k) for k in ("cooldown", "max_per_hour", "interval", "backend", "duration",
+                                                   "history", "history_memory")
                      if getattr(args, k) is not None}
         config = WatchConfig(**{**config.__dict__, **overrides})
         _check_config(config)
         return config
     config = WatchConfig(rules=flag_rules, cooldown=args.cooldown, max_per_hour=args.max_per_hour,
                        interval=args.interval, backend=args.backend or "auto",
-                       duration=args.duration if args.duration is not None else 5.0)
+                       duration=args.duration if args.duration is not None else 5.0,
+                       history=args.history, history_memory=args.history_memory)
     _check_config(config)
     return config
 
@@ -111,6 +120,10 @@ def _check_config(config: WatchConfig) -> None:
         raise UsageError("--interval must be more than 0s")
     if config.duration <= 0:
         raise UsageError("--duration must be more than 0s")
+    try:
+        check_history(config.history, config.history_memory, "", ("--history", "--history-memory"))
+    except RulesError as exc:
+        raise UsageError(str(exc)) from None
 
 
 class _Reporter:
@@ -173,7 +186,8 @@ def run(ctx: Context) -> int:
         print(f"capture: {config.backend} for {format_duration(config.duration)}; cooldown "
               f"{format_duration(config.cooldown) if config.cooldown is not None else 'default (10m)'}; "
               f"max {config.max_per_hour or 'default (6)'} per hour; sampling every "
-              f"{format_duration(config.interval) if config.interval else '1s'}", file=out)
+              f"{format_duration(config.interval) if config.interval else '1s'}; history "
+              f"{_history_text(config)}", file=out)
         if args.check:
             return 0
     monitor_rules = to_monitor_rules(config)
@@ -186,6 +200,10 @@ def run(ctx: Context) -> int:
         options["interval"] = config.interval
     if config.max_per_hour is not None:
         options["max_per_hour"] = config.max_per_hour
+    if config.history is not None:
+        options["history"] = config.history
+    if config.history_memory is not None:
+        options["history_memory"] = config.history_memory
     monitor = Monitor(vault, monitor_rules, on_fired=reporter.on_fired, on_capture=reporter.on_capture,
                       on_error=reporter.on_error, **options)
     previous = _install_stop_handlers(stop)
@@ -217,6 +235,16 @@ def run(ctx: Context) -> int:
           f"{counters.get('suppressed_cooldown', 0) + counters.get('suppressed_hourly_cap', 0)} suppressed",
           file=ctx.stderr, flush=True)
     return 0
+
+
+def _history_text(config: WatchConfig) -> str:
+    if config.history == 0:
+        return "off"
+    seconds = format_duration(config.history) if config.history is not None else "60s"
+    from .render import human_size
+
+    memory = human_size(config.history_memory) if config.history_memory is not None else "16 MiB"
+    return f"{seconds} per process (at most {memory})"
 
 
 def _install_stop_handlers(stop: threading.Event) -> Optional[Dict[int, Any]]:

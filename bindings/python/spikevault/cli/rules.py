@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .parsing import parse_duration, parse_metric, parse_size
 
@@ -59,6 +59,23 @@ class WatchConfig:
     interval: Optional[float] = None       # sampler period; None = 1 s
     backend: str = "auto"
     duration: float = 5.0
+    history: Optional[float] = None        # seconds of history per matched process; None = 60 s, 0 = off
+    history_memory: Optional[int] = None   # bytes for all history; None = the library's 16 MiB
+
+
+# Bounds of the monitor's history (the library's, checked here for a clear message).
+HISTORY_MAX_SECONDS = 3600.0
+HISTORY_MEMORY_MIN = 64 * 1024
+HISTORY_MEMORY_MAX = 1024 * MIB
+
+
+def check_history(seconds: Optional[float], memory: Optional[int], where: str,
+                  names: Tuple[str, str] = ("history", "history_memory")) -> None:
+    """Raises ``RulesError`` for history settings the monitor would refuse."""
+    if seconds is not None and not 0 <= seconds <= HISTORY_MAX_SECONDS:
+        raise RulesError(f"{where}{names[0]} must be 0 (off) to 1h (3600s), got {seconds:g}s")
+    if memory is not None and not HISTORY_MEMORY_MIN <= memory <= HISTORY_MEMORY_MAX:
+        raise RulesError(f"{where}{names[1]} must be 64KiB to 1GiB, got {memory} bytes")
 
 
 # The library's defaults (``spikevault.default_rules()``): CPU >= 90 % for 30 s, memory >=
@@ -111,7 +128,7 @@ def threshold_value(metric: str, value: Any, where: str) -> float:
 
 
 _RULE_KEYS = {"metric", "above", "below", "sustain", "include", "exclude", "uids"}
-_TOP_KEYS = {"cooldown", "max_per_hour", "interval", "capture", "rules"}
+_TOP_KEYS = {"cooldown", "max_per_hour", "interval", "capture", "rules", "history", "history_memory"}
 _CAPTURE_KEYS = {"backend", "duration"}
 
 
@@ -184,6 +201,20 @@ def parse_rules_document(doc: Dict[str, Any], name: str) -> WatchConfig:
     if backend not in BACKENDS or backend == "command":
         raise RulesError(f"{name}: [capture] backend {backend!r} (use one of: "
                          f"{', '.join(b for b in BACKENDS if b != 'command')})")
+    history = _duration(doc["history"], f"{name}: history") if "history" in doc else None
+    history_memory = None
+    if "history_memory" in doc:
+        raw_memory = doc["history_memory"]
+        if isinstance(raw_memory, int) and not isinstance(raw_memory, bool):
+            history_memory = raw_memory
+        elif isinstance(raw_memory, str):
+            try:
+                history_memory = parse_size(raw_memory)
+            except ValueError as exc:
+                raise RulesError(f"{name}: history_memory: {exc}") from None
+        else:
+            raise RulesError(f"{name}: history_memory: expected a size like \"16MiB\"")
+    check_history(history, history_memory, f"{name}: ")
     mph = doc.get("max_per_hour")
     if mph is not None and (not isinstance(mph, int) or isinstance(mph, bool) or mph < 1):
         raise RulesError(f"{name}: max_per_hour must be a whole number, 1 or more")
@@ -194,6 +225,8 @@ def parse_rules_document(doc: Dict[str, Any], name: str) -> WatchConfig:
         interval=_duration(doc["interval"], f"{name}: interval") if "interval" in doc else None,
         backend=backend,
         duration=_duration(capture["duration"], f"{name}: [capture] duration") if "duration" in capture else 5.0,
+        history=history,
+        history_memory=history_memory,
     )
 
 

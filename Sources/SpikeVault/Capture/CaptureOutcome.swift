@@ -48,4 +48,6 @@ public struct CaptureOutcome: Sendable {
     public var stats: [String: [String: Double]]
     public var startedAtUnixSeconds: Double
     public var elapsedSeconds: Double
+    /// What the metric collectors found (nil when none ran).
+    public var metric: MetricResult? = nil
 }

@@ -31,14 +31,19 @@ public struct CaptureRequest: Sendable, Equatable {
     public var perfFrequency: Int
     /// The host's notes for the stored record: a JSON object (checked when it is saved).
     public var notes: String
+    /// Metric collectors to run beside the backend (docs/metric-captures.md). nil: `auto`
+    /// picks by `metric` (`MetricCollector.autoPlan`), other backends run none; `[]`: none.
+    public var collectors: [MetricCollector]?
 
     public init(pid: Int32, metric: TriggerMetric, value: Double, durationSeconds: Double = 5,
                 intervalSeconds: Double = 0.1, backend: CaptureBackend = .auto,
-                commandTemplate: [String]? = nil, perfFrequency: Int = 99, notes: String = "{}") {
+                commandTemplate: [String]? = nil, perfFrequency: Int = 99, notes: String = "{}",
+                collectors: [MetricCollector]? = nil) {
         self.pid = pid; self.metric = metric; self.value = value
         self.durationSeconds = durationSeconds; self.intervalSeconds = intervalSeconds
         self.backend = backend; self.commandTemplate = commandTemplate; self.perfFrequency = perfFrequency
         self.notes = notes
+        self.collectors = collectors
     }
 
     /// - Throws: `.invalidArgument` naming the offending field and its bounds.
@@ -59,6 +64,7 @@ public struct CaptureRequest: Sendable, Equatable {
         guard Self.perfFrequencyRange.contains(perfFrequency) else {
             throw bad("perfFrequency must be in 1...10000 Hz, got \(perfFrequency)")
         }
+        if let c = collectors, Set(c).count != c.count { throw bad("collectors must not repeat a collector") }
         if backend == .command {
             guard let t = commandTemplate, let first = t.first, !first.isEmpty else {
                 throw bad("backend 'command' needs a non-empty commandTemplate whose first element names the tool")

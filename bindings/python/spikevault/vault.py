@@ -333,6 +333,7 @@ class Vault:
         notes: Union[Mapping[str, Any], str, None] = None,
         command: Optional[Sequence[str]] = None,
         perf_frequency: Optional[int] = None,
+        collectors: Optional[Sequence[str]] = None,
     ) -> Record:
         """Capture what process ``pid`` is doing for ``duration`` seconds (blocking) and return
         the stored record.
@@ -342,12 +343,15 @@ class Vault:
         which ``{pid}``, ``{duration}`` and ``{output}`` are replaced; never a shell), or the
         macOS-only ``"sample"``/``"spindump"``. ``interval`` is the sampling period (default
         0.1 s). A process that exits mid-capture gives a record with status PARTIAL.
+        ``collectors``: the metric collectors to run beside the backend, a list of ``"fds"``,
+        ``"threads"``, ``"memory"``, ``"diskIO"``, ``"network"`` (``[]`` for none); by default
+        ``"auto"`` picks by ``metric`` (docs/metric-captures.md). Their answer leads the summary.
 
         Errors: ``NoSuchProcessError``, ``PermissionDeniedError``, ``NotFoundError`` (tool
         missing), ``UnsupportedError``, ``CooldownError``, ``InvalidArgumentError``.
         """
         with _capture.request_handle(pid, metric, value, duration, interval, backend,
-                                     _capture.notes_text(notes), command, perf_frequency) as request:
+                                     _capture.notes_text(notes), command, perf_frequency, collectors) as request:
             with self._using() as handle:
                 new_id = _capture.run(handle, request)
         return self.get(new_id)
@@ -364,6 +368,7 @@ class Vault:
         notes: Union[Mapping[str, Any], str, None] = None,
         command: Optional[Sequence[str]] = None,
         perf_frequency: Optional[int] = None,
+        collectors: Optional[Sequence[str]] = None,
     ) -> "_capture.CaptureFuture":
         """Like ``capture`` but on the library's worker threads: returns a
         ``concurrent.futures.Future`` at once, whose result is the stored ``Record``.
@@ -373,7 +378,7 @@ class Vault:
         closing the vault cancels every pending one (their futures fail with ``CancelledError``).
         """
         with _capture.request_handle(pid, metric, value, duration, interval, backend,
-                                     _capture.notes_text(notes), command, perf_frequency) as request:
+                                     _capture.notes_text(notes), command, perf_frequency, collectors) as request:
             with self._using() as handle:
                 return _capture.start(self, handle, request)
 

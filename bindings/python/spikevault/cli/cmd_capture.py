@@ -35,6 +35,9 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--duration", type=arg_duration, default=5.0, metavar="DUR", help="how long, e.g. 5s (default 5s)")
     p.add_argument("--interval", type=arg_duration, metavar="DUR", help="sampling period (default 100ms)")
     p.add_argument("--perf-frequency", type=arg_positive_int, metavar="HZ", help="perf sampling rate (default 99)")
+    p.add_argument("--collectors", metavar="LIST",
+                   help="metric collectors, comma-separated: fds, threads, memory, diskIO, network ('' for none; "
+                        "default: auto picks by --metric)")
     p.add_argument("--notes", metavar="JSON", help='a JSON object stored with the capture, e.g. \'{"ticket": "OPS-1"}\'')
     p.add_argument("--json", action="store_true", help="print the new record as JSON")
     # The argv after `--` is split off by main before parsing (argparse cannot mix an
@@ -64,7 +67,9 @@ def run(ctx: Context) -> int:
     vault = ctx.open_vault(create=True)
     future = vault.capture_async(args.pid, metric=args.metric, value=args.value, duration=args.duration,
                                  interval=args.interval, backend=args.backend, notes=notes,
-                                 command=args.command or None, perf_frequency=args.perf_frequency)
+                                 command=args.command or None, perf_frequency=args.perf_frequency,
+                                 collectors=None if args.collectors is None
+                                 else [c.strip() for c in args.collectors.split(",") if c.strip()])
     label = f"Capturing pid {args.pid} with {args.backend} for {format_duration(args.duration)}"
     try:
         with Countdown(ctx.stderr, args.duration, label) as countdown:

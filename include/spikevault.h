@@ -568,6 +568,13 @@ sv_status sv_request_set_perf_frequency(sv_request *request, int64_t hertz);
  * the capture starts). The library adds its own facts under the key "capture". */
 sv_status sv_request_set_notes(sv_request *request, const char *json);
 
+/* Chooses the metric collectors run beside the backend: names is a comma-separated list of
+ * "fds", "threads", "memory", "diskIO", "network" (copied), "" for none, NULL for the default
+ * (backend SV_BACKEND_AUTO picks by the trigger metric; other backends run none). Unknown or
+ * repeated names give SV_ERR_INVALID_ARGUMENT and leave the request unchanged.
+ * Use one request from one thread at a time. */
+sv_status sv_request_set_collectors(sv_request *request, const char *names);
+
 /* ---- Capture: synchronous, or asynchronous on library worker threads ---- */
 
 /* Captures synchronously on the calling thread: blocks for about the request's duration, then

@@ -131,6 +131,19 @@ public func sv_request_set_notes(_ request: OpaquePointer?, _ json: UnsafePointe
     withRequest(request) { box in box.request.notes = try cString(json, "json") }
 }
 
+/// Chooses the metric collectors run beside the backend: `names` is a comma-separated list of
+/// "fds", "threads", "memory", "diskIO", "network" (copied), "" for none, NULL for the default
+/// (backend SV_BACKEND_AUTO picks by the trigger metric; other backends run none). Unknown or
+/// repeated names give SV_ERR_INVALID_ARGUMENT and leave the request unchanged.
+/// Use one request from one thread at a time.
+@c(sv_request_set_collectors)
+public func sv_request_set_collectors(_ request: OpaquePointer?, _ names: UnsafePointer<CChar>?) -> Int32 {
+    withRequest(request) { box in
+        guard let names else { box.request.collectors = nil; return }
+        box.request.collectors = try MetricCollector.parseList(try cString(names, "names"))
+    }
+}
+
 /// Captures synchronously on the calling thread: blocks for about the request's duration, then
 /// stores the artefacts and the row together. *out_id (may be NULL) receives the capture id.
 /// A target that exits or is replaced mid-capture still gives SV_OK with the row's status

@@ -52,4 +52,6 @@ public struct CaptureOutcome: Sendable {
     public var elapsedSeconds: Double
     /// Informational notes of the backends and of `auto`'s choice.
     public var notes: [String] = []
+    /// What the metric collectors found (nil when none ran).
+    public var metric: MetricResult? = nil
 }

@@ -61,14 +61,19 @@ public struct CaptureRequest: Sendable, Equatable {
     public var rateHz: Double?
     /// The host's notes for the stored record: a JSON object (checked when it is saved).
     public var notes: String
+    /// Metric collectors to run beside the backend (docs/metric-captures.md). nil: `auto`
+    /// picks by `metric` (`MetricCollector.autoPlan`), other backends run none; `[]`: none.
+    public var collectors: [MetricCollector]?
 
     public init(pid: Int32, metric: TriggerMetric, value: Double, durationSeconds: Double = 5,
                 intervalSeconds: Double = 0.1, backend: CaptureBackend = .auto,
-                commandTemplate: [String]? = nil, rateHz: Double? = nil, notes: String = "{}") {
+                commandTemplate: [String]? = nil, rateHz: Double? = nil, notes: String = "{}",
+                collectors: [MetricCollector]? = nil) {
         self.pid = pid; self.metric = metric; self.value = value
         self.durationSeconds = durationSeconds; self.intervalSeconds = intervalSeconds
         self.backend = backend; self.commandTemplate = commandTemplate; self.rateHz = rateHz
         self.notes = notes
+        self.collectors = collectors
     }
 
     /// - Throws: `.invalidArgument` naming the offending field and its bounds.
@@ -92,6 +97,7 @@ public struct CaptureRequest: Sendable, Equatable {
                 throw bad("rateHz must be more than 0 and at most \(CommandTemplate.formatSeconds(maxRate)) Hz for backend '\(backend.rawValue)', got \(r)")
             }
         }
+        if let c = collectors, Set(c).count != c.count { throw bad("collectors must not repeat a collector") }
         if backend == .command {
             guard let t = commandTemplate, let first = t.first, !first.isEmpty else {
                 throw bad("backend 'command' needs a non-empty commandTemplate whose first element names the tool")

@@ -98,6 +98,9 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
                               outputPath: "\(workDirectory)/procfs.json", cancel: cancel)
     }
 
+    // Metric collectors (fds, threads, memory, diskIO, network) on their own thread, same window.
+    let metricRun = try MetricRunThread.start(request, identity: identity, workDirectory: workDirectory, cancel: cancel)
+
     switch request.backend {
     case .procfs:
         results.append(try runProcfs())
@@ -150,6 +153,9 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
         results.append(try runStack(request.backend))
     }
 
+    let metricResult = metricRun?.join()
+    if let m = metricResult { results.append(m.backend); skipped += m.skipped }
+
     var reasons = results.compactMap { $0.reason }
     reasons += skipped.filter { $0.reason.hasPrefix("failed") }.map { "\($0.backend) \($0.reason)" }
     let withData = results.filter { $0.status != .failed && !$0.artefacts.isEmpty }
@@ -159,7 +165,7 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
     else { status = .partial }
     var stats: [String: [String: Double]] = [:]
     for r in results { stats[r.backend] = r.stats; notes += r.notes }
-    return CaptureOutcome(identity: identity,
+    var outcome = CaptureOutcome(identity: identity,
                           artefacts: results.flatMap { $0.artefacts },
                           status: status,
                           reason: reasons.isEmpty ? (status == .complete ? nil : "no backend produced data") : reasons.joined(separator: "; "),
@@ -169,4 +175,6 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
                           startedAtUnixSeconds: startedAt,
                           elapsedSeconds: CaptureSys.monotonicSeconds() - t0,
                           notes: notes)
+    outcome.metric = metricResult
+    return outcome
 }

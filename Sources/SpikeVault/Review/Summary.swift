@@ -15,6 +15,9 @@ struct CaptureSummary {
     var totalSamples = 0
     var stacks: [Stack] = []
     var threads: [Thread] = []
+    /// The metric collectors' answer for the trigger metric, and each collector's (notes).
+    var answer: String?
+    var answers: [(String, String)] = []
     var redacted: Bool
 
     static func localTime(_ t: Timestamp) -> String {
@@ -57,6 +60,7 @@ struct CaptureSummary {
         // cannot move the cursor, retitle a terminal or forge a line of this report.
         let v = VisibleText.escape
         var s = "SpikeVault capture \(r.id): \(v(processName)) (pid \(r.pid))\n"
+        if let answer { s += "Answer:     \(v(answer))\n" }
         s += "Trigger:    \(r.triggerMetric.rawValue) = \(Self.fixed(r.triggerValue, 2))\n"
         s += "Captured:   \(r.capturedAt) UTC / \(Self.localTime(r.capturedAt)) local\n"
         s += "Duration:   \(Self.fixed(r.durationSeconds, 2)) s, status \(r.status.rawValue)\n"
@@ -84,6 +88,10 @@ struct CaptureSummary {
                 s += "  \(Self.fixed(t.cpuPercent, 1))% CPU  tid \(t.tid) \(v(t.name)) (\(Self.fixed(t.cpuSeconds, 2)) s)\n"
             }
         }
+        if answers.count > 1 || (answers.count == 1 && answers[0].1 != answer) {
+            s += "Collectors:\n"
+            for (c, a) in answers { s += "  \(v(c)): \(v(a))\n" }
+        }
         if redacted { s += "(redacted: home directory, user name and secrets in arguments are masked)\n" }
         return s
     }
@@ -97,6 +105,11 @@ struct CaptureSummary {
         w.field("pid", Int(r.pid))
         w.field("triggerMetric", r.triggerMetric.rawValue)
         w.field("triggerValue", r.triggerValue)
+        w.field("answer", answer)
+        w.key("answers")
+        w.beginObject()
+        for (c, a) in answers { w.field(c, a) }
+        w.endObject()
         w.field("capturedAt", r.capturedAt.description)
         w.field("capturedAtUTC", r.capturedAt.description)
         w.field("capturedAtLocal", Self.localTime(r.capturedAt))
@@ -179,6 +192,16 @@ extension Vault {
                 s.backendsSkipped.append((skipped.text(0) ?? "?", redactor.redact(text: skipped.text(1) ?? "")))
             }
             skipped.reset()
+            let answers = try db.statement("SELECT key, value FROM json_each(?1, '$.capture.metric.answers')")
+            answers.bind(1, notes)
+            while try answers.step() {
+                s.answers.append((answers.text(0) ?? "?", redactor.redact(text: answers.text(1) ?? "")))
+            }
+            answers.reset()
+            let headline = try db.statement("SELECT json_extract(?1, '$.capture.metric.headline')")
+            headline.bind(1, notes)
+            if try headline.step(), let h = headline.text(0) { s.answer = redactor.redact(text: h) }
+            headline.reset()
             let exe = try db.statement("SELECT json_extract(?1, '$.capture.exe')")
             exe.bind(1, notes)
             if try exe.step(), let e = exe.text(0) { s.exe = redactor.redact(text: e) }

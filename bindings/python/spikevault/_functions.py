@@ -111,6 +111,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_request_set_perf_frequency", [_handle, c_int64], _status),
     ("sv_request_set_rate", [_handle, c_double], _status),
     ("sv_request_set_notes", [_handle, c_char_p], _status),
+    ("sv_request_set_collectors", [_handle, c_char_p], _status),
     # Capture: synchronous, or asynchronous on library worker threads
     ("sv_capture_run", [_handle, _handle, POINTER(c_int64)], _status),
     ("sv_capture_start", [_handle, _handle, CAPTURE_CALLBACK, c_void_p, _out_handle], _status),

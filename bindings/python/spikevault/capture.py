@@ -44,6 +44,7 @@ def request_handle(
     notes: Optional[str],
     command: Optional[Sequence[str]],
     rate: Optional[float],
+    collectors: Optional[Sequence[str]] = None,
 ) -> Iterator[ctypes.c_void_p]:
     """A filled ``sv_request`` handle, always freed."""
     try:
@@ -68,6 +69,13 @@ def request_handle(
             check(library.sv_request_set_command(handle, argv, len(args)))
         if rate is not None:
             check(library.sv_request_set_rate(handle, _convert.finite_float(rate, "rate")))
+        if collectors is not None:
+            if isinstance(collectors, (str, bytes)):
+                raise InvalidArgumentError("collectors must be a sequence of names such as ['fds', 'threads'], not one string")
+            names = [_convert.text(c, f"collectors[{i}]") for i, c in enumerate(collectors)]
+            if any(b"," in n for n in names):
+                raise InvalidArgumentError("a collector name cannot contain ','")
+            check(library.sv_request_set_collectors(handle, b",".join(names)))
         if notes is not None:
             check(library.sv_request_set_notes(handle, _convert.text(notes, "notes")))
         yield handle

@@ -334,6 +334,7 @@ class Vault:
         command: Optional[Sequence[str]] = None,
         rate: Optional[float] = None,
         perf_frequency: Optional[int] = None,
+        collectors: Optional[Sequence[str]] = None,
     ) -> Record:
         """Capture what process ``pid`` is doing for ``duration`` seconds (blocking) and return
         the stored record.
@@ -346,13 +347,16 @@ class Vault:
         ``rate`` is the stack sampling rate in Hz (default: perf 999, py-spy 100, eu-stack/gdb
         one snapshot per interval; at most 10000, py-spy 1000, eu-stack 100, gdb 10;
         ``perf_frequency`` is its older name). A process that exits mid-capture gives a record with status PARTIAL.
+        ``collectors``: the metric collectors to run beside the backend, a list of ``"fds"``,
+        ``"threads"``, ``"memory"``, ``"diskIO"``, ``"network"`` (``[]`` for none); by default
+        ``"auto"`` picks by ``metric`` (docs/metric-captures.md). Their answer leads the summary.
 
         Errors: ``NoSuchProcessError``, ``PermissionDeniedError``, ``NotFoundError`` (tool
         missing), ``UnsupportedError``, ``CooldownError``, ``InvalidArgumentError``.
         """
         with _capture.request_handle(pid, metric, value, duration, interval, backend,
                                      _capture.notes_text(notes), command,
-                                     _capture.pick_rate(rate, perf_frequency)) as request:
+                                     _capture.pick_rate(rate, perf_frequency), collectors) as request:
             with self._using() as handle:
                 new_id = _capture.run(handle, request)
         return self.get(new_id)
@@ -370,6 +374,7 @@ class Vault:
         command: Optional[Sequence[str]] = None,
         rate: Optional[float] = None,
         perf_frequency: Optional[int] = None,
+        collectors: Optional[Sequence[str]] = None,
     ) -> "_capture.CaptureFuture":
         """Like ``capture`` but on the library's worker threads: returns a
         ``concurrent.futures.Future`` at once, whose result is the stored ``Record``.
@@ -380,7 +385,7 @@ class Vault:
         """
         with _capture.request_handle(pid, metric, value, duration, interval, backend,
                                      _capture.notes_text(notes), command,
-                                     _capture.pick_rate(rate, perf_frequency)) as request:
+                                     _capture.pick_rate(rate, perf_frequency), collectors) as request:
             with self._using() as handle:
                 return _capture.start(self, handle, request)
 

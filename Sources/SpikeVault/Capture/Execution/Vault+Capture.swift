@@ -109,6 +109,7 @@ enum CaptureNotes {
             w.endObject()
         }
         w.endObject()
+        if let m = o.metric { MetricNotes.write(&w, m, metric: r.metric) }
         w.endObject()
         return w.takeText()
     }

@@ -38,6 +38,9 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
                    help="stack sampling rate (default: perf 999, py-spy 100, eu-stack/gdb one per --interval; "
                         "at most 10000, py-spy 1000, eu-stack 100, gdb 10)")
     p.add_argument("--perf-frequency", type=arg_positive_int, metavar="HZ", help=argparse.SUPPRESS)  # older name of --rate
+    p.add_argument("--collectors", metavar="LIST",
+                   help="metric collectors, comma-separated: fds, threads, memory, diskIO, network ('' for none; "
+                        "default: auto picks by --metric)")
     p.add_argument("--notes", metavar="JSON", help='a JSON object stored with the capture, e.g. \'{"ticket": "OPS-1"}\'')
     p.add_argument("--json", action="store_true", help="print the new record as JSON")
     # The argv after `--` is split off by main before parsing (argparse cannot mix an
@@ -70,7 +73,9 @@ def run(ctx: Context) -> int:
     vault = ctx.open_vault(create=True)
     future = vault.capture_async(args.pid, metric=args.metric, value=args.value, duration=args.duration,
                                  interval=args.interval, backend=args.backend, notes=notes,
-                                 command=args.command or None, rate=rate)
+                                 command=args.command or None, rate=rate,
+                                 collectors=None if args.collectors is None
+                                 else [c.strip() for c in args.collectors.split(",") if c.strip()])
     label = f"Capturing pid {args.pid} with {args.backend} for {format_duration(args.duration)}"
     try:
         with Countdown(ctx.stderr, args.duration, label) as countdown:

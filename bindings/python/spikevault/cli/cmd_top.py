@@ -29,10 +29,10 @@ PANEL = 54  # columns of the captures panel when it fits beside the table
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("top", help=HELP, parents=parents,
                        description="Show every process the sampler sees, sorted by --sort, refreshed every "
-                                   "--interval, marking with ! those meeting a default rule's threshold now (cpu 90%%, "
+                                   "--interval, marking with ! those meeting a default rule's threshold now (cpu 90%, "
                                    "memory 2 GiB, disk 100 MiB/s, threads 1000, fds 5000) and with ● those captured "
                                    "in the last hour, the vault's recent captures beside. On a terminal: a full "
-                                   "screen; keys " + KEYS_LINE[6:].replace("%", "%%") + ". Through a pipe, or with "
+                                   "screen; keys " + KEYS_LINE[6:] + ". Through a pipe, or with "
                                    "--batch or --json: one snapshot (or --iterations N) for scripts.",
                        epilog="examples:\n  spikevault top\n  spikevault top --sort rss --process 'python*'\n"
                               "  spikevault top --batch -n 10 --iterations 3\n"

@@ -28,8 +28,8 @@ export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null):$(PATH)
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
-	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history \
-	bench-review bench-save-async bench-capture-fidelity soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version
+	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history bench-review bench-save-async \
+	bench-capture-fidelity soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli
 
 all: lib
 
@@ -63,6 +63,8 @@ size: lib
 		test $$bytes -le $(MAX_LIBRARY_BYTES) || { echo "the library is over its size limit"; exit 1; }
 
 CMAKE_DIR := $(INSTALL_LIBDIR)/cmake/SpikeVault
+# The man page and shell completions, generated from the CLI's parser (scripts/gen_man.py).
+CLI_DATA := bindings/python/spikevault/cli/data
 # The include directory seen from the library directory (the CMake config is relocatable).
 INCLUDEDIR_FROM_LIBDIR := $(shell $(PYTHON) -c 'import os,sys; print(os.path.relpath("include", sys.argv[1]))' $(INSTALL_LIBDIR))
 SUBST := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \
@@ -77,15 +79,22 @@ install: lib
 	$(SUBST) scripts/spikevault.pc.in > $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig/spikevault.pc
 	$(SUBST) scripts/cmake/SpikeVaultConfig.cmake.in > $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)/SpikeVaultConfig.cmake
 	$(SUBST) scripts/cmake/SpikeVaultConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)/SpikeVaultConfigVersion.cmake
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 0644 $(CLI_DATA)/spikevault.1 $(DESTDIR)$(PREFIX)/share/man/man1/spikevault.1
+	install -m 0644 $(CLI_DATA)/spikevault.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spikevault
+	install -m 0644 $(CLI_DATA)/_spikevault $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spikevault
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/libspikevault.so* $(DESTDIR)$(PREFIX)/include/spikevault.h \
 		$(DESTDIR)$(PREFIX)/include/spikevault_version.h $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig/spikevault.pc
 	rm -rf $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/spikevault.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spikevault \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spikevault
 
 # ---- tests ----
 check: lib size check-swift check-header check-header-compile check-symbols check-abi check-ldd check-version \
-	check-c check-python check-fuzz check-faults
+	check-man check-c check-python check-fuzz check-faults
 	@echo "make check: all checks passed"
 
 # --no-parallel: the capture and crash tests start CPU burners and child processes; run in
@@ -129,6 +138,13 @@ check-version: lib debian/changelog
 debian/changelog: debian/changelog.in $(VERSION_FILE) scripts/version.py
 	$(PYTHON) scripts/version.py changelog $< $@
 
+# The man page and completions are regenerated from the parser and must equal the committed ones.
+check-man:
+	$(PYTHON) scripts/gen_man.py --check
+
+man:
+	$(PYTHON) scripts/gen_man.py
+
 check-ldd: lib
 	@if ldd $(LIBDIR)/$(REALNAME) | grep -i swift; then echo "ldd: the Swift runtime is linked dynamically"; exit 1; fi
 	@echo "ldd: no Swift runtime library needed ($$(readelf -d $(LIBDIR)/$(REALNAME) | grep -c NEEDED) NEEDED entries)"
@@ -171,7 +187,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib
@@ -195,6 +211,10 @@ bench-capture-fidelity: lib
 # Background saves: longest host-thread stall, save_async and sv_vault_save_start vs save (N=).
 bench-save-async: lib
 	$(PYTHON) bench/save_async/stall.py $(N)
+
+# CLI start-up as shipped vs with rich imported (docs/decisions.md, "CLI rendering"); N= runs.
+bench-cli: lib
+	$(PYTHON) bench/cli_startup/startup.py $(N)
 
 # Review: filtered query and analytics in SQLite vs DuckDB, record export vs sqlite3 -json/-csv.
 bench-review: lib

@@ -35,6 +35,7 @@ typedef struct sv_report sv_report;
 typedef struct sv_monitor sv_monitor;
 typedef struct sv_rule sv_rule;
 typedef struct sv_filter sv_filter;
+typedef struct sv_sampler sv_sampler;
 
 /* Status codes of the C ABI (SV_OK, SV_ERR_*): zero is success, negative values are
  * errors, small positive values are cursor states. Numbers are ABI: never renumber a case. */
@@ -855,6 +856,42 @@ sv_status sv_monitor_get_counter(sv_monitor *monitor, sv_monitor_counter counter
  * number of processes sampled. For hosts that want the sampler's cost or figures (the
  * benchmark uses it). Serialised with the monitor thread's own ticks. Thread-safe. */
 sv_status sv_monitor_sample(sv_monitor *monitor, int64_t *out_processes);
+
+/* ---- Sampler: the machine's processes as the monitor samples them (a live view) ---- */
+
+/* Creates a process sampler: the monitor's /proc sampler, on its own, for hosts that show
+ * the machine's processes (a live view such as spikevault top). It holds no rows until
+ * sv_sampler_refresh. Errors: SV_ERR_UNSUPPORTED without Linux procfs. The caller owns
+ * *out_sampler and frees it with sv_sampler_free. Use one sampler from one thread at a time. */
+sv_status sv_sampler_new(sv_sampler **out_sampler);
+
+/* Releases a sampler and the names it handed out. NULL is a no-op (SV_OK); freeing twice
+ * gives SV_ERR_CLOSED. */
+sv_status sv_sampler_free(sv_sampler *sampler);
+
+/* One pass over /proc with every reading (CPU, RSS, disk I/O, threads, fds, sockets),
+ * replacing the previous rows; *out_rows (may be NULL) receives their number. Rows are in
+ * /proc order; kernel threads and zombies are left out. Names returned for the previous
+ * rows become invalid. CPU and I/O need two passes: a process on its first pass has none. */
+sv_status sv_sampler_refresh(sv_sampler *sampler, int64_t *out_rows);
+
+/* Who the process in a row of the last refresh (0 to rows - 1) is: its pid, owner uid, start time
+ * (field 22 of /proc/PID/stat, clock ticks since boot: with the pid, the process's identity)
+ * and whether the caller may inspect and capture it (1: same uid, or the caller is root).
+ * Each out-parameter may be NULL. SV_ERR_INVALID_ARGUMENT for a row outside the table. */
+sv_status sv_sampler_row_process(sv_sampler *sampler, int64_t row, int64_t *out_pid, int64_t *out_uid, int64_t *out_start_time, int32_t *out_inspectable);
+
+/* A row's reading of a metric (an SV_METRIC_* value; units as in sv_rule_new: CPU in % of
+ * one core, memory = RSS in MiB, disk I/O MiB/s, network = open sockets, threads, fds) into
+ * *out_value; NaN when this pass has none (CPU and I/O on a process's first pass; io, fds and
+ * sockets of a process the caller may not inspect). SV_ERR_INVALID_ARGUMENT for a row outside
+ * the table or an unknown metric. */
+sv_status sv_sampler_row_value(sv_sampler *sampler, int64_t row, sv_metric metric, double *out_value);
+
+/* A row's process name (comm, at most 15 bytes, as the kernel keeps it; UTF-8 with
+ * invalid bytes replaced). It came from the process: escape it before showing it. Owned by
+ * the sampler: valid until the next sv_sampler_refresh or sv_sampler_free. NULL on misuse. */
+const char *sv_sampler_row_name(sv_sampler *sampler, int64_t row);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,7 @@ import sys
 
 HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options",
                  "request": "sv_request", "job": "sv_job", "report": "sv_report", "monitor": "sv_monitor",
-                 "rule": "sv_rule", "filter": "sv_filter"}
+                 "rule": "sv_rule", "filter": "sv_filter", "sampler": "sv_sampler"}
 ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status", "backend": "sv_backend",
                "field": "sv_report_field", "counter": "sv_monitor_counter", "filter_field": "sv_filter_field",
                "format": "sv_format", "analysis": "sv_analytics"}
@@ -48,6 +48,7 @@ GROUPS = [
       "sv_duckdb_", "sv_vault_rerun")),
     ("Monitor rules: what to watch and what to capture", ("sv_rule_",)),
     ("Monitor: watch processes, capture on sustained spikes (docs/monitor.md)", ("sv_monitor_",)),
+    ("Sampler: the machine's processes as the monitor samples them (a live view)", ("sv_sampler_",)),
 ]
 
 
@@ -225,6 +226,7 @@ def main(export_h, sources_dir, out):
         "typedef struct sv_monitor sv_monitor;",
         "typedef struct sv_rule sv_rule;",
         "typedef struct sv_filter sv_filter;",
+        "typedef struct sv_sampler sv_sampler;",
         "",
     ]
     for _, name, doc, cases in enums:

@@ -75,8 +75,12 @@ if BUNDLED:
 # Defaults only: a packager's explicit --build-base / --egg-base (pybuild's) still wins.
 SCRATCH = tempfile.mkdtemp(prefix="spikevault-build-")
 atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+# The man page (generated from the CLI's parser by scripts/gen_man.py) goes where man finds it
+# beside the console script: <prefix>/share/man/man1 (a venv's too).
+DATA_FILES = [("share/man/man1", ["spikevault/cli/data/spikevault.1"])]
 setup(
     version=VERSION,
     cmdclass=cmdclass,
+    data_files=DATA_FILES,
     options={"build": {"build_base": os.path.join(SCRATCH, "build")}, "egg_info": {"egg_base": SCRATCH}},
 )

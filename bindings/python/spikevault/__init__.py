@@ -30,6 +30,7 @@ from .errors import (
 from .capture import CaptureFuture
 from .maintenance import MaintenanceReport
 from .monitor import CaptureDone, Firing, Monitor, Rule, default_rules
+from .processes import ProcessRow, ProcessTable
 from .records import Artefact, Record
 from .review import duckdb_analytics, record_key
 from .vault import Vault
@@ -46,7 +47,7 @@ def library_version() -> str:
 
 __all__ = [
     "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
-    "Monitor", "Rule", "Firing", "CaptureDone", "default_rules", "MonitorCounter",
+    "Monitor", "Rule", "Firing", "CaptureDone", "default_rules", "MonitorCounter", "ProcessTable", "ProcessRow",
     "Status", "Metric", "CaptureStatus", "Backend", "Option", "ReportField",
     "FilterField", "Order", "Format", "ExportFlag", "Analytics", "duckdb_analytics", "record_key",
     "SpikeVaultError", "LibraryLoadError", "InvalidArgumentError", "NullArgumentError",

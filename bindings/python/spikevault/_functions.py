@@ -147,6 +147,14 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
                                   c_size_t], _status),
     ("sv_monitor_get_counter", [_handle, c_int, POINTER(c_int64)], _status),
     ("sv_monitor_sample", [_handle, POINTER(c_int64)], _status),
+    # Sampler: the machine's processes as the monitor samples them (a live view)
+    ("sv_sampler_new", [_out_handle], _status),
+    ("sv_sampler_free", [_handle], _status),
+    ("sv_sampler_refresh", [_handle, POINTER(c_int64)], _status),
+    ("sv_sampler_row_process", [_handle, c_int64, POINTER(c_int64), POINTER(c_int64), POINTER(c_int64),
+                                POINTER(c_int32)], _status),
+    ("sv_sampler_row_value", [_handle, c_int64, c_int, POINTER(c_double)], _status),
+    ("sv_sampler_row_name", [_handle, c_int64], c_char_p),
     # Review: filters, queries, summaries, exports, analytics, quick actions
     ("sv_filter_new", [_out_handle], _status),
     ("sv_filter_free", [_handle], _status),

@@ -81,6 +81,8 @@ def _ctype_for(c_type: str):
         return ctypes.c_void_p
     if t == "int64_t*":
         return ctypes.POINTER(ctypes.c_int64)
+    if t == "double*":
+        return ctypes.POINTER(ctypes.c_double)
     if t == "size_t*":
         return ctypes.POINTER(ctypes.c_size_t)
     raise AssertionError(f"no ctypes convention for C type {c_type!r}")

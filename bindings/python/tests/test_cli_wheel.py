@@ -35,6 +35,9 @@ def test_wheel_installs_and_runs_with_the_bundled_library(tmp_path: Path) -> Non
         names = z.namelist()
         assert any(n.endswith("spikevault/libspikevault.so.0") for n in names)
         assert any(n.endswith("spikevault/cli/main.py") for n in names)
+        for data in ("spikevault/cli/data/spikevault.1", "spikevault/cli/data/spikevault.bash",
+                     "spikevault/cli/data/_spikevault", "share/man/man1/spikevault.1"):
+            assert any(n.endswith(data) for n in names), f"{data} missing from the wheel"
         entry = next(n for n in names if n.endswith("entry_points.txt"))
         assert "spikevault = spikevault.cli.main:entry_point" in z.read(entry).decode()
     assert not list((REPO / "bindings" / "python" / "spikevault").glob("libspikevault.so*")), \
@@ -50,6 +53,7 @@ def test_wheel_installs_and_runs_with_the_bundled_library(tmp_path: Path) -> Non
     version = subprocess.run([exe, "--version"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert version.returncode == 0, version.stderr
     assert str(venv) in version.stdout and "libspikevault.so.0" in version.stdout, version.stdout
+    assert (venv / "share" / "man" / "man1" / "spikevault.1").is_file()  # `man spikevault` in the venv
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

@@ -12,15 +12,15 @@ import traceback
 from typing import IO, Dict, List, NoReturn, Optional, Sequence
 
 from . import (cmd_capture, cmd_diff, cmd_dump, cmd_export, cmd_flamegraph, cmd_list, cmd_purge, cmd_record,
-               cmd_rerun, cmd_show, cmd_stats, cmd_watch)
+               cmd_rerun, cmd_show, cmd_stats, cmd_top, cmd_watch)
 from .common import EXIT_FAILURE, EXIT_USAGE, CliError, Context, default_vault_dir
 
 __all__ = ["main", "build_parser"]
 
 VERBS = ("list", "show", "dump", "path", "flamegraph", "diff", "export", "stats", "purge", "capture", "record",
-         "rerun", "watch")
+         "rerun", "watch", "top")
 MODULES = (cmd_list, cmd_show, cmd_dump, cmd_flamegraph, cmd_diff, cmd_export, cmd_stats, cmd_purge, cmd_capture,
-           cmd_record, cmd_rerun, cmd_watch)
+           cmd_record, cmd_rerun, cmd_watch, cmd_top)
 
 DESCRIPTION = """Review, export and clean up the profiling captures of processes that spiked,
 and capture or watch processes, from a terminal. The vault is --vault DIR, else
@@ -42,6 +42,7 @@ EPILOG = """examples:
   spikevault export --format bundle --since 2h -o support.tar   artefacts to share
   spikevault stats --template p95 --since 24h   95th percentile per process
   spikevault watch --cpu 90 --sustain 30s       capture processes that spike (Ctrl-C stops)
+  spikevault top --sort rss                     a live view of the processes (q quits)
 
 exit status: 0 success, 1 failure, 2 usage error.
 run 'spikevault VERB --help' for a verb's options."""

@@ -29,7 +29,8 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor \
-	bench-review bench-save-async soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version
+	bench-review bench-save-async soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version \
+	deb check-packaging check-deb check-cmake
 
 all: lib
 
@@ -158,6 +159,31 @@ wheel: lib
 	cp -L $(LIBDIR)/$(SONAME) $(WHEEL_SRC)/spikevault/$(SONAME)
 	$(PYTHON) -m pip wheel --no-deps --quiet -w build/wheel $(WHEEL_SRC)
 	@ls build/wheel/*.whl
+
+# Debian binary packages (build/deb/*.deb) from a copy of this tree: docs/packaging.md.
+deb: | deps
+	scripts/packaging/build_deb.sh build/deb
+
+# ---- packaging (docs/packaging.md): about N minutes, run by .ci/run after make check ----
+check-packaging: check-deb check-cmake
+	@echo "make check-packaging: all packaging checks passed"
+
+# dpkg -i the packages, build the C example with pkg-config and CMake against them, run it and
+# the Python package, dpkg -r and check nothing is left (root only; skipped with the reason otherwise).
+check-deb: deb
+	scripts/packaging/test_deb.sh build/deb
+
+# The CMake example against a `make install DESTDIR=` staging tree (find_package through
+# CMAKE_PREFIX_PATH alone: the config is relocatable).
+check-cmake: lib
+	rm -rf build/cmake-stage build/cmake-example
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/build/cmake-stage PREFIX=/usr
+	cmake -S bindings/c/cmake-example -B build/cmake-example -DCMAKE_PREFIX_PATH=$(CURDIR)/build/cmake-stage/usr \
+		-DSPIKEVAULT_MIN_VERSION=$(VERSION) >/dev/null
+	cmake --build build/cmake-example >/dev/null
+	rm -rf build/cmake-example-vault
+	LD_LIBRARY_PATH=$(CURDIR)/build/cmake-stage/usr/lib build/cmake-example/example build/cmake-example-vault >/dev/null
+	@echo "cmake: the example built with find_package(SpikeVault $(VERSION)) against a staged install and ran"
 
 demo: lib
 	@$(MAKE) --no-print-directory -s -C bindings/c all PKG_CONFIG_PATH= SPIKEVAULT_UNINSTALLED=$(CURDIR)

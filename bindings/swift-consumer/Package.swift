@@ -2,7 +2,7 @@
 // A Swift host of SpikeVault, as an app would use it: depends on this repository by path and
 // uses the `SpikeVault` library product (the Swift core, no C ABI in between). Built and run
 // by `make check-swift-consumer` (docs/packaging.md). From a release, use the package's URL:
-//   .package(url: "https://…/SpikeVault.git", from: "0.2.0")
+//   .package(url: "https://…/SpikeVault.git", from: "MAJOR.MINOR.PATCH")
 import PackageDescription
 
 let package = Package(

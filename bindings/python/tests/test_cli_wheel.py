@@ -1,6 +1,8 @@
-"""``make wheel``: the platform wheel installs into a fresh virtual environment and its
-``spikevault`` command works with the bundled library alone (no SPIKEVAULT_LIBRARY, no
-source tree on the path). Slow (a venv and a pip install) but run by default."""
+"""``make wheel-local``: the platform wheel of build/lib's library installs into a fresh virtual
+environment and its ``spikevault`` command works with the bundled library alone (no
+SPIKEVAULT_LIBRARY, no source tree on the path). Slow (a venv and a pip install) but run by
+default. The manylinux wheel (``make wheel``, a static build) is tested by
+scripts/packaging/test_wheel.sh in ``make check-packaging``."""
 
 from __future__ import annotations
 
@@ -24,10 +26,10 @@ def test_wheel_installs_and_runs_with_the_bundled_library(tmp_path: Path) -> Non
     # Package the library the other tests use; a Python test never recompiles the Swift library
     # (`-o lib`: make's `lib` rule is skipped when build/lib already holds one; `make check` builds it first).
     skip_lib = ["-o", "lib"] if (REPO / "build" / "lib" / "libspikevault.so.0").exists() else []
-    build = subprocess.run(["make", "-s", *skip_lib, "wheel", f"PYTHON={sys.executable}"], cwd=REPO,
+    build = subprocess.run(["make", "-s", *skip_lib, "wheel-local", f"PYTHON={sys.executable}"], cwd=REPO,
                            capture_output=True, text=True, timeout=900)
     assert build.returncode == 0, build.stdout + build.stderr
-    wheels = sorted((REPO / "build" / "wheel").glob("spikevault-*.whl"))
+    wheels = sorted((REPO / "build" / "wheel-local").glob("spikevault-*.whl"))
     assert len(wheels) == 1, wheels
     wheel = wheels[0]
     assert "-py3-none-linux_" in wheel.name  # a platform wheel, any Python 3 (the library is loaded by ctypes)
@@ -41,7 +43,7 @@ def test_wheel_installs_and_runs_with_the_bundled_library(tmp_path: Path) -> Non
         entry = next(n for n in names if n.endswith("entry_points.txt"))
         assert "spikevault = spikevault.cli.main:entry_point" in z.read(entry).decode()
     assert not list((REPO / "bindings" / "python" / "spikevault").glob("libspikevault.so*")), \
-        "make wheel must not leave a library copy in the source tree"
+        "make wheel-local must not leave a library copy in the source tree"
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)

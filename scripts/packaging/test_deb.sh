@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs the packages of `make deb` into this machine with dpkg -i, builds the C example
+# against the installed files with pkg-config and with CMake and runs both, runs the Python
+# package and the spikevault command with no environment variable set, then removes the
+# packages with dpkg -r and checks that none of their files is left. The machine's dpkg state
+# is restored on every exit path (trap). Needs root (dpkg); skips with the reason otherwise.
+#   test_deb.sh DEBDIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+debdir=$(cd "$1" && pwd)
+version=$(cat "$root/VERSION")
+packages=(libspikevault0 libspikevault-dev python3-spikevault)
+debs=("$debdir/libspikevault0_${version}-1_amd64.deb" "$debdir/libspikevault-dev_${version}-1_amd64.deb"
+      "$debdir/python3-spikevault_${version}-1_all.deb")
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "test-deb: SKIP: dpkg -i needs root (this runs as uid $(id -u))"; exit 0
+fi
+for p in "${packages[@]}"; do
+    if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q installed; then
+        echo "test-deb: $p is already installed on this machine: not touching it" >&2; exit 1
+    fi
+done
+for f in /usr/local/lib/libspikevault.so.0 /usr/local/lib/pkgconfig/spikevault.pc; do
+    [ ! -e "$f" ] || { echo "test-deb: $f exists and would shadow the package: stopping" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/spikevault-test-deb.XXXXXX)
+installed=0
+cleanup() {
+    if [ "$installed" = 1 ]; then dpkg -P "${packages[@]}" >/dev/null 2>&1 || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+for d in "${debs[@]}"; do dpkg-deb -c "$d"; done | awk '{print $6}' | sed 's|^\.||' | grep -v '/$' | sort -u > "$work/files.txt"
+installed=1
+dpkg -i "${debs[@]}"
+
+# A clean environment: no PKG_CONFIG_PATH, SPIKEVAULT_LIBRARY, LD_LIBRARY_PATH or pyenv python.
+clean_env=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work" LANG=C.UTF-8)
+
+echo "test-deb: C example through pkg-config ($("${clean_env[@]}" pkg-config --modversion spikevault))"
+cd "$work"
+"${clean_env[@]}" sh -c "cc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -o example-pc '$root/bindings/c/example.c' \$(pkg-config --cflags --libs spikevault)"
+ldd ./example-pc | grep -Eq "libspikevault.so.0 => (/usr)?/lib/x86_64-linux-gnu/libspikevault.so.0 " \
+    || { ldd ./example-pc; echo "test-deb: example-pc does not use the packaged library" >&2; exit 1; }
+"${clean_env[@]}" ./example-pc "$work/vault-pc"
+
+echo "test-deb: C example through CMake find_package(SpikeVault $version)"
+"${clean_env[@]}" cmake -S "$root/bindings/c/cmake-example" -B "$work/cmake" -DSPIKEVAULT_MIN_VERSION="$version" >/dev/null
+"${clean_env[@]}" cmake --build "$work/cmake" >/dev/null
+grep -q "SpikeVault_DIR:PATH=/usr/lib/x86_64-linux-gnu/cmake/SpikeVault" "$work/cmake/CMakeCache.txt" \
+    || { echo "test-deb: CMake did not find the packaged config" >&2; exit 1; }
+"${clean_env[@]}" "$work/cmake/example" "$work/vault-cmake"
+
+echo "test-deb: Python package and the spikevault command"
+"${clean_env[@]}" /usr/bin/python3 -c 'import spikevault; print(spikevault.__version__)' | grep -qx "$version"
+"${clean_env[@]}" /usr/bin/python3 "$root/scripts/packaging/smoke.py" "$work/vault-py" libspikevault.so.0
+"${clean_env[@]}" spikevault --version | tee "$work/version.txt"
+grep -q "$version" "$work/version.txt"
+"${clean_env[@]}" spikevault --vault "$work/vault-py" list >/dev/null
+
+echo "test-deb: dpkg -r"
+dpkg -r "${packages[@]}"
+installed=0
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in ""|*not-installed) ;; *) echo "test-deb: $p is still '$status'" >&2; exit 1 ;; esac
+done
+left=0
+while IFS= read -r f; do
+    if [ -e "$f" ] || [ -L "$f" ]; then echo "test-deb: left behind: $f" >&2; left=1; fi
+done < "$work/files.txt"
+[ -d /usr/lib/x86_64-linux-gnu/cmake/SpikeVault ] && { echo "test-deb: left behind: the CMake directory" >&2; left=1; }
+[ -d /usr/lib/python3/dist-packages/spikevault ] && { echo "test-deb: left behind: the Python package" >&2; left=1; }
+ldconfig -p | grep -q libspikevault && { echo "test-deb: libspikevault still in the loader cache" >&2; left=1; }
+[ "$left" = 0 ]
+echo "test-deb: installed, built against, ran and removed $(wc -l < "$work/files.txt") files cleanly"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The wheel of `make wheel`: auditwheel accepts it as manylinux, its library needs neither
+# libsqlite3 nor libzstd, and installed into a fresh venv it imports, opens a vault, saves and
+# lists with the system's libsqlite3.so.0 and libzstd.so.1 hidden from the loader (a private
+# mount namespace, `unshare -m`, with /dev/null bound over both; the host's mounts are not
+# touched). Skips the hidden-library run, with the reason, where unshare is not permitted.
+#   test_wheel.sh WHEELDIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+wheels=("$1"/spikevault-*.whl)
+[ ${#wheels[@]} = 1 ] && [ -f "${wheels[0]}" ] || { echo "test-wheel: expected one wheel in $1" >&2; exit 1; }
+wheel=$(cd "$(dirname "${wheels[0]}")" && pwd)/$(basename "${wheels[0]}")
+python=${PYTHON:-python3}
+
+case "$(basename "$wheel")" in
+    *-py3-none-manylinux_2_*) ;;
+    *) echo "test-wheel: $(basename "$wheel") is not tagged manylinux" >&2; exit 1 ;;
+esac
+# auditwheel wraps its text: join the lines before matching.
+"$python" -m auditwheel show "$wheel" | tee /dev/stderr | tr -s '\n ' '  ' \
+    | grep -q 'consistent with the following platform tag: "manylinux_2_' \
+    || { echo "test-wheel: auditwheel does not accept the wheel as manylinux" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/spikevault-test-wheel.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$python" -m zipfile -e "$wheel" "$work/unpacked"
+so=$(ls "$work"/unpacked/spikevault/libspikevault.so*)
+if readelf -d "$so" | grep NEEDED | grep -Ei 'sqlite|zstd'; then
+    echo "test-wheel: the bundled library still needs the system's SQLite or zstd" >&2; exit 1
+fi
+
+"$python" -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install -q --no-index --no-deps "$wheel"
+clean_env=(env -i PATH="$work/venv/bin:/usr/bin:/bin" HOME="$work" LANG=C.UTF-8)
+# Away from the source tree, so `import spikevault` can only find the installed copy.
+cd "$work"
+"${clean_env[@]}" "$work/venv/bin/python" "$root/scripts/packaging/smoke.py" "$work/vault-visible" site-packages/spikevault/
+
+libdir=/usr/lib/$(gcc -print-multiarch)
+hide=()
+for lib in libsqlite3.so.0 libzstd.so.1; do
+    if [ -e "$libdir/$lib" ]; then hide+=("$libdir/$lib"); fi
+done
+if ! unshare -m true 2>/dev/null; then
+    echo "test-wheel: SKIP the hidden-library run: unshare -m is not permitted here ($(id -un))"; exit 0
+fi
+# In the namespace: hide the libraries, prove they are hidden, then run the installed wheel.
+"${clean_env[@]}" SMOKE="$root/scripts/packaging/smoke.py" VAULT="$work/vault-hidden" \
+    unshare -m --propagation private sh -euc '
+    python=$1; shift
+    for f in "$@"; do mount --bind /dev/null "$f"; done
+    if "$python" -c "import ctypes, sys; [ctypes.CDLL(n) for n in (\"libsqlite3.so.0\", \"libzstd.so.1\")]" 2>/dev/null; then
+        echo "test-wheel: libsqlite3/libzstd are still loadable in the namespace" >&2; exit 1
+    fi
+    "$python" "$SMOKE" "$VAULT" site-packages/spikevault/
+    spikevault --vault "$VAULT" list >/dev/null
+    spikevault --version
+' hide "$work/venv/bin/python" "${hide[@]}"
+echo "test-wheel: $(basename "$wheel") works in a fresh venv without the system's libsqlite3 and libzstd"

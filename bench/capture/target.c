@@ -2,7 +2,7 @@
  * server at rest); `target work ITERATIONS [DELAY_MS]` sleeps DELAY_MS (default 0: time for a
  * capture to start, so it covers the whole work), then burns a fixed amount of CPU in two
  * threads and prints the wall time of the work, so a captured run can be compared with an
- * uncaptured one. */
+ * uncaptured one. `target work ITERATIONS stdin` starts the work when a byte arrives on stdin. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
@@ -43,7 +43,10 @@ static double now(void) {
 int main(int argc, char **argv) {
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "work") == 0) {
         uint64_t iterations = strtoull(argv[2], NULL, 10);
-        if (argc == 4) {
+        if (argc == 4 && strcmp(argv[3], "stdin") == 0) {
+            char c; /* start when the bench writes a byte (its capture is then sampling) */
+            if (read(0, &c, 1) != 1) return 1;
+        } else if (argc == 4) {
             long ms = atol(argv[3]);
             struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
             while (nanosleep(&d, &d) != 0) {}

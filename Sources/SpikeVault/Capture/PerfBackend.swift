@@ -44,10 +44,15 @@ public enum PerfBackend {
         return SpikeVaultError(.io, "perf record \(exitSummary): \(tail)")
     }
 
-    /// Whether perf's run counts as finished: exit 0, or reaped by the host (ECHILD) with
-    /// `outputComplete` (the data file parsed by `perf script`).
+    /// Whether perf's run counts as finished: exit 0, or with `outputComplete` (the data file
+    /// parsed by `perf script`) an unknown end (reaped by the host: ECHILD) or SIGTERM/SIGINT
+    /// (perf re-raises the SIGTERM it sends its `sleep` when the target exits first).
     static func finished(_ r: ToolResult, outputComplete: Bool) -> Bool {
-        r.succeeded || (r.reapedByHost && !r.cancelled && !r.timedOut && outputComplete)
+        r.succeeded || (endedWithoutStatus(r) && outputComplete)
+    }
+
+    static func endedWithoutStatus(_ r: ToolResult) -> Bool {
+        !r.cancelled && !r.timedOut && (r.reapedByHost || r.signal == SIGTERM || r.signal == SIGINT)
     }
 
     public static func run(identity: ProcessIdentity, frequency: Int, durationSeconds: Double,
@@ -65,7 +70,13 @@ public enum PerfBackend {
         let after = IdentityCheck.check(identity)
         let recLog = CaptureSys.readText(log) ?? ""
         if rec.cancelled { result.status = .failed; result.reason = "perf: cancelled"; return result }
-        let failedRecord = !rec.succeeded && !rec.reapedByHost && after == .same
+        let failedRecord = !rec.succeeded && !endedWithoutStatus(rec) && after == .same
+        if let gone = after.reason, !CaptureSys.fileExists(data) || (!rec.succeeded && !endedWithoutStatus(rec)) {
+            // The target went away before perf could record it: an outcome, not an error.
+            result.status = .failed
+            result.reason = "perf: \(gone) before perf recorded a sample (perf record \(rec.summary))"
+            return result
+        }
         if !CaptureSys.fileExists(data) || failedRecord {
             let paranoid = CaptureSys.readText("/proc/sys/kernel/perf_event_paranoid").flatMap { Int($0.trimmingASCIIWhitespace()) }
             throw recordError(stderr: recLog, exitSummary: rec.summary, paranoid: paranoid)
@@ -73,7 +84,7 @@ public enum PerfBackend {
         let scriptPath = "\(workDirectory)/perf.script"
         let sc = try ToolRunner.run(scriptArgv(dataPath: data), stdoutPath: scriptPath, stderrPath: log,
                                     environment: env, timeoutSeconds: 120, cancel: cancel)
-        let scriptOK = finished(sc, outputComplete: sc.reapedByHost && CaptureSys.fileExists(scriptPath))
+        let scriptOK = sc.succeeded || (sc.reapedByHost && CaptureSys.fileExists(scriptPath))
         if !finished(rec, outputComplete: scriptOK) {
             throw recordError(stderr: recLog, exitSummary: rec.summary, paranoid: nil)
         }

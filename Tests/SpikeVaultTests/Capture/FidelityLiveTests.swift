@@ -112,6 +112,21 @@ import Synchronization
         #expect(out.stats["perf"]?["samples"] == 0)
     }
 
+    @Test(.enabled(if: perfUsable, "perf is missing or refused for this user"))
+    func targetExitingUnderPerfIsPartialNotAnError() throws {
+        // perf ends by re-raising SIGTERM (or exit 0) when its target exits first: not a failure.
+        let target = try CaptureTestSupport.startHot(lifeSeconds: 5, binary: try Self.hotO1.get())
+        defer { target.kill(); target.wait() }
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let out = try runCapture(CaptureRequest(pid: target.pid, metric: .cpu, value: 1, durationSeconds: 30, backend: .perf),
+                                 workDirectory: work, cancel: CancelFlag())
+        #expect(out.status == .partial)
+        #expect(out.reason?.contains("exited") == true, "\(out.reason ?? "nil")")
+        #expect(out.elapsedSeconds < 25)
+        #expect(CaptureTestSupport.stacks(out, kind: "oncpu.folded").samples(containingFrame: "spikevault_hot_spin") > 0)
+    }
+
     @Test(.enabled(if: CaptureTestSupport.toolAvailable("eu-stack"), "eu-stack is not installed"))
     func euStackRateFromTheRequest() throws {
         let target = try CaptureTestSupport.startHot()

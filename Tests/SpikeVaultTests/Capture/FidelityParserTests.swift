@@ -1,4 +1,5 @@
 import Testing
+import Glibc
 @testable import SpikeVault
 
 // perf script -F tid,time,event,trace,ip,sym,dso output of the test program on this machine
@@ -110,6 +111,20 @@ let perfFidelityFixture = """
         let ctx = CaptureContext { calls.bump(); return root }
         _ = ctx.perfAccess(); _ = ctx.perfAccess()
         #expect(calls.count == 1)
+    }
+
+    @Test func perfEndsThatAreNotFailures() {
+        func r(_ exit: Int32?, _ sig: Int32?, host: Bool = false, timedOut: Bool = false) -> ToolResult {
+            ToolResult(exitStatus: exit, signal: sig, timedOut: timedOut, cancelled: false, elapsedSeconds: 1, reapedByHost: host)
+        }
+        #expect(PerfBackend.finished(r(0, nil), outputComplete: false))
+        #expect(PerfBackend.finished(r(nil, nil, host: true), outputComplete: true))   // ECHILD, output complete
+        #expect(!PerfBackend.finished(r(nil, nil, host: true), outputComplete: false))
+        #expect(PerfBackend.finished(r(nil, SIGTERM), outputComplete: true))          // target exited first
+        #expect(!PerfBackend.finished(r(nil, SIGKILL), outputComplete: true))
+        #expect(!PerfBackend.finished(r(255, nil), outputComplete: true))
+        #expect(!PerfBackend.finished(r(nil, SIGTERM, timedOut: true), outputComplete: true))
+        #expect(r(nil, nil, host: true).summary.contains("reaped by the host"))
     }
 
     @Test func childEnvironmentOverridesOnlyTheChild() {

@@ -227,4 +227,33 @@ def test_history_settings_refuse_bad_input(lib, vault) -> None:
         assert lib.sv_monitor_set_history(monitor._handle, 10.0) == spikevault.Status.ERR_BUSY  # running
         assert lib.sv_monitor_get_counter(monitor._handle, 17, ctypes.byref(value)) == spikevault.Status.OK
         assert value.value == 0
-        assert lib.sv_monitor_get_counter(monitor._handle, 22, ctypes.byref(value)) == spikevault.Status.ERR_INVALID_ARGUMENT
+        assert lib.sv_monitor_get_counter(monitor._handle, 24, ctypes.byref(value)) == spikevault.Status.ERR_INVALID_ARGUMENT
+
+
+@pytest.mark.skipif(not __import__("shutil").which("eu-stack"), reason="eu-stack (elfutils) is not installed")
+def test_history_stacks_are_stored_as_history_folded(vault) -> None:
+    done: List[CaptureDone] = []
+    burner = _burner_named("svpystk", 120)  # killed below
+    try:
+        assert _wait(lambda: open(f"/proc/{burner.pid}/comm").read().strip() == "svpystk")
+        rule = Rule("cpu", 1, sustain=2, include=["svpystk"], backend="procfs", duration=0.3, history_stacks=0.5)
+        with Monitor(vault, [rule], interval=0.5, on_capture=done.append) as monitor:
+            assert _wait(lambda: len(done) >= 1), monitor.counters()
+            counters = monitor.counters()
+        assert done[0].ok, done
+        folded = vault.read_artefact(done[0].capture_id, kind="history.folded").decode()
+        lines = folded.splitlines()
+        assert lines and all(line.startswith(("[on-cpu];", "[off-cpu];")) for line in lines), folded
+        assert sum(int(line.rsplit(" ", 1)[1]) for line in lines) >= 2, folded
+        assert counters["history_stack_snapshots"] >= 2, counters
+    finally:
+        burner.kill()
+        burner.wait()
+
+
+def test_history_stacks_refuse_bad_input(lib, vault) -> None:
+    for value, error in ((-1, InvalidArgumentError), (0.1, InvalidArgumentError), (float("inf"), InvalidArgumentError),
+                         (61, spikevault.TooLargeError), ("often", InvalidArgumentError)):
+        with pytest.raises(error, match="history"):
+            Monitor(vault, [Rule("cpu", 1e9, history_stacks=value)])  # type: ignore[arg-type]
+    assert lib.sv_rule_set_history_stacks(None, 1.0) == spikevault.Status.ERR_NULL_ARGUMENT

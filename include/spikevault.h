@@ -165,6 +165,8 @@ typedef enum sv_monitor_counter {
     SV_MONITOR_HISTORY_SAMPLES_EVICTED = 19,
     SV_MONITOR_HISTORY_PROCESSES_EVICTED = 20,
     SV_MONITOR_HISTORY_CPU_US = 21,
+    SV_MONITOR_HISTORY_STACK_SNAPSHOTS = 22,
+    SV_MONITOR_HISTORY_STACK_FAILURES = 23,
 } sv_monitor_counter;
 
 /* Filter criteria for sv_filter_set_int / _double / _text (SV_FILTER_*). Numbers are ABI. */
@@ -760,6 +762,15 @@ sv_status sv_rule_add_uid(sv_rule *rule, int64_t uid);
 /* What a firing captures: an SV_BACKEND_* value (not SV_BACKEND_COMMAND) for duration
  * seconds (more than 0, at most 3600). Default: SV_BACKEND_AUTO for 5 s. */
 sv_status sv_rule_set_capture(sv_rule *rule, sv_backend backend, double duration);
+
+/* Every interval_seconds (0.5 to 60; 0, the default, turns it off) an eu-stack snapshot is
+ * taken of each process this rule matches and kept in the monitor's history (aged and capped
+ * with it); a capture fired for that process stores them as the artefact history.folded
+ * (folded stacks rooted at [on-cpu] or [off-cpu]). Each snapshot ptrace-stops the target
+ * for its duration (about 10-20 ms for a small process). Needs the monitor's history on
+ * (sv_monitor_set_history) and a capturing rule. Errors: SV_ERR_INVALID_ARGUMENT for a
+ * negative, non-finite or sub-0.5 s value, SV_ERR_TOO_LARGE above 60. */
+sv_status sv_rule_set_history_stacks(sv_rule *rule, double interval_seconds);
 
 /* Non-zero: the rule only notifies (the fired callback), it starts no capture and is not
  * counted against the hourly cap. */

@@ -237,4 +237,8 @@ extension sv_option {
     case historyProcessesEvicted = 20
     /// CPU time the history's own reads and bookkeeping took, in microseconds.
     case historyCpuUs = 21
+    /// Stack snapshots taken for the history (rules with sv_rule_set_history_stacks).
+    case historyStackSnapshots = 22
+    /// History stack snapshots that failed (eu-stack missing, no permission, the process gone).
+    case historyStackFailures = 23
 }

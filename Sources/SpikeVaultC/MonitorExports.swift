@@ -106,6 +106,21 @@ public func sv_rule_set_capture(_ rule: OpaquePointer?, _ backend: Int32, _ dura
     }
 }
 
+/// Every `interval_seconds` (0.5 to 60; 0, the default, turns it off) an eu-stack snapshot is
+/// taken of each process this rule matches and kept in the monitor's history (aged and capped
+/// with it); a capture fired for that process stores them as the artefact `history.folded`
+/// (folded stacks rooted at `[on-cpu]` or `[off-cpu]`). Each snapshot ptrace-stops the target
+/// for its duration (about 10-20 ms for a small process). Needs the monitor's history on
+/// (sv_monitor_set_history) and a capturing rule. Errors: SV_ERR_INVALID_ARGUMENT for a
+/// negative, non-finite or sub-0.5 s value, SV_ERR_TOO_LARGE above 60.
+@c(sv_rule_set_history_stacks)
+public func sv_rule_set_history_stacks(_ rule: OpaquePointer?, _ interval_seconds: Double) -> Int32 {
+    withRule(rule) { box in
+        try MonitorRule.validateHistoryStackInterval(interval_seconds)
+        box.rule.historyStackIntervalSeconds = interval_seconds
+    }
+}
+
 /// Non-zero: the rule only notifies (the fired callback), it starts no capture and is not
 /// counted against the hourly cap.
 @c(sv_rule_set_notify_only)
@@ -358,6 +373,8 @@ public func sv_monitor_get_counter(_ monitor: OpaquePointer?, _ counter: Int32, 
         case .historySamplesEvicted: value = c.history.samplesEvicted
         case .historyProcessesEvicted: value = c.history.processesEvicted
         case .historyCpuUs: value = c.history.cpuMicros
+        case .historyStackSnapshots: value = c.history.stackSnapshots
+        case .historyStackFailures: value = c.history.stackFailures
         }
         out.pointee = value
     }

@@ -5,13 +5,15 @@ import Testing
 
 /// The monitor's history ("the minute before the trigger"): rings per matched process,
 /// bounded by age and memory, evicted on exit, stored as `history.json` with a firing's capture.
-/// Its processes run as `svhist-helper` (the monitor helper under another name), so suites that
-/// watch `svmon-helper` in parallel neither see nor disturb them.
+/// Its processes run under a name of this test process's own (`svh<pid>`: the monitor helper
+/// copied), so suites watching `svmon-helper` in parallel, and the same tests run by another
+/// checkout on the same machine, neither see nor disturb them.
 @Suite(.serialized) struct HistoryTests {
+    static let name = "svh\(getpid())"
     static let helper: Result<String, SpikeVaultError> = {
         do {
             let source = try MonitorTestSupport.helper.get()
-            let copy = CaptureTestSupport.makeTempDir("sv-hist") + "/svhist-helper"
+            let copy = CaptureTestSupport.makeTempDir("sv-hist") + "/" + name
             let r = try ToolRunner.run(["cp", source, copy], timeoutSeconds: 30)
             return r.succeeded ? .success(copy) : .failure(SpikeVaultError(.io, "cp: \(r.summary)"))
         } catch let e as SpikeVaultError { return .failure(e) } catch { return .failure(SpikeVaultError(.internalError, "\(error)")) }
@@ -23,7 +25,7 @@ import Testing
 
     func rule(_ threshold: Double, sustain: Double = 0) -> MonitorRule {
         MonitorRule(metric: .cpu, threshold: threshold, sustainSeconds: sustain,
-                    filter: ProcessFilter(include: ["svhist-helper"]), backend: .procfs, captureDurationSeconds: 0.3)
+                    filter: ProcessFilter(include: [Self.name]), backend: .procfs, captureDurationSeconds: 0.3)
     }
 
     func json(_ bytes: [UInt8]) throws -> [String: Any] {
@@ -61,7 +63,7 @@ import Testing
         let h = try json(try v.readArtefact(captureID: record.id, kind: "history.json"))
         #expect(h["version"] as? Int == 1)
         #expect(h["pid"] as? Int == Int(burner.pid))
-        #expect(h["processName"] as? String == "svhist-helper")
+        #expect(h["processName"] as? String == Self.name)
         #expect(h["triggerTime"] as? String == Timestamp(milliseconds: done.firing.timeMs).description)
         let samples = try #require(h["samples"] as? [[String: Any]])
         let ts = samples.compactMap { $0["t"] as? Double }

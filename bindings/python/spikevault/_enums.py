@@ -209,6 +209,8 @@ class MonitorCounter(IntEnum):
     HISTORY_SAMPLES_EVICTED = 19
     HISTORY_PROCESSES_EVICTED = 20
     HISTORY_CPU_US = 21
+    HISTORY_STACK_SNAPSHOTS = 22
+    HISTORY_STACK_FAILURES = 23
 
 
 class FilterField(IntEnum):

@@ -129,6 +129,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_rule_add_uid", [_handle, c_int64], _status),
     ("sv_rule_set_capture", [_handle, c_int, c_double], _status),
     ("sv_rule_set_notify_only", [_handle, c_int32], _status),
+    ("sv_rule_set_history_stacks", [_handle, c_double], _status),
     # Monitor
     ("sv_monitor_new", [_handle, _out_handle], _status),
     ("sv_monitor_free", [_handle], _status),

@@ -45,7 +45,9 @@ class Rule:
     (unless ``capture=False``: notify only), at most once per ``cooldown`` seconds per process.
     Units: cpu in % of one core, memory MiB, diskIO MiB/s, network = open sockets, threads
     and fds as counts. ``include``/``exclude`` are process-name globs (fnmatch), ``uids``
-    limits the rule to those users."""
+    limits the rule to those users. ``history_stacks``: seconds between low-rate eu-stack
+    snapshots of the matched processes kept in the monitor's history and stored with a fired
+    capture as ``history.folded`` (0: off; else 0.5 to 60)."""
 
     metric: Union[Metric, str]
     threshold: float
@@ -58,6 +60,7 @@ class Rule:
     backend: Union[Backend, str] = Backend.AUTO
     duration: float = 5.0
     capture: bool = True
+    history_stacks: float = 0.0
 
     def _handle(self) -> "_RuleHandle":
         return _RuleHandle(self)
@@ -123,6 +126,7 @@ class _RuleHandle:
             check(library.sv_rule_set_capture(handle, int(parse_backend(rule.backend)),
                                               _convert.finite_float(rule.duration, "duration")))
             check(library.sv_rule_set_notify_only(handle, 0 if rule.capture else 1))
+            check(library.sv_rule_set_history_stacks(handle, _convert.finite_float(rule.history_stacks, "history_stacks")))
         except BaseException:
             self.close()
             raise

@@ -754,6 +754,20 @@ def test_watch_history_flags_and_toml_keys(seeded, tmp_path: Path) -> None:
         bad = tmp_path / f"bad{len(cases)}.toml"
         bad.write_text(body + '\n[[rules]]\nmetric = "cpu"\nabove = 80\n')
         cases.append((["--rules", str(bad)], needle))
+    r = run_cli(["watch", "--cpu", "90", "--history-stacks", "5s", "--check"], path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines()[0] == "rule 1: cpu >= 90% stacks every 5s"
+    stacks = tmp_path / "stacks.toml"
+    stacks.write_text('[[rules]]\nmetric = "cpu"\nabove = 80\nhistory_stacks = "2s"\n')
+    r = run_cli(["watch", "--rules", str(stacks), "--check"], path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines()[0] == "rule 1: cpu >= 80% stacks every 2s"
+    cases += [(["--cpu", "1", "--history-stacks", "100ms"], "--history-stacks must be 0 (off) or 500ms to 60s"),
+              (["--cpu", "1", "--history-stacks", "2m"], "--history-stacks"),
+              (["--rules", str(stacks), "--history-stacks", "1s"], "cannot be combined")]
+    bad_stacks = tmp_path / "bad-stacks.toml"
+    bad_stacks.write_text('[[rules]]\nmetric = "cpu"\nabove = 80\nhistory_stacks = "0.1s"\n')
+    cases.append((["--rules", str(bad_stacks)], "rule 1 history_stacks must be"))
     for args, needle in cases:
         r = run_cli(["watch", *args, "--check"], path)
         assert r.returncode == 2, (args, r.stderr)

@@ -4,6 +4,7 @@ callbacks reported (not fatal), and a real burner captured end to end."""
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import threading
@@ -170,6 +171,12 @@ def test_raw_c_calls_refuse_bad_input(lib, vault) -> None:
     assert lib.sv_rule_free(rule) == Status.ERR_CLOSED
 
 
+# Names of this test process's own, so the same tests run by another checkout on this machine
+# (or other suites' burners) cannot match these rules.
+HIST_NAME = f"svph{os.getpid()}"
+STACK_NAME = f"svps{os.getpid()}"
+
+
 def _burner_named(name: str, seconds: float) -> subprocess.Popen:
     code = BURNER.replace("svpyburn", name)
     return subprocess.Popen([sys.executable, "-c", code, str(seconds)])
@@ -180,18 +187,18 @@ def test_fired_capture_stores_history_json(vault, history: float) -> None:
     import json
 
     done: List[CaptureDone] = []
-    burner = _burner_named("svpyhist", 120)  # killed below
+    burner = _burner_named(HIST_NAME, 120)  # killed below
     try:
-        assert _wait(lambda: open(f"/proc/{burner.pid}/comm").read().strip() == "svpyhist")
+        assert _wait(lambda: open(f"/proc/{burner.pid}/comm").read().strip() == HIST_NAME)
         # Any CPU counts (the burner gets some even on a loaded machine): fires at the second tick.
-        rule = Rule("cpu", 1, include=["svpyhist"], backend="procfs", duration=0.3)
+        rule = Rule("cpu", 1, include=[HIST_NAME], backend="procfs", duration=0.3)
         with Monitor(vault, [rule], interval=0.2, history=history, on_capture=done.append) as monitor:
             assert _wait(lambda: len(done) >= 1), monitor.counters()
             counters = monitor.counters()
         assert done[0].ok, done
         if history:
             doc = json.loads(vault.read_artefact(done[0].capture_id, kind="history.json"))
-            assert doc["version"] == 1 and doc["pid"] == burner.pid and doc["processName"] == "svpyhist"
+            assert doc["version"] == 1 and doc["pid"] == burner.pid and doc["processName"] == HIST_NAME
             assert doc["samples"] and all(s["t"] <= 0 for s in doc["samples"])
             assert doc["samples"][-1]["threads"][0]["tid"] == burner.pid
             assert 0 < counters["history_bytes"] <= 16 << 20 and counters["history_processes"] >= 1, counters
@@ -227,4 +234,33 @@ def test_history_settings_refuse_bad_input(lib, vault) -> None:
         assert lib.sv_monitor_set_history(monitor._handle, 10.0) == spikevault.Status.ERR_BUSY  # running
         assert lib.sv_monitor_get_counter(monitor._handle, 17, ctypes.byref(value)) == spikevault.Status.OK
         assert value.value == 0
-        assert lib.sv_monitor_get_counter(monitor._handle, 22, ctypes.byref(value)) == spikevault.Status.ERR_INVALID_ARGUMENT
+        assert lib.sv_monitor_get_counter(monitor._handle, 24, ctypes.byref(value)) == spikevault.Status.ERR_INVALID_ARGUMENT
+
+
+@pytest.mark.skipif(not __import__("shutil").which("eu-stack"), reason="eu-stack (elfutils) is not installed")
+def test_history_stacks_are_stored_as_history_folded(vault) -> None:
+    done: List[CaptureDone] = []
+    burner = _burner_named(STACK_NAME, 120)  # killed below
+    try:
+        assert _wait(lambda: open(f"/proc/{burner.pid}/comm").read().strip() == STACK_NAME)
+        rule = Rule("cpu", 1, sustain=2, include=[STACK_NAME], backend="procfs", duration=0.3, history_stacks=0.5)
+        with Monitor(vault, [rule], interval=0.5, on_capture=done.append) as monitor:
+            assert _wait(lambda: len(done) >= 1), monitor.counters()
+            counters = monitor.counters()
+        assert done[0].ok, done
+        folded = vault.read_artefact(done[0].capture_id, kind="history.folded").decode()
+        lines = folded.splitlines()
+        assert lines and all(line.startswith(("[on-cpu];", "[off-cpu];")) for line in lines), folded
+        assert sum(int(line.rsplit(" ", 1)[1]) for line in lines) >= 2, folded
+        assert counters["history_stack_snapshots"] >= 2, counters
+    finally:
+        burner.kill()
+        burner.wait()
+
+
+def test_history_stacks_refuse_bad_input(lib, vault) -> None:
+    for value, error in ((-1, InvalidArgumentError), (0.1, InvalidArgumentError), (float("inf"), InvalidArgumentError),
+                         (61, spikevault.TooLargeError), ("often", InvalidArgumentError)):
+        with pytest.raises(error, match="history"):
+            Monitor(vault, [Rule("cpu", 1e9, history_stacks=value)])  # type: ignore[arg-type]
+    assert lib.sv_rule_set_history_stacks(None, 1.0) == spikevault.Status.ERR_NULL_ARGUMENT

@@ -15,7 +15,8 @@ from ..textsafe import visible
 from .common import CliError, Context, UsageError
 from .parsing import (arg_duration, arg_nonneg_int, arg_percent, arg_positive_int, arg_size, format_duration)
 from .render import format_value
-from .rules import DEFAULT_RULES, Rule, RulesError, WatchConfig, check_history, load_rules_file, to_monitor_rules
+from .rules import (DEFAULT_RULES, Rule, RulesError, WatchConfig, check_history, check_history_stacks, load_rules_file,
+                    to_monitor_rules)
 
 HELP = "watch processes and capture the ones that spike (rules from flags or a TOML file)"
 
@@ -32,7 +33,8 @@ EXAMPLE_TOML = '''rules file (TOML):
   metric = "cpu"            # cpu, memory, diskIO, network, threads, fds
   above = 90                # or below = ...; memory/diskIO take sizes: "2G", "100M"
   sustain = "30s"
-  include = ["python*"]     # process name globs; also exclude = [...], uids = [1000]'''
+  include = ["python*"]     # process name globs; also exclude = [...], uids = [1000]
+  history_stacks = "5s"     # eu-stack snapshot every 5s kept in the history (default off)'''
 
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
@@ -60,6 +62,9 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     g.add_argument("--include", action="append", default=[], metavar="GLOB", help="only processes named like GLOB")
     g.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="never processes named like GLOB")
     g.add_argument("--uid", action="append", type=arg_nonneg_int, default=[], metavar="UID", help="only this user's processes")
+    g.add_argument("--history-stacks", type=arg_duration, metavar="DUR",
+                   help="also keep an eu-stack snapshot of each matched process every DUR (500ms to 60s) in the "
+                        "history, stored with a capture as history.folded (default off)")
     g.add_argument("--defaults", action="store_true",
                    help="the library's defaults (also used when no rule is given): cpu 90%% for 30s, memory 2 GiB, "
                         "disk 100 MiB/s for 30s, threads 1000, fds 5000")
@@ -83,18 +88,25 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
 
 def config_from(args: argparse.Namespace) -> WatchConfig:
     flag_rules = []
-    common = dict(sustain=args.sustain, include=args.include, exclude=args.exclude, uids=args.uid)
+    try:
+        check_history_stacks(args.history_stacks, "--history-stacks")
+    except RulesError as exc:
+        raise UsageError(str(exc)) from None
+    common = dict(sustain=args.sustain, include=args.include, exclude=args.exclude, uids=args.uid,
+                  history_stacks=args.history_stacks)
     for metric, value in (("cpu", args.cpu), ("memory", args.memory), ("diskIO", args.disk_io),
                           ("threads", args.threads), ("fds", args.fds), ("network", args.network)):
         if value is not None:
             flag_rules.append(Rule(metric, float(value), **common))
     if args.defaults or (not flag_rules and not args.rules):
         flag_rules += [Rule(r.metric, r.threshold, sustain=args.sustain if args.sustain is not None else r.sustain,
-                            include=args.include, exclude=args.exclude, uids=args.uid) for r in DEFAULT_RULES]
+                            include=args.include, exclude=args.exclude, uids=args.uid,
+                            history_stacks=args.history_stacks) for r in DEFAULT_RULES]
     if args.rules:
-        if flag_rules or args.sustain is not None or args.include or args.exclude or args.uid:
+        if (flag_rules or args.sustain is not None or args.include or args.exclude or args.uid
+                or args.history_stacks is not None):
             raise UsageError("--rules FILE cannot be combined with rule flags (--cpu, --memory, ..., --sustain, "
-                             "--include, --exclude, --uid); put them in the file")
+                             "--include, --exclude, --uid, --history-stacks); put them in the file")
         try:
             config = load_rules_file(args.rules)
         except RulesError as exc:

@@ -29,6 +29,7 @@ class Rule:
     include: List[str] = field(default_factory=list)  # process name globs
     exclude: List[str] = field(default_factory=list)
     uids: List[int] = field(default_factory=list)
+    history_stacks: Optional[float] = None  # seconds between eu-stack snapshots kept in the history
 
     def describe(self) -> str:
         from .render import human_size
@@ -48,6 +49,10 @@ class Rule:
         for name, values in (("include", self.include), ("exclude", self.exclude), ("uid", self.uids)):
             if values:
                 text += f" {name} {','.join(str(v) for v in values)}"
+        if self.history_stacks:
+            from .parsing import format_duration
+
+            text += f" stacks every {format_duration(self.history_stacks)}"
         return text
 
 
@@ -67,6 +72,11 @@ class WatchConfig:
 HISTORY_MAX_SECONDS = 3600.0
 HISTORY_MEMORY_MIN = 64 * 1024
 HISTORY_MEMORY_MAX = 1024 * MIB
+
+
+def check_history_stacks(seconds: Optional[float], where: str) -> None:
+    if seconds is not None and seconds != 0 and not 0.5 <= seconds <= 60:
+        raise RulesError(f"{where} must be 0 (off) or 500ms to 60s, got {seconds:g}s")
 
 
 def check_history(seconds: Optional[float], memory: Optional[int], where: str,
@@ -97,6 +107,8 @@ def to_monitor_rules(config: "WatchConfig") -> List[Any]:
         extra: Dict[str, Any] = {}
         if config.cooldown is not None:
             extra["cooldown"] = config.cooldown
+        if r.history_stacks:
+            extra["history_stacks"] = r.history_stacks
         out.append(MonitorRule(r.metric, threshold, sustain=r.sustain or 0.0, below=r.below,
                                include=tuple(r.include), exclude=tuple(r.exclude), uids=tuple(r.uids),
                                backend=config.backend, duration=config.duration, **extra))
@@ -127,7 +139,7 @@ def threshold_value(metric: str, value: Any, where: str) -> float:
     return number
 
 
-_RULE_KEYS = {"metric", "above", "below", "sustain", "include", "exclude", "uids"}
+_RULE_KEYS = {"metric", "above", "below", "sustain", "include", "exclude", "uids", "history_stacks"}
 _TOP_KEYS = {"cooldown", "max_per_hour", "interval", "capture", "rules", "history", "history_memory"}
 _CAPTURE_KEYS = {"backend", "duration"}
 
@@ -185,7 +197,9 @@ def parse_rules_document(doc: Dict[str, Any], name: str) -> WatchConfig:
         uids = raw.get("uids", [])
         if not isinstance(uids, list) or not all(isinstance(u, int) and not isinstance(u, bool) and u >= 0 for u in uids):
             raise RulesError(f"{where}: uids must be a list of user ids")
-        rules.append(Rule(metric, threshold, below=below,
+        stacks = _duration(raw["history_stacks"], f"{where} history_stacks") if "history_stacks" in raw else None
+        check_history_stacks(stacks, f"{where} history_stacks")
+        rules.append(Rule(metric, threshold, below=below, history_stacks=stacks,
                           sustain=_duration(raw["sustain"], f"{where} sustain") if "sustain" in raw else None,
                           include=_strings(raw.get("include", []), f"{where} include"),
                           exclude=_strings(raw.get("exclude", []), f"{where} exclude"), uids=uids))

@@ -171,7 +171,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-save-async
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-save-async bench-metric
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib
@@ -180,6 +180,11 @@ bench-retention: lib
 # Monitor: one sampler tick vs ps and top with 1,000 extra sleeping processes (EXTRA=, TICKS=).
 bench-monitor: lib
 	$(MAKE) --no-print-directory -C bench/monitor run
+
+# Metric captures (#18): slowdown of fixed work per metric during a 5 s capture, artefact
+# sizes beside gcore + zstd of the same process (RUNS=, default 3); results in build/bench-metric.txt.
+bench-metric: lib
+	SPIKEVAULT_LIBRARY=$(CURDIR)/build/lib/libspikevault.so $(PYTHON) bench/metric/run.py $(RUNS)
 
 # Background saves: longest host-thread stall, save_async and sv_vault_save_start vs save (N=).
 bench-save-async: lib

@@ -74,6 +74,16 @@ import Testing
         #expect(s[1].period == 4 && s[1].event == "page-faults" && s[1].attributed?.function == "grow_cache")
     }
 
+    /// A backend that throws stops the collectors at once (a 600 s window would hang here).
+    @Test func throwingBackendStopsCollectors() throws {
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let req = CaptureRequest(pid: getpid(), metric: .fds, value: 1, durationSeconds: 600, intervalSeconds: 0.1,
+                                 backend: .command, commandTemplate: ["spikevault-no-such-tool-\(getpid())"],
+                                 collectors: [.fds, .threads])
+        #expect(throws: SpikeVaultError.self) { try runCapture(req, workDirectory: work, cancel: CancelFlag()) }
+    }
+
     @Test func fdLeakPatternComesFirst() throws {
         let bin = try MetricPrograms.build("fdleak", MetricPrograms.fdLeak)
         let dir = CaptureTestSupport.makeTempDir("sv-leakdir")

@@ -29,8 +29,12 @@ enum MetricCapture {
     static let targetStackSamples = 3000.0
 
     static func run(_ collectors: [MetricCollector], identity: ProcessIdentity, durationSeconds: Double,
-                    intervalSeconds: Double, workDirectory: String, cancel: CancelFlag,
-                    perfTool: String = "perf") -> MetricResult {
+                    intervalSeconds: Double, workDirectory: String, cancel outer: CancelFlag,
+                    stop: CancelFlag = CancelFlag(), perfTool: String = "perf") -> MetricResult {
+        // `stop` is ours (set when runCapture abandons the capture); the caller's cancel is
+        // relayed into it at every tick, so one flag drives the sleeps and perf's waits.
+        let cancel = stop
+        if outer.isCancelled { stop.cancel() }
         let pid = identity.pid
         var out = MetricResult(backend: BackendResult(backend: "metric"), collectors: collectors)
         let has = Set(collectors)
@@ -93,6 +97,7 @@ enum MetricCapture {
                 threadCount = CaptureSys.listDirectory("/proc/\(pid)/task").0?.count
             }
             timeline.append((now - t0, fdCount, threadCount))
+            if outer.isCancelled { stop.cancel() }
             next += step
             if next >= deadline { break }
             if !CaptureSys.sleep(until: next, cancel: cancel) { break }

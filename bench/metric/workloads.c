@@ -17,7 +17,16 @@ volatile unsigned long sink;
 
 __attribute__((noinline)) static void cpu_work(void) { for (unsigned long i = 0; i < 1200000000UL; i++) sink += i ^ (i >> 3); }
 
-__attribute__((noinline)) static char *grow_cache(size_t n) { char *p = malloc(n); if (p) memset(p, 7, n); return p; }
+/* memset (a libc leaf, as real code fills buffers), then one pseudo-random word per 64 bytes so
+ * the heap compresses like real data rather than to nothing (which would flatter gcore). */
+static unsigned long rng = 88172645463325252UL;
+__attribute__((noinline)) static char *grow_cache(size_t n) {
+    char *p = malloc(n);
+    if (!p) return p;
+    memset(p, 7, n);
+    for (size_t i = 0; i + 8 <= n; i += 64) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; memcpy(p + i, &rng, 8); }
+    return p;
+}
 static void memory_work(void) {
     /* 160 MiB in 64 KiB chunks, kept (the growth), plus a CPU share so the run is not all faults. */
     for (int i = 0; i < 2560; i++) { grow_cache(64 * 1024); for (int k = 0; k < 300000; k++) sink += k; }

@@ -84,6 +84,19 @@ import Testing
         #expect(throws: SpikeVaultError.self) { try runCapture(req, workDirectory: work, cancel: CancelFlag()) }
     }
 
+    /// A cancelled capture ends the collectors' window at once (600 s would hang here).
+    @Test func cancelEndsCollectorWindow() throws {
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let cancel = CancelFlag()
+        cancel.cancel()
+        let out = try runCapture(CaptureRequest(pid: getpid(), metric: .fds, value: 1, durationSeconds: 600, intervalSeconds: 0.1,
+                                                backend: .procfs, collectors: [.fds, .threads, .network]),
+                                 workDirectory: work, cancel: cancel)
+        #expect(out.status != .complete)
+        #expect(out.reason?.contains("cancelled") == true, "\(out.reason ?? "")")
+    }
+
     @Test func fdLeakPatternComesFirst() throws {
         let bin = try MetricPrograms.build("fdleak", MetricPrograms.fdLeak)
         let dir = CaptureTestSupport.makeTempDir("sv-leakdir")

@@ -46,7 +46,8 @@ def one_run(exe: Path, metric: str, vault, mode: str, scratch: Path, want_core: 
             time.sleep(0.3)  # let the capture's snapshots and perf start before the work does
         proc.stdin.write(b"g")
         proc.stdin.flush()
-        seconds = float(proc.stdout.readline())
+        wall, cpu_s = (float(x) for x in proc.stdout.readline().split())
+        seconds = (wall, cpu_s)
         record = fut.result(timeout=DURATION + 120) if fut else None
         core = 0
         if want_core and shutil.which("gcore") and shutil.which("zstd"):
@@ -86,19 +87,23 @@ def main() -> int:
                         sizes[mode].append((sum(a.raw_bytes for a in rec.artefacts), sum(a.stored_bytes for a in rec.artefacts)))
                         if mode == "auto":
                             kinds = {a.kind: a.stored_bytes for a in rec.artefacts}
-            base = statistics.median(times["none"])
+            def med(mode: str, i: int) -> float:
+                return statistics.median(t[i] for t in times[mode])
+            base = med("none", 0)
             auto_stored = statistics.median(s for _, s in sizes["auto"])
             coll_stored = statistics.median(s for _, s in sizes["collectors"])
-            rows.append((metric, base, statistics.median(times["auto"]) / base, statistics.median(times["collectors"]) / base,
+            rows.append((metric, base, med("auto", 0) / base, med("collectors", 0) / base,
+                         med("auto", 1) / med("none", 1), med("collectors", 1) / med("none", 1),
                          statistics.median(r for r, _ in sizes["auto"]), auto_stored, coll_stored, core, kinds))
         vault.close()
-        lines = [f"metric capture benchmark: {DURATION:.0f} s captures, median of {runs} runs; slowdown = work time with the "
-                 "capture running / without", ""]
-        lines.append(f"{'metric':8} {'work s':>7} {'auto x':>7} {'coll x':>7} {'auto raw':>10} {'auto zst':>10} "
-                     f"{'coll zst':>10} {'gcore zst':>11} {'gcore/auto':>10}")
-        for m, base, ax, cx, araw, ast, cst, core, kinds in rows:
+        lines = [f"metric capture benchmark: {DURATION:.0f} s captures, median of {runs} runs; slowdown = the fixed work's "
+                 "wall (and CPU) time with the capture running / without; auto = procfs + stack backend + the metric's "
+                 "collectors, coll = procfs + collectors", ""]
+        lines.append(f"{'metric':8} {'work s':>7} {'auto x':>7} {'coll x':>7} {'autoCPUx':>8} {'collCPUx':>8} {'auto raw':>10} "
+                     f"{'auto zst':>10} {'coll zst':>10} {'gcore zst':>11} {'gcore/auto':>10}")
+        for m, base, ax, cx, acx, ccx, araw, ast, cst, core, kinds in rows:
             ratio = f"{core / ast:10.0f}" if core and ast else f"{'n/a':>10}"
-            lines.append(f"{m:8} {base:7.2f} {ax:7.3f} {cx:7.3f} {araw:10,} {ast:10,} {cst:10,} {core:11,} {ratio}")
+            lines.append(f"{m:8} {base:7.2f} {ax:7.3f} {cx:7.3f} {acx:8.3f} {ccx:8.3f} {araw:10,} {ast:10,} {cst:10,} {core:11,} {ratio}")
         lines.append("")
         for m, *_, kinds in rows:
             lines.append(f"  {m}: stored per artefact (auto): " + ", ".join(f"{k} {v:,} B" for k, v in sorted(kinds.items())))

@@ -3,7 +3,7 @@
 # As root it installs; otherwise it stops and prints the exact command to run.
 set -euo pipefail
 
-debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin)
+debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin gcc)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -262,7 +262,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli bench-metric
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib
@@ -282,6 +282,11 @@ bench-capture-fidelity: lib
 	$(MAKE) --no-print-directory -C bench build
 	PYTHONPATH=$(CURDIR)/bindings/python $(PYTHON) bench/capture/fidelity.py build/bench/target build/bench/fidelity $(or $(ROUNDS),3) \
 		| tee -a build/bench-results.txt
+
+# Metric captures (#18): slowdown of fixed work per metric during a 5 s capture, artefact
+# sizes beside gcore + zstd of the same process (RUNS=, default 3); results in build/bench-metric.txt.
+bench-metric: lib
+	SPIKEVAULT_LIBRARY=$(CURDIR)/build/lib/libspikevault.so $(PYTHON) bench/metric/run.py $(RUNS)
 
 # Background saves: longest host-thread stall, save_async and sv_vault_save_start vs save (N=).
 bench-save-async: lib

@@ -3,7 +3,7 @@
 # As root it installs; otherwise it stops and prints the exact command to run.
 set -euo pipefail
 
-debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin man-db)
+debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin man-db gcc)
 # Packaging (make deb, make check-packaging): debhelper, the Python build of python3-spikevault
 # (dh-python, pybuild's pyproject plugin, python3-all), lintian, and cmake for the CMake example.
 debs+=(dpkg-dev debhelper fakeroot lintian dh-python pybuild-plugin-pyproject python3-all cmake)

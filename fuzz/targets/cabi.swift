@@ -174,7 +174,9 @@ private struct Driver {
             else { _ = sv_request_set_command(r, nil, argc) }
             for p in cstrs { free(p) }
             cstrs.removeAll()
-        case 32: _ = withOptCString(string()) { sv_request_set_notes(handle(), $0) }
+        case 32:
+            if input.pick(2) == 0 { _ = withOptCString(string()) { sv_request_set_notes(handle(), $0) } }
+            else { _ = withOptCString(string()) { sv_request_set_collectors(handle(), $0) } }
         case 33: _ = sv_capture_run(handle(), handle(), nullOut ? nil : p_i64)
         case 34:
             let s = sv_capture_start(handle(), handle(), nil, nil, nullOut ? nil : p_h)

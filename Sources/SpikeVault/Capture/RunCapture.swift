@@ -100,6 +100,7 @@ public func runCapture(_ request: CaptureRequest, workDirectory: String, cancel:
 
     // Metric collectors (fds, threads, memory, diskIO, network) on their own thread, same window.
     let metricRun = try MetricRunThread.start(request, identity: identity, workDirectory: workDirectory, cancel: cancel)
+    defer { metricRun?.abandon() }  // a no-op once joined below; stops and joins them if a backend threw
 
     switch request.backend {
     case .procfs:

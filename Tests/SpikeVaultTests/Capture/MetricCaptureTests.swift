@@ -74,6 +74,29 @@ import Testing
         #expect(s[1].period == 4 && s[1].event == "page-faults" && s[1].attributed?.function == "grow_cache")
     }
 
+    /// A backend that throws stops the collectors at once (a 600 s window would hang here).
+    @Test func throwingBackendStopsCollectors() throws {
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let req = CaptureRequest(pid: getpid(), metric: .fds, value: 1, durationSeconds: 600, intervalSeconds: 0.1,
+                                 backend: .command, commandTemplate: ["spikevault-no-such-tool-\(getpid())"],
+                                 collectors: [.fds, .threads])
+        #expect(throws: SpikeVaultError.self) { try runCapture(req, workDirectory: work, cancel: CancelFlag()) }
+    }
+
+    /// A cancelled capture ends the collectors' window at once (600 s would hang here).
+    @Test func cancelEndsCollectorWindow() throws {
+        let work = CaptureTestSupport.makeTempDir()
+        defer { CaptureTestSupport.removeTree(work) }
+        let cancel = CancelFlag()
+        cancel.cancel()
+        let out = try runCapture(CaptureRequest(pid: getpid(), metric: .fds, value: 1, durationSeconds: 600, intervalSeconds: 0.1,
+                                                backend: .procfs, collectors: [.fds, .threads, .network]),
+                                 workDirectory: work, cancel: cancel)
+        #expect(out.status != .complete)
+        #expect(out.reason?.contains("cancelled") == true, "\(out.reason ?? "")")
+    }
+
     @Test func fdLeakPatternComesFirst() throws {
         let bin = try MetricPrograms.build("fdleak", MetricPrograms.fdLeak)
         let dir = CaptureTestSupport.makeTempDir("sv-leakdir")
@@ -96,6 +119,9 @@ import Testing
         #expect(groups.contains { $0["kind"] as? String == "pipe" && ($0["end"] as? Int ?? 0) >= 6 && $0["growth"] as? Int == 0 })
         let headline = try #require(out.metric?.headline(for: .fds))
         #expect(headline.contains("file \(pattern)") && headline.hasPrefix("fds: "), "\(headline)")
+        if let why = MetricPrograms.perfUsable { try Test.cancel("open stacks not checked: \(why)") }
+        #expect(out.artefacts.contains { $0.kind == "opens.folded" })
+        #expect(headline.contains("of opens from leak_files ← main"), "\(headline)")
     }
 
     @Test func threadGroupAndGrowth() throws {
@@ -113,7 +139,8 @@ import Testing
         #expect(first["pattern"] as? String == "worker-*")
         #expect((first["growth"] as? Int ?? 0) > 0 && (first["created"] as? Int ?? 0) > 0)
         #expect(groups.contains { $0["pattern"] as? String == "housekeeper" && $0["growth"] as? Int == 0 })
-        #expect(out.metric?.headline(for: .threads)?.contains("named worker-*") == true)
+        let headline = try #require(out.metric?.headline(for: .threads))
+        #expect(headline.contains("named worker-*"), "\(headline)")
     }
 
     @Test func heapGrowthNamesHeapAndFunction() throws {
@@ -216,5 +243,10 @@ import Testing
         let headline = try #require(out.metric?.headline(for: .network))
         #expect(headline.contains("tcp to 127.0.0.1:\(port)"), "\(headline)")
         #expect(out.artefacts.contains { $0.kind == "fds.json" })
+        if let why = MetricPrograms.perfUsable { try Test.cancel("connect stacks not checked: \(why)") }
+        let sends = CaptureTestSupport.stacks(out, kind: "sends.folded")
+        let fromConnect = sends.counts.filter { $0.key.split(separator: ";").contains("connect_db") }.values.reduce(0, +)
+        #expect(sends.totalSamples > 0 && Double(fromConnect) >= 0.8 * Double(sends.totalSamples), "\(sends.counts)")
+        #expect(headline.contains("of connect/send calls from connect_db ← main"), "\(headline)")
     }
 }

@@ -11,15 +11,19 @@ enum MetricPrograms {
     #include <unistd.h>
     #include <fcntl.h>
     #include <sys/resource.h>
+    #include <stdlib.h>
+    __attribute__((noinline)) void leak_files(const char *dir) {
+      char path[4096];
+      for (int i = 0; i < 5000; i++) {
+        snprintf(path, sizeof path, "%s/leak-%d.dat", dir, i);
+        if (open(path, O_RDWR | O_CREAT, 0600) < 0) exit(2);
+        usleep(3000);
+      }
+    }
     int main(int argc, char **argv) {
       struct rlimit r; getrlimit(RLIMIT_NOFILE, &r); r.rlim_cur = r.rlim_max; setrlimit(RLIMIT_NOFILE, &r);
       int p[2]; for (int i = 0; i < 3; i++) if (pipe(p) < 0) return 1;
-      char path[4096];
-      for (int i = 0; i < 5000; i++) {
-        snprintf(path, sizeof path, "%s/leak-%d.dat", argv[1], i);
-        if (open(path, O_RDWR | O_CREAT, 0600) < 0) return 2;
-        usleep(3000);
-      }
+      leak_files(argv[1]);
       pause();
       return 0;
     }
@@ -31,15 +35,18 @@ enum MetricPrograms {
     #include <stdio.h>
     #include <unistd.h>
     static void *sleeper(void *a) { (void)a; for (;;) pause(); return 0; }
-    int main(void) {
-      pthread_t t; pthread_create(&t, 0, sleeper, 0); pthread_setname_np(t, "housekeeper");
-      char name[16];
-      for (int i = 0; i < 400; i++) {
+    __attribute__((noinline)) void spawn_workers(void) {
+      char name[16]; pthread_t t;
+      for (int i = 0; i < 1500; i++) {
         pthread_create(&t, 0, sleeper, 0);
         snprintf(name, sizeof name, "worker-%d", i);
         pthread_setname_np(t, name);
         usleep(10000);
       }
+    }
+    int main(void) {
+      pthread_t t; pthread_create(&t, 0, sleeper, 0); pthread_setname_np(t, "housekeeper");
+      spawn_workers();
       pause();
       return 0;
     }
@@ -85,18 +92,21 @@ enum MetricPrograms {
     #include <string.h>
     #include <arpa/inet.h>
     #include <sys/socket.h>
+    __attribute__((noinline)) void connect_db(int l, struct sockaddr_in *a) {
+      for (int i = 0; i < 3000; i++) {
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(c, (struct sockaddr *)a, sizeof *a) < 0) _exit(3);
+        if (accept(l, 0, 0) < 0) _exit(4);
+        usleep(5000);
+      }
+    }
     int main(void) {
       int l = socket(AF_INET, SOCK_STREAM, 0);
       struct sockaddr_in a; memset(&a, 0, sizeof a); a.sin_family = AF_INET; a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
       if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 64) < 0) return 2;
       socklen_t n = sizeof a; getsockname(l, (struct sockaddr *)&a, &n);
       printf("%d\\n", ntohs(a.sin_port)); fflush(stdout);
-      for (int i = 0; i < 900; i++) {
-        int c = socket(AF_INET, SOCK_STREAM, 0);
-        if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) return 3;
-        if (accept(l, 0, 0) < 0) return 4;
-        usleep(5000);
-      }
+      connect_db(l, &a);
       pause();
       return 0;
     }

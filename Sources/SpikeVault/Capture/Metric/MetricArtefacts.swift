@@ -101,6 +101,22 @@ struct MetricArtefacts {
         return "\(total): \(Figures.signed(top.growth)) named \(top.pattern) (\(Figures.count(top.created)) created, peak \(Figures.count(top.peak)))"
     }
 
+    // MARK: call stacks (opens, clones, connect/send)
+
+    /// `kind` (`opens.folded`…) from syscall samples, one per call, root frame the syscall;
+    /// the answer's tail naming the dominant program function, or nil without samples.
+    mutating func callStacks(_ kind: String, _ samples: [PerfEventSample]?, verb: String) throws -> String? {
+        guard let samples, !samples.isEmpty else { return nil }
+        var folded = FoldedStacks()
+        for s in samples {
+            let name = s.event.split(separator: ":").last.map { String($0.dropFirst("sys_enter_".count)) } ?? s.event
+            folded.add([name] + s.rootFirst, count: s.period)
+        }
+        try write(kind, folded.text)
+        guard let d = Self.dominant(samples, weight: { $0.period }) else { return nil }
+        return "; \(Figures.percent(d.2, of: d.3)) of \(verb) from \(d.0)" + (d.1.map { " ← \($0)" } ?? "")
+    }
+
     // MARK: memory
 
     /// The dominant program function of weighted samples: (function, caller, weight, total).

@@ -29,8 +29,12 @@ enum MetricCapture {
     static let targetStackSamples = 3000.0
 
     static func run(_ collectors: [MetricCollector], identity: ProcessIdentity, durationSeconds: Double,
-                    intervalSeconds: Double, workDirectory: String, cancel: CancelFlag,
-                    perfTool: String = "perf") -> MetricResult {
+                    intervalSeconds: Double, workDirectory: String, cancel outer: CancelFlag,
+                    stop: CancelFlag = CancelFlag(), perfTool: String = "perf") -> MetricResult {
+        // `stop` is ours (set when runCapture abandons the capture); the caller's cancel is
+        // relayed into it at every tick, so one flag drives the sleeps and perf's waits.
+        let cancel = stop
+        if outer.isCancelled { stop.cancel() }
         let pid = identity.pid
         var out = MetricResult(backend: BackendResult(backend: "metric"), collectors: collectors)
         let has = Set(collectors)
@@ -47,10 +51,11 @@ enum MetricCapture {
         // perf: the rate over a short probe sets the sampling period (faults) or the window (I/O).
         var recorders: [(MetricCollector, PerfEventRecorder)] = []
         var perfNotes: [MetricCollector: String] = [:]
-        if has.contains(.memory) || has.contains(.diskIO) {
-            let probe = min(0.1, durationSeconds / 10)
+        if !collectors.isEmpty {
+            let needsProbe = has.contains(.memory) || has.contains(.diskIO)
+            let probe = needsProbe ? min(0.1, durationSeconds / 10) : 0
             let f0 = ProcessIO.faults(pid: pid), s0 = ioStart?.syscalls
-            CaptureSys.sleep(seconds: probe)
+            if needsProbe { CaptureSys.sleep(seconds: probe) }
             let f1 = ProcessIO.faults(pid: pid), s1 = ProcessIO.read(pid: pid)?.syscalls
             let remaining = max(0.2, deadline - CaptureSys.monotonicSeconds())
             func start(_ c: MetricCollector, _ e: PerfEventRecorder.Event, seconds: Double) {
@@ -61,19 +66,31 @@ enum MetricCapture {
                     out.skipped.append(SkippedBackend(backend: "\(c.rawValue).stacks", reason: "perf not started: \(error)"))
                 }
             }
-            if has.contains(.memory) {
-                let rate = Double((f1 ?? 0) &- (f0 ?? 0)) / probe
-                let period = max(1, Int(rate * remaining / targetStackSamples))
-                perfNotes[.memory] = "page-faults, one sample per \(period) fault(s)"
-                start(.memory, .pageFaults(period: period), seconds: remaining)
-            }
-            if has.contains(.diskIO) {
-                let rate = Double((s1 ?? 0) &- (s0 ?? 0)) / probe
-                let window = rate > 0 ? min(remaining, max(0.2, targetStackSamples / rate)) : remaining
-                perfNotes[.diskIO] = window < remaining
-                    ? "read/write syscalls recorded for \(CaptureSummary.fixed(window, 2)) s of \(CaptureSummary.fixed(remaining, 2)) s (\(Int(rate)) syscalls/s; every call is a sample)"
-                    : "read/write syscalls over the whole window"
-                start(.diskIO, .ioSyscalls, seconds: window)
+            for c in collectors {
+                switch c {
+                case .memory:
+                    let rate = Double((f1 ?? 0) &- (f0 ?? 0)) / probe
+                    let period = max(1, Int(rate * remaining / targetStackSamples))
+                    perfNotes[.memory] = "page-faults, one sample per \(period) fault(s)"
+                    start(.memory, .pageFaults(period: period), seconds: remaining)
+                case .diskIO:
+                    let rate = Double((s1 ?? 0) &- (s0 ?? 0)) / probe
+                    let window = rate > 0 ? min(remaining, max(0.2, targetStackSamples / rate)) : remaining
+                    perfNotes[.diskIO] = window < remaining
+                        ? "read/write syscalls recorded for \(CaptureSummary.fixed(window, 2)) s of \(CaptureSummary.fixed(remaining, 2)) s (\(Int(rate)) syscalls/s; every call is a sample)"
+                        : "read/write syscalls over the whole window"
+                    start(.diskIO, .io, seconds: window)
+                case .fds:
+                    perfNotes[.fds] = "open/openat/socket/accept calls, each a sample"
+                    start(.fds, .opens, seconds: remaining)
+                case .threads:
+                    // No clone stacks: glibc's clone3 wrapper ends the unwind (its CFI marks the
+                    // return address undefined) and frame pointers give garbage there.
+                    break
+                case .network:
+                    perfNotes[.network] = "connect/sendto/sendmsg calls, each a sample"
+                    start(.network, .sends, seconds: remaining)
+                }
             }
         }
 
@@ -93,6 +110,7 @@ enum MetricCapture {
                 threadCount = CaptureSys.listDirectory("/proc/\(pid)/task").0?.count
             }
             timeline.append((now - t0, fdCount, threadCount))
+            if outer.isCancelled { stop.cancel() }
             next += step
             if next >= deadline { break }
             if !CaptureSys.sleep(until: next, cancel: cancel) { break }
@@ -119,7 +137,8 @@ enum MetricCapture {
             do {
                 switch c {
                 case .fds:
-                    out.answers.append((c, try w.fds(start: fdsStart, end: fdsEnd, timeline: timeline)))
+                    let a = try w.fds(start: fdsStart, end: fdsEnd, timeline: timeline)
+                    out.answers.append((c, a + (try w.callStacks("opens.folded", samplesByCollector[.fds], verb: "opens") ?? "")))
                 case .threads:
                     out.answers.append((c, try w.threads(tracker, timeline: timeline)))
                 case .memory:
@@ -129,9 +148,10 @@ enum MetricCapture {
                     out.answers.append((c, try w.io(start: fdsStart, end: fdsEnd, ioStart: ioStart, ioEnd: ioEnd,
                                                    samples: samplesByCollector[.diskIO], perfNote: perfNotes[.diskIO])))
                 case .network:
-                    out.answers.append((c, try w.sockets(start: SocketAnalysis.matched(fdsStart, socketsStart.0),
-                                                        end: SocketAnalysis.matched(fdsEnd, socketsEnd.0),
-                                                        errors: socketsStart.1 + socketsEnd.1)))
+                    let a = try w.sockets(start: SocketAnalysis.matched(fdsStart, socketsStart.0),
+                                          end: SocketAnalysis.matched(fdsEnd, socketsEnd.0),
+                                          errors: socketsStart.1 + socketsEnd.1)
+                    out.answers.append((c, a + (try w.callStacks("sends.folded", samplesByCollector[.network], verb: "connect/send calls") ?? "")))
                 }
             } catch {
                 out.skipped.append(SkippedBackend(backend: c.rawValue, reason: "failed: \(error)"))

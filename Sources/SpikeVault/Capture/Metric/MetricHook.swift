@@ -12,6 +12,7 @@ extension CaptureRequest {
 final class MetricRunThread: Sendable {
     private let box = Mutex<MetricResult?>(nil)
     private let thread: Mutex<WorkerThread?> = Mutex(nil)
+    private let stop = CancelFlag()
 
     /// nil when the request plans no collector.
     static func start(_ request: CaptureRequest, identity: ProcessIdentity, workDirectory: String,
@@ -22,16 +23,23 @@ final class MetricRunThread: Sendable {
         let t = try WorkerThread { [run] in
             let r = MetricCapture.run(plan, identity: identity, durationSeconds: request.durationSeconds,
                                       intervalSeconds: request.intervalSeconds, workDirectory: workDirectory, cancel: cancel,
-                                      perfTool: MetricCapture.perfToolOverride.withLock { $0 } ?? "perf")
+                                      stop: run.stop, perfTool: MetricCapture.perfToolOverride.withLock { $0 } ?? "perf")
             run.box.withLock { $0 = r }
         }
         run.thread.withLock { $0 = t }
         return run
     }
 
+    /// Waits for the collectors (once; later calls return the same result).
     func join() -> MetricResult? {
-        thread.withLock { $0 }?.join()
+        thread.withLock { t in let held = t; t = nil; return held }?.join()
         return box.withLock { $0 }
+    }
+
+    /// Stops the collectors early and joins them: for a capture whose backend threw.
+    func abandon() {
+        stop.cancel()
+        _ = join()
     }
 }
 

@@ -10,8 +10,12 @@ struct PerfEventRecorder {
     enum Event {
         /// The `page-faults` software event, one sample per `period` faults.
         case pageFaults(period: Int)
-        /// sys_enter_write/pwrite64/read/pread64 tracepoints (every call is a sample).
-        case ioSyscalls
+        /// `syscalls:sys_enter_NAME` tracepoints (every call is a sample).
+        case syscalls([String])
+
+        static let io = Event.syscalls(["write", "pwrite64", "read", "pread64"])
+        static let opens = Event.syscalls(["open", "openat", "socket", "accept", "accept4"])
+        static let sends = Event.syscalls(["connect", "sendto", "sendmsg"])
     }
 
     static let stackBytes = 8192
@@ -29,8 +33,8 @@ struct PerfEventRecorder {
         var argv = [tool, "record", "-N"]
         switch event {
         case .pageFaults(let period): argv += ["-e", "page-faults", "-c", String(period)]
-        case .ioSyscalls:
-            for e in ["write", "pwrite64", "read", "pread64"] { argv += ["-e", "syscalls:sys_enter_\(e)"] }
+        case .syscalls(let names):
+            for e in names { argv += ["-e", "syscalls:sys_enter_\(e)"] }
         }
         argv += ["--call-graph", "dwarf,\(stackBytes)", "--max-size=\(maxDataSize)", "-p", String(pid), "-o", dataPath,
                  "--", "sleep", CommandTemplate.formatSeconds(seconds)]
@@ -64,7 +68,7 @@ struct PerfEventRecorder {
         let fields: String
         switch event {
         case .pageFaults: fields = "comm,tid,time,period,event,ip,sym,dso"
-        case .ioSyscalls: fields = "comm,tid,time,period,event,trace,ip,sym,dso"
+        case .syscalls: fields = "comm,tid,time,period,event,trace,ip,sym,dso"
         }
         let sc = try ToolRunner.run([tool, "script", "-F", fields, "-i", dataPath], stdoutPath: scriptOut,
                                     stderrPath: "/dev/null", environment: PerfBackend.environment(workDirectory: workDirectory),

@@ -27,6 +27,7 @@ private let p_h = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 1)
 private let p_i64 = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
 private let p_i64b = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
 private let p_i32 = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+private let p_double = UnsafeMutablePointer<Double>.allocate(capacity: 1)
 private let p_outText = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
 private let p_data = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
 
@@ -85,7 +86,7 @@ private struct Driver {
         var i64: Int64 = 0, i64c: Int64 = 0
         p_h.pointee = nil; p_outText.pointee = nil; p_data.pointee = nil
         let nullOut = input.pick(10) == 0
-        switch input.pick(47) {
+        switch input.pick(48) {
         case 0: _ = sv_options_new(nullOut ? nil : p_h); keep(0, p_h.pointee)
         case 1: _ = sv_options_set_int(handle(), enumValue(), input.int64())
         case 2: _ = sv_options_get_int(handle(), enumValue(), nullOut ? nil : p_i64)
@@ -138,7 +139,7 @@ private struct Driver {
         case 24: _ = sv_vault_footprint(handle(), nullOut ? nil : p_i64)
         case 25: _ = sv_report_get_int(handle(), enumValue(), nullOut ? nil : p_i64)
         case 26: _ = [sv_options_free, sv_record_free, sv_report_free, sv_cursor_close, sv_request_free,
-                      sv_filter_free, sv_rule_free, sv_monitor_free, sv_job_free][input.pick(9)](handle())
+                      sv_filter_free, sv_rule_free, sv_monitor_free, sv_job_free, sv_sampler_free][input.pick(10)](handle())
         case 27:
             let c = handle()
             let s = sv_cursor_next(c)
@@ -227,6 +228,16 @@ private struct Driver {
             default: s = sv_vault_maintain_start(handle(), nil, nil, out)
             }
             if s == 0, let h = p_h.pointee { _ = sv_job_wait(h, 5000, &i64); _ = sv_job_cancel(h); _ = sv_job_free(h) }
+        case 47:  // the sampler's rows (sv_sampler_*): a real /proc pass, then rows in and out of range
+            switch input.pick(3) {
+            case 0: let s = sv_sampler_new(nullOut ? nil : p_h); keep(s, p_h.pointee)
+            case 1: _ = sv_sampler_refresh(handle(), nullOut ? nil : p_i64)
+            default:
+                let h = handle(), row = input.pick(2) == 0 ? input.int64() : Int64(input.pick(8)) - 1
+                _ = sv_sampler_row_process(h, row, nullOut ? nil : p_i64, p_i64b, nullOut ? nil : p_i64, p_i32)
+                _ = sv_sampler_row_value(h, row, enumValue(), nullOut ? nil : p_double)
+                touch(sv_sampler_row_name(h, row))
+            }
         default:
             let m = handle()
             switch input.pick(8) {
@@ -259,6 +270,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for h in d.pool.items.reversed() {
         _ = sv_cursor_close(h); _ = sv_report_free(h); _ = sv_record_free(h); _ = sv_options_free(h)
         _ = sv_request_free(h); _ = sv_filter_free(h); _ = sv_rule_free(h); _ = sv_monitor_free(h); _ = sv_job_free(h)
+        _ = sv_sampler_free(h)
     }
     for v in d.pool.vaults { _ = sv_vault_close(v) }
     runs += 1

@@ -284,8 +284,7 @@ def zsh_completion(parser: argparse.ArgumentParser) -> str:
         out.append(f"        '{name}:{_zsh_text(help_text)}'")
     out += ["    )",
             "    _arguments -C \\"]
-    out += [f"        {s} \\" for s in _zsh_specs(parser) if "--version" in s or "--vault" in s or "verbose" in s
-            or "no-pager" in s or "help" in s]
+    out += [f"        {s} \\" for s in _zsh_specs(parser)]  # the global options
     out += ["        '1: :->verb' '*:: :->args'",
             "    case $state in",
             "        verb) _describe 'verb' verbs ;;",
@@ -294,8 +293,8 @@ def zsh_completion(parser: argparse.ArgumentParser) -> str:
     for name, _, p in verbs(parser):
         out.append(f"                {name}) _arguments \\")
         out += [f"                    {s} \\" for s in _zsh_specs(p)]
-        trailing = "'*:: :_normal'" if getattr(p.get_default("accepts_trailing_argv"), "__bool__", None) and \
-            p.get_default("accepts_trailing_argv") else "'*: :_files'"
+        # After `--` (record, capture --backend command) a command line: zsh's own completion of one.
+        trailing = "'*:: :_normal'" if p.get_default("accepts_trailing_argv") else "'*: :_files'"
         out.append(f"                    {trailing} ;;")
     out += ["            esac ;;",
             "    esac",

@@ -56,4 +56,22 @@ fi
     spikevault --vault "$VAULT" list >/dev/null
     spikevault --version
 ' hide "$work/venv/bin/python" "${hide[@]}"
+
+# The Python tests that need neither SQLite nor zstd themselves (no sqlite3 module, no sqlite3
+# or zstd tool), against the wheel's library, with the system's copies hidden. Two loading tests
+# are left out: they compile a fake library with cc, and binutils' ld needs libzstd.
+if ! "$python" -c "import pytest" 2>/dev/null; then
+    echo "test-wheel: SKIP the Python tests without SQLite/zstd: pytest is not installed for $python"
+else
+    bundled=$(ls "$work"/venv/lib/python3*/site-packages/spikevault/libspikevault.so.0)
+    (cd "$root/bindings/python" && env SPIKEVAULT_LIBRARY="$bundled" PAGER=cat unshare -m --propagation private sh -euc '
+        python=$1; shift
+        for f in "$@"; do mount --bind /dev/null "$f"; done
+        "$python" -m pytest -q -p no:cacheprovider tests/test_roundtrip.py tests/test_enums_errors.py \
+            tests/test_loading.py tests/test_maintenance.py tests/test_threads_gc.py \
+            tests/test_abi_consistency.py tests/test_cli_json.py \
+            --deselect tests/test_loading.py::test_version_probe_refuses_another_major \
+            --deselect tests/test_loading.py::test_version_probe_reports_missing_functions
+    ' pytest "$python" "${hide[@]}")
+fi
 echo "test-wheel: $(basename "$wheel") works in a fresh venv without the system's libsqlite3 and libzstd"

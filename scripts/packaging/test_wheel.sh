@@ -16,13 +16,14 @@ case "$(basename "$wheel")" in
     *-py3-none-manylinux_2_*) ;;
     *) echo "test-wheel: $(basename "$wheel") is not tagged manylinux" >&2; exit 1 ;;
 esac
-# auditwheel wraps its text: join the lines before matching.
-"$python" -m auditwheel show "$wheel" | tee /dev/stderr | tr -s '\n ' '  ' \
-    | grep -q 'consistent with the following platform tag: "manylinux_2_' \
-    || { echo "test-wheel: auditwheel does not accept the wheel as manylinux" >&2; exit 1; }
-
 work=$(mktemp -d /tmp/spikevault-test-wheel.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# auditwheel wraps its text: join the lines before matching. (No `tee /dev/stderr`: reopening
+# stderr through /dev would truncate a log file it is redirected to.)
+"$python" -m auditwheel show "$wheel" > "$work/show.txt"
+cat "$work/show.txt"
+tr -s '\n ' '  ' < "$work/show.txt" | grep -q 'consistent with the following platform tag: "manylinux_2_' \
+    || { echo "test-wheel: auditwheel does not accept the wheel as manylinux" >&2; exit 1; }
 "$python" -m zipfile -e "$wheel" "$work/unpacked"
 so=$(ls "$work"/unpacked/spikevault/libspikevault.so*)
 if readelf -d "$so" | grep NEEDED | grep -Ei 'sqlite|zstd'; then

@@ -218,7 +218,8 @@ wheel: $(WHEEL_LIB) $(VERSION_H)
 deb: | deps
 	scripts/packaging/build_deb.sh build/deb
 
-# ---- packaging (docs/packaging.md): about N minutes, run by .ci/run after make check ----
+# ---- packaging (docs/packaging.md): run by .ci/run after make check (two more release builds
+# of the library and a debug build of the core: too long for make check) ----
 check-packaging: check-deb check-cmake check-wheel check-swift-consumer
 	@echo "make check-packaging: all packaging checks passed"
 

@@ -20,6 +20,10 @@ find "$src" -mindepth 1 -maxdepth 1 ! -name .build -exec rm -rf {} +
     | tar --null -T - -cf -) | tar -xf - -C "$src"
 python3 "$src/scripts/version.py" changelog "$src/debian/changelog.in" "$src/debian/changelog"
 
+# The Swift toolchain found on this machine (debian/rules falls back to /opt/swift/usr/bin).
+if [ -z "${SWIFT_BIN:-}" ] && command -v swift >/dev/null 2>&1; then
+    SWIFT_BIN=$(dirname "$(readlink -f "$(command -v swift)")")
+fi
 # The system's tools only (a pyenv or venv python3 first in PATH would build the Python package
 # for the wrong interpreter); debian/rules adds the Swift toolchain (SWIFT_BIN).
 (cd "$src" && env PATH=/usr/sbin:/usr/bin:/sbin:/bin ${SWIFT_BIN:+SWIFT_BIN="$SWIFT_BIN"} \

@@ -13,9 +13,28 @@ packages=(libspikevault0 libspikevault-dev python3-spikevault)
 debs=("$debdir/libspikevault0_${version}-1_amd64.deb" "$debdir/libspikevault-dev_${version}-1_amd64.deb"
       "$debdir/python3-spikevault_${version}-1_all.deb")
 
+# The symbols check of the build (dh_makeshlibs -- -c4) refuses a library that exports a
+# symbol the baseline lacks: rerun dpkg-gensymbols on the built package tree with one baseline
+# line removed (no root needed).
+src="$debdir/spikevault-$version"
+if [ -d "$src/debian/libspikevault0" ]; then
+    symbols=$(mktemp)
+    grep -v '^sv_vault_open ' "$root/scripts/libspikevault.symbols" | python3 "$root/scripts/debian_symbols.py" /dev/stdin > "$symbols"
+    if dpkg-gensymbols -plibspikevault0 -P"$src/debian/libspikevault0" -v"$version-1" -I"$symbols" -c4 -O/dev/null >/dev/null 2>&1; then
+        rm -f "$symbols"; echo "test-deb: the symbols check accepted a symbol missing from the baseline" >&2; exit 1
+    fi
+    rm -f "$symbols"
+    echo "test-deb: the symbols check refuses an export the baseline does not list"
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
     echo "test-deb: SKIP: dpkg -i needs root (this runs as uid $(id -u))"; exit 0
 fi
+# One run at a time on this machine (two would install and remove the same packages). The lock
+# is taken on the dpkg binary, a file every run can open, so no lock file is left behind.
+exec 9</usr/bin/dpkg
+flock -n 9 || { echo "test-deb: another test-deb is running on this machine" >&2; exit 1; }
+
 for p in "${packages[@]}"; do
     if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q installed; then
         echo "test-deb: $p is already installed on this machine: not touching it" >&2; exit 1
@@ -28,10 +47,13 @@ done
 work=$(mktemp -d /tmp/spikevault-test-deb.XXXXXX)
 installed=0
 cleanup() {
+    trap '' INT TERM HUP  # a second signal must not cut the cleanup short
     if [ "$installed" = 1 ]; then dpkg -P "${packages[@]}" >/dev/null 2>&1 || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
+# A signal ends the script through exit, so the EXIT trap removes the packages.
+trap 'exit 130' INT TERM HUP
 
 for d in "${debs[@]}"; do dpkg-deb -c "$d"; done | awk '{print $6}' | sed 's|^\.||' | grep -v '/$' | sort -u > "$work/files.txt"
 installed=1

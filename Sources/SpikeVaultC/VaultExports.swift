@@ -72,8 +72,8 @@ public func sv_vault_get(_ vault: OpaquePointer?, _ id: Int64, _ out_cursor: Uns
 }
 
 /// Opens a cursor over the newest `limit` captures, newest first (limit 0..1000000; negative
-/// gives SV_ERR_INVALID_ARGUMENT). The caller owns *out_cursor and closes it with
-/// sv_cursor_close. Thread-safe.
+/// gives SV_ERR_INVALID_ARGUMENT). Streams like sv_vault_query (same snapshot semantics).
+/// The caller owns *out_cursor and closes it with sv_cursor_close. Thread-safe.
 @c(sv_vault_recent)
 public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_cursor: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     withVault(vault) { v in
@@ -82,7 +82,7 @@ public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_curso
         guard limit >= 0 && limit <= 1_000_000 else {
             throw SpikeVaultError(.invalidArgument, "limit must be between 0 and 1000000, got \(limit)")
         }
-        out.pointee = Handles.shared.register(CursorBox(try v.recent(limit: Int(limit))))
+        out.pointee = Handles.shared.register(CursorBox(streaming: try v.recentCursor(limit: Int(limit))))
     }
 }
 

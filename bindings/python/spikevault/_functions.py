@@ -82,6 +82,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     # Cursors
     ("sv_cursor_next", [_handle], _status),
     ("sv_cursor_close", [_handle], _status),
+    ("sv_cursor_next_page", [_handle, POINTER(c_void_p), POINTER(c_size_t), POINTER(c_int32)], _status),
     ("sv_cursor_id", [_handle], c_int64),
     ("sv_cursor_process_name", [_handle], c_char_p),
     ("sv_cursor_pid", [_handle], c_int64),

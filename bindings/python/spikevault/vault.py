@@ -19,7 +19,7 @@ from ._library import lib
 from ._options import OptionsHandle
 from .errors import ClosedError, InvalidArgumentError, NotFoundError, check
 from .maintenance import MaintenanceReport
-from .records import Record, read_cursor
+from .records import Record, RecordIterator, read_cursor
 
 __all__ = ["Vault", "ArtefactSource"]
 
@@ -391,14 +391,17 @@ class Vault:
             raise NotFoundError(f"no capture with id {key}")
         return records[0]
 
-    def recent(self, limit: int = 50) -> List[Record]:
-        """The newest ``limit`` captures (0..1000000), newest first."""
+    def recent(self, limit: int = 50, *, as_list: bool = False) -> Union[RecordIterator, List[Record]]:
+        """The newest ``limit`` captures (0..1000000), newest first, as a ``RecordIterator``
+        that reads a page at a time (``as_list=True``: a list). The iterator also answers
+        ``len()``, indexing and ``==`` like a list, by reading the rest of the rows first."""
         count = _convert.int64(limit, "limit")
         library = lib()
         cursor = ctypes.c_void_p()
         with self._using() as handle:
             check(library.sv_vault_recent(handle, count, ctypes.byref(cursor)))
-        return read_cursor(library, cursor.value)
+        rows = RecordIterator(library, cursor.value)
+        return rows.to_list() if as_list else rows
 
     def read_artefact(self, id: int, kind: Optional[str] = None, redact: bool = False) -> bytes:
         """An artefact's content, decompressed and verified (``kind`` None: the first one).
@@ -446,9 +449,11 @@ class Vault:
 
     # -- review (see spikevault.review and docs/review.md) ----------------------------------
 
-    def query(self, **criteria: Any) -> Iterator[Record]:
-        """Captures matching every given criterion, as an iterator of Records (the query runs
-        at once, so bad criteria raise here). Criteria: ``metric`` (one or a list),
+    def query(self, *, as_list: bool = False, **criteria: Any) -> Union[RecordIterator, List[Record]]:
+        """Captures matching every given criterion, as a ``RecordIterator`` that reads a page
+        of rows per C call (memory stays one page; ``as_list=True``: a list). The query opens
+        at once, so bad criteria raise here; captures saved after that are not returned
+        (docs/streaming.md). Criteria: ``metric`` (one or a list),
         ``process`` (case-insensitive substring), ``process_glob`` (``*?[...]``), ``pid``,
         ``since``/``until`` (aware datetimes or ms; ``until`` exclusive), ``min_value``/
         ``max_value`` (inclusive), ``status`` (one or a list), ``order`` (``"time"``/
@@ -457,7 +462,8 @@ class Vault:
         Errors: ``InvalidArgumentError`` (unknown metric, inverted range, negative limit,
         unmatched ``[`` in a glob)."""
         with self._using() as handle:
-            return iter(_review.query(handle, criteria))
+            rows = _review.query(handle, criteria)
+        return rows.to_list() if as_list else rows
 
     def count(self, **criteria: Any) -> int:
         """How many captures match (same criteria as ``query``; order, limit, after ignored)."""

@@ -135,35 +135,43 @@ public final class Vault: Sendable {
         var saved = record
         saved.artefacts = []
         var published: [String] = []
+        var allocated: [Int64] = []
         // The shared save lock spans publishing and committing (see SaveLock), and no longer:
         // retention after the save may sweep orphans, which takes the lock exclusively.
         let lock = try SaveLock.acquire(directory: directoryFD, exclusive: false)
         let oldest: Int64?
+        let artefactTotal: Int64
         do {
             defer { Posix.close(lock) }
             for artefact in newArtefacts {
-                let info = try store(artefact, stem: "\(record.capturedAt.compactUTC)-\(record.pid)")
+                let (info, bytes) = try store(artefact, stem: "\(record.capturedAt.compactUTC)-\(record.pid)")
                 published.append(info.path)
                 saved.artefacts.append(info)
+                allocated.append(bytes)
             }
             if options.durability != .off && !published.isEmpty { try self.artefacts.sync() }
             saved.profilePath = saved.artefacts.first?.path
             let toInsert = saved
             // The age check rides on the insert's transaction: no extra read transaction.
             let ageLimited = retention.policy.ageCutoff(now: .now()) != nil
-            let (id, oldestRow) = try withDatabase { db in
+            // So does the footprint's running total (kept by triggers): one row, no file scan.
+            let sizes = allocated
+            let (id, oldestRow, total) = try withDatabase { db in
                 try db.writeTransaction {
-                    (try RecordStore.insert(db, toInsert), ageLimited ? try RetentionStore.oldestPurgeable(db) : nil)
+                    (try RecordStore.insert(db, toInsert, allocated: sizes),
+                     ageLimited ? try RetentionStore.oldestPurgeable(db) : nil,
+                     try RecordStore.artefactBytesTotal(db))
                 }
             }
             saved.id = id
             oldest = oldestRow
+            artefactTotal = total
         } catch {
             for name in published { _ = self.artefacts.remove(name) }
             throw error
         }
         changes.post(.saved(id: saved.id))
-        enforceAfterSave(saved, oldestCapturedAt: oldest)
+        enforceAfterSave(oldestCapturedAt: oldest, artefactBytesTotal: artefactTotal)
         return saved
     }
 
@@ -205,7 +213,8 @@ public final class Vault: Sendable {
     }
 
     /// Compresses one artefact into a temp file and publishes it under its final name.
-    private func store(_ artefact: NewArtefact, stem: String) throws -> ArtefactInfo {
+    /// Returns its row and the bytes the file allocates (for the footprint's running total).
+    private func store(_ artefact: NewArtefact, stem: String) throws -> (ArtefactInfo, Int64) {
         if case .file(let source) = artefact.source { try Self.requireNonEmptyFile(source, kind: artefact.kind) }
         let temp = try artefacts.createTemp()
         var published = false
@@ -218,10 +227,11 @@ public final class Vault: Sendable {
         let result = try compressor.compress(artefact.source, to: temp.fd)
         if result.rawBytes == 0 { throw SpikeVaultError(.empty, "artefact '\(artefact.kind)' is empty (0 bytes)") }
         if options.durability != .off { try Posix.fsync(temp.fd, "syncing artefact") }
+        let allocated = max(FootprintMeter.allocatedBytes(fd: temp.fd), Footprint.estimatedAllocation(result.storedBytes))
         let name = try artefacts.publish(temp.name, stem: stem, suffix: "\(artefact.kind).zst")
         published = true
-        return ArtefactInfo(kind: artefact.kind, path: name, rawBytes: result.rawBytes,
-                            storedBytes: result.storedBytes, checksum: result.checksum)
+        return (ArtefactInfo(kind: artefact.kind, path: name, rawBytes: result.rawBytes,
+                             storedBytes: result.storedBytes, checksum: result.checksum), allocated)
     }
 
     private static func requireNonEmptyFile(_ path: String, kind: String) throws {

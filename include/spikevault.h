@@ -305,6 +305,15 @@ sv_status sv_vault_close(sv_vault *vault);
  * The record is not consumed. Thread-safe. */
 sv_status sv_vault_save(sv_vault *vault, sv_record *record, int64_t *out_id);
 
+/* Saves count records (1..10000) all or nothing, with one transaction and one directory
+ * sync for the whole batch: every record is checked first (an incomplete or bad record gives
+ * its status, and sv_errmsg names its index), and on any failure nothing of the batch is
+ * stored. On success out_ids (may be NULL; else room for count ids) receives the new ids
+ * in order. Errors: SV_ERR_NULL_ARGUMENT (records NULL, or a NULL entry),
+ * SV_ERR_INVALID_ARGUMENT (count 0 or over 10000, a handle that is not a record). The records
+ * are not consumed; the caller may free them and the array when this returns. Thread-safe. */
+sv_status sv_vault_save_many(sv_vault *vault, sv_record *const *records, size_t count, int64_t *out_ids);
+
 /* Opens a cursor over the one capture with id; SV_ERR_NOT_FOUND if there is none. The caller
  * owns *out_cursor and closes it with sv_cursor_close. Thread-safe. */
 sv_status sv_vault_get(sv_vault *vault, int64_t id, sv_cursor **out_cursor);

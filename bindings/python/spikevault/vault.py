@@ -13,7 +13,7 @@ from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
 
 from concurrent.futures import Future
 
-from . import _convert, background as _background, capture as _capture, review as _review
+from . import _convert, background as _background, capture as _capture, errors as spikevault_errors, review as _review
 from ._enums import Backend, Metric, Option
 from ._library import lib
 from ._options import OptionsHandle
@@ -26,6 +26,9 @@ __all__ = ["Vault", "ArtefactSource"]
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 ArtefactSource = Union[bytes, bytearray, memoryview, "os.PathLike[str]", "os.PathLike[bytes]"]
 _NO_ARTEFACTS: Mapping[str, ArtefactSource] = MappingProxyType({})
+MAX_SAVE_BATCH = 10_000  # Vault.maxSaveBatch
+_SAVE_KEYS = frozenset({"process_name", "pid", "metric", "value", "artefacts", "captured_at", "duration", "notes",
+                        "process_start_time"})
 
 
 class Vault:
@@ -209,6 +212,45 @@ class Vault:
             new_id = ctypes.c_int64()
             check(library.sv_vault_save(handle, record, ctypes.byref(new_id)))
             return new_id.value
+
+    def save_many(self, records: Sequence[Mapping[str, Any]]) -> List[int]:
+        """Store a burst of captures all or nothing, with one transaction and one directory
+        sync for the batch; return their ids in order. Each item is a mapping of ``save``'s
+        keyword arguments (``process_name``, ``pid``, ``metric``, ``value``, ``artefacts``,
+        ``captured_at``, ``duration``, ``notes``, ``process_start_time``). A bad item raises
+        what ``save`` would, with its index in the message, and nothing of the batch is stored.
+        ``[]`` returns ``[]``; more than 10,000 items raise ``InvalidArgumentError``."""
+        if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Sequence):
+            raise InvalidArgumentError(f"records must be a sequence of mappings of save() arguments, not {type(records).__name__}")
+        if not records:
+            return []
+        if len(records) > MAX_SAVE_BATCH:
+            raise InvalidArgumentError(f"a batch holds 1-{MAX_SAVE_BATCH} records, got {len(records)}")
+        from contextlib import ExitStack
+
+        with ExitStack() as stack:
+            handles = []
+            for i, item in enumerate(records):
+                if not isinstance(item, Mapping):
+                    raise InvalidArgumentError(f"records[{i}] must be a mapping of save() arguments, not {type(item).__name__}")
+                unknown = set(item) - _SAVE_KEYS
+                if unknown:
+                    raise InvalidArgumentError(f"records[{i}]: unknown argument(s) {', '.join(sorted(map(str, unknown)))}")
+                missing = {"process_name", "pid", "metric", "value"} - set(item)
+                if missing:
+                    raise InvalidArgumentError(f"records[{i}]: missing {', '.join(sorted(missing))}")
+                try:
+                    library, handle, record = stack.enter_context(self._record(
+                        item["process_name"], item["pid"], item["metric"], item["value"],
+                        item.get("artefacts", _NO_ARTEFACTS), item.get("captured_at"), item.get("duration", 0.0),
+                        item.get("notes"), item.get("process_start_time")))
+                except spikevault_errors.SpikeVaultError as exc:
+                    raise type(exc)(f"records[{i}]: {exc}") from None
+                handles.append(record)
+            array = (ctypes.c_void_p * len(handles))(*handles)
+            ids = (ctypes.c_int64 * len(handles))()
+            check(library.sv_vault_save_many(handle, array, len(handles), ids))
+            return list(ids)
 
     def save_async(
         self,

@@ -150,22 +150,31 @@ def _named(table: Dict[str, Any], enum: Any, name: str) -> Any:
 
 
 def _page_records(text: bytes) -> List[Record]:
-    """Records of one packed page (``sv_cursor_next_page``; the format is in docs/streaming.md)."""
+    """Records of one packed page (``sv_cursor_next_page``; the format is in docs/streaming.md).
+    Records and Artefacts are filled through ``__dict__`` (what the frozen dataclasses'
+    ``__init__`` does, without its per-field ``object.__setattr__`` calls: a third of the time)."""
     rows = json.loads(text)
     out: List[Record] = []
+    new_record, new_artefact = Record.__new__, Artefact.__new__
+    loads = json.loads
     for (rid, name, pid, metric, value, ms, duration, status, start, notes_text, artefacts) in rows:
         try:
-            notes = json.loads(notes_text) if notes_text else {}
+            notes = loads(notes_text) if notes_text else {}
         except ValueError:
             notes = {}
-        out.append(Record(
-            id=rid, process_name=name, pid=pid, metric=_named(_METRICS, Metric, metric), value=float(value),
-            captured_at=EPOCH + timedelta(milliseconds=ms), duration=float(duration),
-            notes=notes if isinstance(notes, dict) else {}, status=_named(_STATUSES, CaptureStatus, status),
-            process_start_time=start,
-            artefacts=tuple(Artefact(kind=a[0], path=a[1], raw_bytes=a[2], stored_bytes=a[3], checksum=a[4])
-                            for a in artefacts),
-        ))
+        parts = []
+        for kind, path, raw, stored, checksum in artefacts:
+            a = new_artefact(Artefact)
+            a.__dict__.update(kind=kind, path=path, raw_bytes=raw, stored_bytes=stored, checksum=checksum)
+            parts.append(a)
+        r = new_record(Record)
+        r.__dict__.update(
+            id=rid, process_name=name, pid=pid, metric=_METRICS.get(metric) or _named(_METRICS, Metric, metric),
+            value=float(value), captured_at=EPOCH + timedelta(milliseconds=ms), duration=float(duration),
+            notes=notes if isinstance(notes, dict) else {},
+            status=_STATUSES.get(status) or _named(_STATUSES, CaptureStatus, status),
+            process_start_time=start, artefacts=tuple(parts))
+        out.append(r)
     return out
 
 

@@ -73,6 +73,8 @@ def utc_time(when: datetime) -> str:
 
 def display_width(text: str) -> int:
     """Columns a string takes on a terminal (ANSI codes excluded, wide characters count 2)."""
+    if text.isascii() and "\x1b" not in text:  # the common case: one column per character
+        return len(text)
     plain = _ANSI.sub("", text)
     return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 0 if unicodedata.combining(c) else 1
                for c in plain)

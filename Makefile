@@ -29,7 +29,7 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history bench-review bench-save-async bench-capture-fidelity soak clean \
-	wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli wheel-local deb check-packaging check-deb check-cmake check-wheel check-swift-consumer
+	wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli wheel-local deb check-packaging check-deb check-cmake check-wheel check-swift-consumer bench-stream
 
 all: lib
 
@@ -263,7 +263,11 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli bench-metric
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli bench-metric bench-stream
+
+# Streaming cursors, the command's list/export and the save path at any vault size (#19).
+bench-stream: lib
+	$(MAKE) --no-print-directory -C bench/stream run
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib

@@ -314,13 +314,22 @@ sv_status sv_vault_close(sv_vault *vault);
  * The record is not consumed. Thread-safe. */
 sv_status sv_vault_save(sv_vault *vault, sv_record *record, int64_t *out_id);
 
+/* Saves count records (1..10000) all or nothing, with one transaction and one directory
+ * sync for the whole batch: every record is checked first (an incomplete or bad record gives
+ * its status, and sv_errmsg names its index), and on any failure nothing of the batch is
+ * stored. On success out_ids (may be NULL; else room for count ids) receives the new ids
+ * in order. Errors: SV_ERR_NULL_ARGUMENT (records NULL, or a NULL entry),
+ * SV_ERR_INVALID_ARGUMENT (count 0 or over 10000, a handle that is not a record). The records
+ * are not consumed; the caller may free them and the array when this returns. Thread-safe. */
+sv_status sv_vault_save_many(sv_vault *vault, sv_record *const *records, size_t count, int64_t *out_ids);
+
 /* Opens a cursor over the one capture with id; SV_ERR_NOT_FOUND if there is none. The caller
  * owns *out_cursor and closes it with sv_cursor_close. Thread-safe. */
 sv_status sv_vault_get(sv_vault *vault, int64_t id, sv_cursor **out_cursor);
 
 /* Opens a cursor over the newest limit captures, newest first (limit 0..1000000; negative
- * gives SV_ERR_INVALID_ARGUMENT). The caller owns *out_cursor and closes it with
- * sv_cursor_close. Thread-safe. */
+ * gives SV_ERR_INVALID_ARGUMENT). Streams like sv_vault_query (same snapshot semantics).
+ * The caller owns *out_cursor and closes it with sv_cursor_close. Thread-safe. */
 sv_status sv_vault_recent(sv_vault *vault, int64_t limit, sv_cursor **out_cursor);
 
 /* Deletes every capture taken strictly before cutoff_unix_ms (milliseconds since the Unix
@@ -456,6 +465,15 @@ sv_status sv_record_add_artefact_buffer(sv_record *record, const char *kind, con
  * every later call). Strings returned by accessors for the previous row become invalid.
  * Use one cursor from one thread at a time. */
 sv_status sv_cursor_next(sv_cursor *cursor);
+
+/* Moves the cursor over a whole page of rows at once (the rest of the current page, else the
+ * next one): SV_ROW with *out_json pointing at a NUL-terminated UTF-8 JSON array (the format
+ * is in docs/streaming.md: one positional array per capture), *out_len its length in bytes
+ * and *out_rows (may be NULL) the number of captures in it; SV_DONE at the end, with
+ * *out_json NULL. The text belongs to the cursor: valid until the next sv_cursor_next,
+ * sv_cursor_next_page or sv_cursor_close. Afterwards the cursor has no current row for the
+ * single-row accessors. For bindings that pay per foreign call (ctypes). One thread at a time. */
+sv_status sv_cursor_next_page(sv_cursor *cursor, const char **out_json, size_t *out_len, int32_t *out_rows);
 
 /* Closes a cursor and frees the strings it handed out. NULL is a no-op (SV_OK); closing twice
  * gives SV_ERR_CLOSED. */
@@ -650,7 +668,10 @@ sv_status sv_filter_clear(sv_filter *filter, sv_filter_field filter_field);
 /* Opens a cursor over the captures matching filter (NULL: all), in its order and limit;
  * read rows with the sv_cursor_* accessors and continue with SV_FILTER_AFTER set to the
  * last row's sv_cursor_key. Errors: SV_ERR_INVALID_ARGUMENT for an inverted time or value
- * range. The caller owns *out_cursor (sv_cursor_close). Thread-safe. */
+ * range. The cursor streams: it reads bounded pages as it goes (memory O(page) for any
+ * result) and sees the captures stored when it opened, never one saved later; captures
+ * deleted before it reaches them are skipped (docs/streaming.md). The vault stays usable
+ * from other threads meanwhile. The caller owns *out_cursor (sv_cursor_close). Thread-safe. */
 sv_status sv_vault_query(sv_vault *vault, const sv_filter *filter, sv_cursor **out_cursor);
 
 /* *out_count receives how many captures match filter (NULL: all), ignoring its order, limit

@@ -16,6 +16,8 @@ import sys
 HANDLE_PARAMS = {"vault": "sv_vault", "record": "sv_record", "cursor": "sv_cursor", "options": "sv_options",
                  "request": "sv_request", "job": "sv_job", "report": "sv_report", "monitor": "sv_monitor",
                  "rule": "sv_rule", "filter": "sv_filter", "sampler": "sv_sampler"}
+# Arrays of handles, by name (sv_vault_save_many's records): `void * const *` becomes `sv_x *const *`.
+HANDLE_ARRAY_PARAMS = {"records": "sv_record"}
 ENUM_PARAMS = {"metric": "sv_metric", "key": "sv_option", "status": "sv_status", "backend": "sv_backend",
                "field": "sv_report_field", "counter": "sv_monitor_counter", "filter_field": "sv_filter_field",
                "format": "sv_format", "analysis": "sv_analytics"}
@@ -130,6 +132,8 @@ def c_type(func, ctype, pname):
     if base in HANDLE_PARAMS and t.startswith("void *"):
         const = "const " if (func, pname) in CONST_HANDLES else ""
         return const + HANDLE_PARAMS[base] + " *" + ("*" if pname.startswith("out_") else "")
+    if pname in HANDLE_ARRAY_PARAMS and re.fullmatch(r"void \* ?const \*", t):
+        return HANDLE_ARRAY_PARAMS[pname] + " *const *"
     if pname in ENUM_PARAMS and t == "int32_t":
         return ENUM_PARAMS[pname]
     t = t.replace("char const *", "const char *").replace("void const *", "const void *")

@@ -1,30 +1,82 @@
 import SpikeVault
 
-/// Heap box behind an `sv_cursor *` handle: materialised records and the C strings of the
-/// current row, which live until the next sv_cursor_next or sv_cursor_close.
+/// Heap box behind an `sv_cursor *` handle: the current page of records (a streaming
+/// `RecordCursor` refills it, a fixed cursor holds its rows from the start) and the C strings
+/// of the current row, which live until the next sv_cursor_next or sv_cursor_close.
 final class CursorBox: @unchecked Sendable {
-    let records: [ProfileRecord]
+    private(set) var records: [ProfileRecord]
+    private let source: RecordCursor?
     private(set) var index = -1
+    private var ended = false
     private var strings: [UnsafeMutablePointer<CChar>] = []
+    /// The packed page of the last sv_cursor_next_page (NUL-terminated, malloc'd), owned here.
+    private var packed: UnsafeMutablePointer<UInt8>?
 
-    init(_ records: [ProfileRecord]) { self.records = records }
+    init(_ records: [ProfileRecord]) {
+        self.records = records
+        self.source = nil
+    }
+
+    init(streaming source: RecordCursor) {
+        self.records = []
+        self.source = source
+    }
+
     deinit { releaseStrings() }
 
     private func releaseStrings() {
         strings.forEach { free($0) }
         strings.removeAll()
+        free(packed)
+        packed = nil
     }
 
-    func advance() -> Status {
+    /// Moves to the next row, fetching the next page when this one is used up.
+    func advance() throws -> Status {
         releaseStrings()
-        if index < records.count { index += 1 }
-        return index < records.count ? .row : .done
+        if ended { return .done }
+        index += 1
+        if index >= records.count, let source {
+            records = []  // the old page goes before the new one is read: memory stays one page
+            index = 0
+            records = try source.nextPage()
+        }
+        if index >= records.count {
+            ended = true
+            records = []
+            index = 0
+            return .done
+        }
+        return .row
+    }
+
+    /// The rest of the current page (or the next page) packed as JSON (see
+    /// sv_cursor_next_page); nil at the end. The cursor then has no current row.
+    func advancePage() throws -> (UnsafeBufferPointer<UInt8>, Int)? {
+        releaseStrings()
+        if ended { return nil }
+        var rows = index + 1 < records.count ? Array(records[(index + 1)...]) : []
+        records = []
+        index = -1
+        if rows.isEmpty, let source { rows = try source.nextPage() }
+        if rows.isEmpty {
+            ended = true
+            return nil
+        }
+        let bytes = PackedPage.encode(rows)
+        guard let p = malloc(bytes.count + 1)?.assumingMemoryBound(to: UInt8.self) else {
+            throw SpikeVaultError(.noMemory, "no memory for a packed page of \(bytes.count) bytes")
+        }
+        bytes.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: bytes.count) }
+        p[bytes.count] = 0
+        packed = p
+        return (UnsafeBufferPointer(start: p, count: bytes.count), rows.count)
     }
 
     /// The index of the current row. Accessors read `records[try row()].field` in place:
     /// copying the whole record out would retain every one of its strings on every call.
     func row() throws -> Int {
-        guard index >= 0 && index < records.count else {
+        guard !ended && index >= 0 && index < records.count else {
             throw SpikeVaultError(.invalidArgument, "cursor has no current row (call sv_cursor_next first)")
         }
         return index
@@ -62,6 +114,33 @@ private func cursorValue<T>(_ cursor: OpaquePointer?, _ fallback: T, _ body: (Cu
 public func sv_cursor_next(_ cursor: OpaquePointer?) -> Int32 {
     var result = Status.done
     let status = guarded { result = try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor").advance() }
+    return status == sv_status.ok.rawValue ? sv_status(result).rawValue : status
+}
+
+/// Moves the cursor over a whole page of rows at once (the rest of the current page, else the
+/// next one): SV_ROW with *out_json pointing at a NUL-terminated UTF-8 JSON array (the format
+/// is in docs/streaming.md: one positional array per capture), *out_len its length in bytes
+/// and *out_rows (may be NULL) the number of captures in it; SV_DONE at the end, with
+/// *out_json NULL. The text belongs to the cursor: valid until the next sv_cursor_next,
+/// sv_cursor_next_page or sv_cursor_close. Afterwards the cursor has no current row for the
+/// single-row accessors. For bindings that pay per foreign call (ctypes). One thread at a time.
+@c(sv_cursor_next_page)
+public func sv_cursor_next_page(_ cursor: OpaquePointer?, _ out_json: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                                _ out_len: UnsafeMutablePointer<UInt>?, _ out_rows: UnsafeMutablePointer<Int32>?) -> Int32 {
+    var result = Status.done
+    let status = guarded {
+        let out = try requireOut(out_json, "out_json")
+        let len = try requireOut(out_len, "out_len")
+        out.pointee = nil
+        len.pointee = 0
+        out_rows?.pointee = 0
+        let box = try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor")
+        guard let (page, rows) = try box.advancePage() else { return }
+        out.pointee = UnsafeRawPointer(page.baseAddress!).assumingMemoryBound(to: CChar.self)
+        len.pointee = UInt(page.count)
+        out_rows?.pointee = Int32(clamping: rows)
+        result = .row
+    }
     return status == sv_status.ok.rawValue ? sv_status(result).rawValue : status
 }
 

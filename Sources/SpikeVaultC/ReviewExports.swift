@@ -223,14 +223,17 @@ public func sv_filter_clear(_ filter: OpaquePointer?, _ filter_field: Int32) -> 
 /// Opens a cursor over the captures matching `filter` (NULL: all), in its order and limit;
 /// read rows with the sv_cursor_* accessors and continue with SV_FILTER_AFTER set to the
 /// last row's sv_cursor_key. Errors: SV_ERR_INVALID_ARGUMENT for an inverted time or value
-/// range. The caller owns *out_cursor (sv_cursor_close). Thread-safe.
+/// range. The cursor streams: it reads bounded pages as it goes (memory O(page) for any
+/// result) and sees the captures stored when it opened, never one saved later; captures
+/// deleted before it reaches them are skipped (docs/streaming.md). The vault stays usable
+/// from other threads meanwhile. The caller owns *out_cursor (sv_cursor_close). Thread-safe.
 @c(sv_vault_query)
 public func sv_vault_query(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ out_cursor: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
         let out = try requireOut(out_cursor, "out_cursor")
         out.pointee = nil
-        let records = try vaultOf(vault).query(try filterOf(filter))
-        out.pointee = Handles.shared.register(CursorBox(records))
+        let source = try vaultOf(vault).cursor(try filterOf(filter))
+        out.pointee = Handles.shared.register(CursorBox(streaming: source))
     }
 }
 

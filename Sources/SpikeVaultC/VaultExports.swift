@@ -60,6 +60,38 @@ public func sv_vault_save(_ vault: OpaquePointer?, _ record: OpaquePointer?, _ o
     }
 }
 
+/// Saves `count` records (1..10000) all or nothing, with one transaction and one directory
+/// sync for the whole batch: every record is checked first (an incomplete or bad record gives
+/// its status, and sv_errmsg names its index), and on any failure nothing of the batch is
+/// stored. On success out_ids (may be NULL; else room for `count` ids) receives the new ids
+/// in order. Errors: SV_ERR_NULL_ARGUMENT (records NULL, or a NULL entry),
+/// SV_ERR_INVALID_ARGUMENT (count 0 or over 10000, a handle that is not a record). The records
+/// are not consumed; the caller may free them and the array when this returns. Thread-safe.
+@c(sv_vault_save_many)
+public func sv_vault_save_many(_ vault: OpaquePointer?, _ records: UnsafePointer<OpaquePointer?>?, _ count: UInt,
+                               _ out_ids: UnsafeMutablePointer<Int64>?) -> Int32 {
+    withVault(vault) { v in
+        guard count >= 1 && count <= UInt(Vault.maxSaveBatch) else {
+            throw SpikeVaultError(.invalidArgument, "count must be 1-\(Vault.maxSaveBatch), got \(count)")
+        }
+        guard let records else { throw SpikeVaultError(.nullArgument, "records is NULL") }
+        var batch: [(record: ProfileRecord, artefacts: [NewArtefact])] = []
+        batch.reserveCapacity(Int(count))
+        for i in 0..<Int(count) {
+            guard let handle = records[i] else { throw SpikeVaultError(.nullArgument, "records[\(i)] is NULL") }
+            do {
+                let box = try Handles.shared.lookup(handle, as: RecordBox.self, "record")
+                try box.requireComplete()
+                batch.append((box.record, box.artefacts))
+            } catch let e as SpikeVaultError {
+                throw SpikeVaultError(e.status, "records[\(i)]: \(e.message)")
+            }
+        }
+        let saved = try v.saveMany(batch)
+        if let out_ids { for (i, r) in saved.enumerated() { out_ids[i] = r.id } }
+    }
+}
+
 /// Opens a cursor over the one capture with `id`; SV_ERR_NOT_FOUND if there is none. The caller
 /// owns *out_cursor and closes it with sv_cursor_close. Thread-safe.
 @c(sv_vault_get)
@@ -72,8 +104,8 @@ public func sv_vault_get(_ vault: OpaquePointer?, _ id: Int64, _ out_cursor: Uns
 }
 
 /// Opens a cursor over the newest `limit` captures, newest first (limit 0..1000000; negative
-/// gives SV_ERR_INVALID_ARGUMENT). The caller owns *out_cursor and closes it with
-/// sv_cursor_close. Thread-safe.
+/// gives SV_ERR_INVALID_ARGUMENT). Streams like sv_vault_query (same snapshot semantics).
+/// The caller owns *out_cursor and closes it with sv_cursor_close. Thread-safe.
 @c(sv_vault_recent)
 public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_cursor: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     withVault(vault) { v in
@@ -82,7 +114,7 @@ public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_curso
         guard limit >= 0 && limit <= 1_000_000 else {
             throw SpikeVaultError(.invalidArgument, "limit must be between 0 and 1000000, got \(limit)")
         }
-        out.pointee = Handles.shared.register(CursorBox(try v.recent(limit: Int(limit))))
+        out.pointee = Handles.shared.register(CursorBox(streaming: try v.recentCursor(limit: Int(limit))))
     }
 }
 

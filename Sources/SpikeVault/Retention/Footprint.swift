@@ -14,9 +14,24 @@ struct FreeSpace: Sendable, Equatable {
     var availableBytes: Int64
 }
 
+extension Footprint {
+    /// What a file of `storedBytes` allocates on a filesystem of 4 KiB blocks: the estimate
+    /// for artefact rows whose file was not measured (raw SQL, rows from before schema 4).
+    static func estimatedAllocation(_ storedBytes: Int64) -> Int64 {
+        storedBytes <= 0 ? 0 : ((storedBytes + 4095) / 4096) * 4096
+    }
+}
+
 enum FootprintMeter {
     static let databaseFiles = [VaultDirectory.databaseName, VaultDirectory.databaseName + "-wal",
                                 VaultDirectory.databaseName + "-shm"]
+
+    /// Allocated bytes of the open file `fd` (0 if fstat fails).
+    static func allocatedBytes(fd: Int32) -> Int64 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return 0 }
+        return Int64(st.st_blocks) * 512
+    }
 
     /// Allocated bytes of `name` inside the directory `dirFD` (0 if absent). Never follows symlinks.
     static func allocatedBytes(_ dirFD: Int32, _ name: String) -> Int64 {

@@ -67,17 +67,14 @@ extension Vault {
     /// in the save's own transaction) is past it, then evict by size when the running estimate
     /// is over budget (O(1) system calls). Failures are recorded (`lastRetentionError`), never
     /// thrown: the save has committed.
-    func enforceAfterSave(_ saved: ProfileRecord, oldestCapturedAt: Int64?) {
-        var added: Int64 = 0
-        for a in saved.artefacts { added += FootprintMeter.allocatedBytes(artefacts.fd, a.path) }
-        retention.noteAdded(bytes: added)
+    func enforceAfterSave(oldestCapturedAt: Int64?, artefactBytesTotal: Int64) {
         do {
             var report = MaintenanceReport()
             if let cutoff = retention.policy.ageCutoff(now: .now()), let oldest = oldestCapturedAt,
                oldest <= cutoff.milliseconds {
                 report.add(try purgeByAge(cutoff: cutoff), bySize: false)
             }
-            report.add(try enforceSize(fullMeasure: false), bySize: true)
+            report.add(try enforceSize(fullMeasure: false, artefactBytesTotal: artefactBytesTotal), bySize: true)
             if report.purgedByAge + report.purgedBySize + report.quarantined > 0 { retention.record(report) }
         } catch {
             retention.fail(error)
@@ -85,33 +82,30 @@ extension Vault {
     }
 
     /// Evicts captures while the footprint is over budget or free space under the floor.
-    /// `fullMeasure` measures artefacts/ entry by entry; otherwise the tally is used, and
-    /// re-measured only when stale.
-    func enforceSize(fullMeasure: Bool) throws -> PurgeOutcome {
+    /// `fullMeasure` (maintenance) measures artefacts/ entry by entry first; otherwise the
+    /// estimate is the rows' running total (`artefactBytesTotal` when the caller read it in its
+    /// own transaction, else one query) plus the untracked bytes of the last full measurement.
+    func enforceSize(fullMeasure: Bool, artefactBytesTotal known: Int64? = nil) throws -> PurgeOutcome {
         let policy = retention.policy
         guard policy.maxFootprintBytes != nil || policy.minFreePercent > 0 else { return PurgeOutcome() }
         return try retention.tally.withLock { t in
             var total = PurgeOutcome()
             var checkpointed = false
+            var tracked = known
+            var measure = fullMeasure
             for _ in 0..<8 {
-                let now = Posix.monotonicNanoseconds()
-                // Re-measuring stats every artefact: do it when the tally is unknown or old, and
-                // every 256 saves only once the estimate nears the budget (other processes'
-                // saves are not in this process's tally, so the check must catch up there).
-                let tallied = max(0, (t.measuredArtefactBytes ?? 0) + retention.delta.load(ordering: .relaxed))
-                let nearBudget = policy.maxFootprintBytes.map { tallied * 5 >= $0 * 4 } ?? true
-                let stale = t.measuredArtefactBytes == nil
-                    || (nearBudget && t.savesSinceMeasure >= RetentionState.remeasureEverySaves)
-                    || now &- t.measuredAtNanoseconds >= RetentionState.remeasureEveryNanoseconds
-                if fullMeasure || stale || total.purged > 0 {
+                if measure {
+                    // The rows' total and the directory are read one after the other: a save
+                    // of another process in between is off by one file until the next run.
+                    let rows = try withDatabase { db in try RecordStore.artefactBytesTotal(db) }
                     retention.delta.store(0, ordering: .relaxed)
-                    t.measuredArtefactBytes = try footprint().artefactBytes
-                    t.measuredAtNanoseconds = now
-                    t.savesSinceMeasure = 0
-                } else {
-                    t.savesSinceMeasure += 1
+                    t.untrackedBytes = try footprint().artefactBytes - rows
+                    t.measured = true
+                    tracked = rows
+                    measure = false
                 }
-                let artefactBytes = max(0, (t.measuredArtefactBytes ?? 0) + retention.delta.load(ordering: .relaxed))
+                let rows = try tracked ?? withDatabase { db in try RecordStore.artefactBytesTotal(db) }
+                let artefactBytes = max(0, rows + t.untrackedBytes + retention.delta.load(ordering: .relaxed))
                 let estimate = artefactBytes + FootprintMeter.databaseBytes(vaultFD: directoryFD)
                 let excess = policy.excess(footprint: estimate, space: FootprintMeter.freeSpace(directoryFD))
                 guard excess > 0 else { break }
@@ -122,6 +116,7 @@ extension Vault {
                     if try withDatabase({ db in try db.checkpointTruncating() }) { continue }
                 }
                 let o = try purgeBySize(bytes: excess)
+                tracked = nil  // the purge's deletes lowered the running total: read it again
                 total.purged += o.purged
                 total.quarantined += o.quarantined
                 total.filesDeleted += o.filesDeleted

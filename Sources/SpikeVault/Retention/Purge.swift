@@ -100,7 +100,6 @@ extension Vault {
                 freed += bytes
             }
         }
-        o.bytesReclaimed += freed
-        retention.noteRemoved(bytes: freed)
+        o.bytesReclaimed += freed  // the rows' running total fell with their delete (schema 4)
     }
 }

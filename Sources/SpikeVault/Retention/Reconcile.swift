@@ -60,7 +60,7 @@ extension Vault {
                 bytes += b
             }
         }
-        retention.noteRemoved(bytes: bytes)
+        retention.noteUntrackedRemoved(bytes: bytes)
         return (count, bytes)
     }
 }

@@ -3,22 +3,21 @@ import Synchronization
 /// Per-vault retention state: the policy, the footprint tally that keeps enforcement after a
 /// save cheap, cumulative totals, the scheduler and the stop flag that makes close() prompt.
 ///
-/// Enforcement after a save costs O(1) system calls: the artefact bytes are a running tally
-/// (exact for this process's own saves and deletions, from `st_blocks`), re-measured in full
-/// (one `fstatat` per file) every 10 s, and every 256 saves once the estimate nears the budget,
-/// so that other processes' writes are seen;
-/// the database files are stat'ed each time (3 calls) and free space is one `fstatvfs`.
+/// Enforcement after a save costs O(1) work whatever the vault's size: the bytes the artefact
+/// files of all rows allocate are a running total in the database (`vault_footprint`, kept by
+/// triggers in each insert's and delete's own transaction, so other processes' saves count
+/// too; the save reads it in its transaction). What no row accounts for (temp files, orphans,
+/// files whose size was estimated) is `untrackedBytes`, set by maintenance's full measurement
+/// (one `fstatat` per file; the only full scan) and lowered as orphans are removed. The
+/// database files are stat'ed each time (3 calls) and free space is one `fstatvfs`.
 final class RetentionState: Sendable {
     struct Tally {
-        /// Allocated bytes in artefacts/ at the last full measurement (nil: measure first).
-        /// The current estimate is this plus `delta`.
-        var measuredArtefactBytes: Int64?
-        var measuredAtNanoseconds: UInt64 = 0
-        var savesSinceMeasure = 0
+        /// Measured artefacts/ minus the rows' running total, at the last full measurement
+        /// (0 until maintenance first measures).
+        var untrackedBytes: Int64 = 0
+        var measured = false
     }
 
-    static let remeasureEverySaves = 256
-    static let remeasureEveryNanoseconds: UInt64 = 10_000_000_000
     /// A WAL this big is checkpointed and truncated before evicting and after big deletes.
     static let walGiveBackBytes: Int64 = 256 << 10
 
@@ -27,8 +26,7 @@ final class RetentionState: Sendable {
     /// Held for the whole of a size enforcement (after a save or in maintenance): evictions
     /// never race each other within a process. Lock order: this, then the database lock.
     let tally = Mutex<Tally>(Tally())
-    /// Bytes this process added to (saves) or removed from (purges) artefacts/ since the last
-    /// full measurement.
+    /// Untracked bytes this process removed (orphans) since the last full measurement.
     let delta = Atomic<Int64>(0)
     /// One maintenance run at a time per vault.
     let runLock = Mutex<Void>(())
@@ -41,12 +39,9 @@ final class RetentionState: Sendable {
 
     init(_ options: VaultOptions) { policy = RetentionPolicy(options) }
 
-    func noteRemoved(bytes: Int64) {
+    /// Files no row referenced (orphans) were removed.
+    func noteUntrackedRemoved(bytes: Int64) {
         delta.subtract(bytes, ordering: .relaxed)
-    }
-
-    func noteAdded(bytes: Int64) {
-        delta.add(bytes, ordering: .relaxed)
     }
 
     func record(_ report: MaintenanceReport) {

@@ -112,7 +112,8 @@ struct FilterSQL {
     }
 
     /// `withPaging`: include `after` (queries and exports); counts leave it out.
-    init(_ f: RecordFilter, withPaging: Bool) {
+    /// `throughID`: only captures with `id <= throughID` (a cursor's snapshot bound).
+    init(_ f: RecordFilter, withPaging: Bool, throughID: Int64? = nil) {
         if !f.metrics.isEmpty {
             var parts: [String] = []
             for m in f.metrics { values.append(.text(m.rawValue)); parts.append("?\(values.count)") }
@@ -130,6 +131,7 @@ struct FilterSQL {
         if let u = f.until { add("capturedAt < ?#", .text(u.sqlBound)) }
         if let v = f.minValue { add("triggerValue >= ?#", .double(v)) }
         if let v = f.maxValue { add("triggerValue <= ?#", .double(v)) }
+        if let throughID { add("id <= ?#", .int(throughID)) }
         if withPaging, let k = f.after {
             let op = f.order.descending ? "<" : ">"
             if f.order.byValue {
@@ -161,8 +163,8 @@ struct FilterSQL {
 
 /// Review queries against the store. Callers hold the vault's lock.
 enum ReviewStore {
-    static func selectSQL(_ f: RecordFilter) -> (String, FilterSQL) {
-        let w = FilterSQL(f, withPaging: true)
+    static func selectSQL(_ f: RecordFilter, throughID: Int64? = nil) -> (String, FilterSQL) {
+        let w = FilterSQL(f, withPaging: true, throughID: throughID)
         let limit = f.limit.map { " LIMIT \($0)" } ?? ""
         let sql = """
             SELECT \(RecordStore.columns)
@@ -173,8 +175,8 @@ enum ReviewStore {
         return (sql, w)
     }
 
-    static func query(_ db: Database, _ f: RecordFilter) throws -> [ProfileRecord] {
-        let (sql, w) = selectSQL(f)
+    static func query(_ db: Database, _ f: RecordFilter, throughID: Int64? = nil) throws -> [ProfileRecord] {
+        let (sql, w) = selectSQL(f, throughID: throughID)
         let st = try db.statement(sql)
         w.bind(st)
         return try RecordStore.collect(st)

@@ -14,7 +14,8 @@ enum RecordStore {
     }
 
     /// Inserts the capture row and its artefact rows; the caller wraps this in a transaction.
-    static func insert(_ db: Database, _ r: ProfileRecord) throws -> Int64 {
+    /// `allocated[i]`: bytes the file of artefact i allocates (the footprint's running total).
+    static func insert(_ db: Database, _ r: ProfileRecord, allocated: [Int64] = []) throws -> Int64 {
         let st = try db.statement("""
             INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt,
                 profilePath, durationSeconds, notes, status, processStartTime, rawBytes, storedBytes)
@@ -34,17 +35,17 @@ enum RecordStore {
         st.bind(12, r.storedBytes)
         try st.run()
         let id = db.lastInsertRowID
-        try insertArtefacts(db, captureId: id, r.artefacts)
+        try insertArtefacts(db, captureId: id, r.artefacts, allocated: allocated)
         return id
     }
 
     /// Inserts artefact rows of capture `captureId` (saves and seed adoption).
-    static func insertArtefacts(_ db: Database, captureId: Int64, _ artefacts: [ArtefactInfo]) throws {
+    static func insertArtefacts(_ db: Database, captureId: Int64, _ artefacts: [ArtefactInfo], allocated: [Int64] = []) throws {
         let add = try db.statement("""
-            INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            INSERT INTO capture_artefact (captureId, kind, path, rawBytes, storedBytes, checksum, allocatedBytes)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             """)
-        for a in artefacts {
+        for (i, a) in artefacts.enumerated() {
             add.reset()
             add.bind(1, captureId)
             add.bind(2, a.kind)
@@ -52,8 +53,14 @@ enum RecordStore {
             add.bind(4, a.rawBytes)
             add.bind(5, a.storedBytes)
             add.bind(6, a.checksum)
+            add.bind(7, i < allocated.count ? allocated[i] : Footprint.estimatedAllocation(a.storedBytes))
             try add.run()
         }
+    }
+
+    /// The running total of the bytes the artefact files of all rows allocate (schema 4).
+    static func artefactBytesTotal(_ db: Database) throws -> Int64 {
+        try db.scalarInt("SELECT artefactBytes FROM vault_footprint WHERE id = 1")
     }
 
     static func record(_ db: Database, id: Int64) throws -> ProfileRecord? {

@@ -121,6 +121,35 @@ enum Schema {
             DELETE FROM capture_artefact WHERE captureId = OLD.id;
         END;
         """,
+        // 4: the footprint's running total (#19). Each artefact row carries the bytes its file
+        // allocates (st_blocks * 512, measured by the saver); triggers keep their sum in the
+        // one-row table vault_footprint inside the same transaction as the insert or delete,
+        // so after-save enforcement reads one row instead of stat'ing every file, and saves
+        // of other processes are counted too. Rows from before (or from raw SQL, default 0)
+        // start from an estimate; maintenance's full measure accounts for the difference.
+        """
+        ALTER TABLE capture_artefact ADD COLUMN allocatedBytes INTEGER NOT NULL DEFAULT 0;
+        UPDATE capture_artefact SET allocatedBytes = ((storedBytes + 4095) / 4096) * 4096;
+        CREATE TABLE vault_footprint (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            artefactBytes INTEGER NOT NULL
+        );
+        INSERT INTO vault_footprint (id, artefactBytes) SELECT 1, coalesce(sum(allocatedBytes), 0) FROM capture_artefact;
+        CREATE TRIGGER capture_artefact_footprint_insert AFTER INSERT ON capture_artefact
+        WHEN NEW.allocatedBytes != 0
+        BEGIN
+            UPDATE vault_footprint SET artefactBytes = artefactBytes + NEW.allocatedBytes WHERE id = 1;
+        END;
+        CREATE TRIGGER capture_artefact_footprint_delete AFTER DELETE ON capture_artefact
+        WHEN OLD.allocatedBytes != 0
+        BEGIN
+            UPDATE vault_footprint SET artefactBytes = artefactBytes - OLD.allocatedBytes WHERE id = 1;
+        END;
+        CREATE TRIGGER capture_artefact_footprint_update AFTER UPDATE OF allocatedBytes ON capture_artefact
+        BEGIN
+            UPDATE vault_footprint SET artefactBytes = artefactBytes - OLD.allocatedBytes + NEW.allocatedBytes WHERE id = 1;
+        END;
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

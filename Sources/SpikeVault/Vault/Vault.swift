@@ -133,39 +133,82 @@ public final class Vault: Sendable {
     /// fsync the directory), then inserts the rows in one transaction. Either everything is
     /// stored or nothing is visible. Returns the record with its id and artefacts filled in.
     public func save(_ record: ProfileRecord, artefacts newArtefacts: [NewArtefact]) throws -> ProfileRecord {
-        try validate(record, newArtefacts)
-        var saved = record
-        saved.artefacts = []
+        try saveBatch([(record, newArtefacts)], batch: false)[0]
+    }
+
+    /// The most records one `saveMany` takes.
+    public static let maxSaveBatch = 10_000
+
+    /// Saves a burst of records all or nothing: every record is validated before anything is
+    /// written (an error names the record's index), then every artefact is stored, the
+    /// directory is synced once, and all rows go in one transaction; on any failure the
+    /// files already published are removed and no row is visible. Retention runs once, after
+    /// the commit. Returns the saved records in order. Throws `.invalidArgument` for an empty
+    /// batch or one over `maxSaveBatch`.
+    public func saveMany(_ batch: [(record: ProfileRecord, artefacts: [NewArtefact])]) throws -> [ProfileRecord] {
+        guard !batch.isEmpty && batch.count <= Vault.maxSaveBatch else {
+            throw SpikeVaultError(.invalidArgument, "a batch holds 1-\(Vault.maxSaveBatch) records, got \(batch.count)")
+        }
+        return try saveBatch(batch.map { ($0.record, $0.artefacts) }, batch: true)
+    }
+
+    private func saveBatch(_ batch: [(ProfileRecord, [NewArtefact])], batch named: Bool) throws -> [ProfileRecord] {
+        func located<T>(_ i: Int, _ body: () throws -> T) throws -> T {
+            guard named else { return try body() }
+            do { return try body() } catch let e as SpikeVaultError {
+                throw SpikeVaultError(e.status, "record \(i) of the batch: \(e.message)")
+            }
+        }
+        for (i, (record, newArtefacts)) in batch.enumerated() { try located(i) { try validate(record, newArtefacts) } }
+        var saved: [ProfileRecord] = []
+        saved.reserveCapacity(batch.count)
+        var allocated: [[Int64]] = []
         var published: [String] = []
         // The shared save lock spans publishing and committing (see SaveLock), and no longer:
         // retention after the save may sweep orphans, which takes the lock exclusively.
         let lock = try SaveLock.acquire(directory: directoryFD, exclusive: false)
         let oldest: Int64?
+        let artefactTotal: Int64
         do {
             defer { Posix.close(lock) }
-            for artefact in newArtefacts {
-                let info = try store(artefact, stem: "\(record.capturedAt.compactUTC)-\(record.pid)")
-                published.append(info.path)
-                saved.artefacts.append(info)
+            for (i, (record, newArtefacts)) in batch.enumerated() {
+                var r = record
+                r.artefacts = []
+                var sizes: [Int64] = []
+                for artefact in newArtefacts {
+                    let (info, bytes) = try located(i) { try store(artefact, stem: "\(record.capturedAt.compactUTC)-\(record.pid)") }
+                    published.append(info.path)
+                    r.artefacts.append(info)
+                    sizes.append(bytes)
+                }
+                r.profilePath = r.artefacts.first?.path
+                saved.append(r)
+                allocated.append(sizes)
             }
             if options.durability != .off && !published.isEmpty { try self.artefacts.sync() }
-            saved.profilePath = saved.artefacts.first?.path
             let toInsert = saved
+            let sizes = allocated
             // The age check rides on the insert's transaction: no extra read transaction.
+            // So does the footprint's running total (kept by triggers): one row, no file scan.
             let ageLimited = retention.policy.ageCutoff(now: .now()) != nil
-            let (id, oldestRow) = try withDatabase { db in
+            let (ids, oldestRow, total) = try withDatabase { db in
                 try db.writeTransaction {
-                    (try RecordStore.insert(db, toInsert), ageLimited ? try RetentionStore.oldestPurgeable(db) : nil)
+                    var ids: [Int64] = []
+                    ids.reserveCapacity(toInsert.count)
+                    for (i, r) in toInsert.enumerated() { ids.append(try located(i) { try RecordStore.insert(db, r, allocated: sizes[i]) }) }
+                    return (ids, ageLimited ? try RetentionStore.oldestPurgeable(db) : nil,
+                            try RecordStore.artefactBytesTotal(db))
                 }
             }
-            saved.id = id
+            for i in saved.indices { saved[i].id = ids[i] }
             oldest = oldestRow
+            artefactTotal = total
         } catch {
             for name in published { _ = self.artefacts.remove(name) }
             throw error
         }
-        changes.post(.saved(id: saved.id))
-        enforceAfterSave(saved, oldestCapturedAt: oldest)
+        for r in saved { changes.post(.saved(id: r.id)) }
+        enforceAfterSave(oldestCapturedAt: oldest, artefactBytesTotal: artefactTotal)
         return saved
     }
 
@@ -207,7 +250,8 @@ public final class Vault: Sendable {
     }
 
     /// Compresses one artefact into a temp file and publishes it under its final name.
-    private func store(_ artefact: NewArtefact, stem: String) throws -> ArtefactInfo {
+    /// Returns its row and the bytes the file allocates (for the footprint's running total).
+    private func store(_ artefact: NewArtefact, stem: String) throws -> (ArtefactInfo, Int64) {
         if case .file(let source) = artefact.source { try Self.requireNonEmptyFile(source, kind: artefact.kind) }
         let temp = try artefacts.createTemp()
         var published = false
@@ -220,10 +264,11 @@ public final class Vault: Sendable {
         let result = try compressor.compress(artefact.source, to: temp.fd)
         if result.rawBytes == 0 { throw SpikeVaultError(.empty, "artefact '\(artefact.kind)' is empty (0 bytes)") }
         if options.durability != .off { try Posix.fsync(temp.fd, "syncing artefact") }
+        let allocated = max(FootprintMeter.allocatedBytes(fd: temp.fd), Footprint.estimatedAllocation(result.storedBytes))
         let name = try artefacts.publish(temp.name, stem: stem, suffix: "\(artefact.kind).zst")
         published = true
-        return ArtefactInfo(kind: artefact.kind, path: name, rawBytes: result.rawBytes,
-                            storedBytes: result.storedBytes, checksum: result.checksum)
+        return (ArtefactInfo(kind: artefact.kind, path: name, rawBytes: result.rawBytes,
+                             storedBytes: result.storedBytes, checksum: result.checksum), allocated)
     }
 
     private static func requireNonEmptyFile(_ path: String, kind: String) throws {

@@ -52,6 +52,36 @@ import Testing
         print("footprint storm: kept \(kept.count) of 5000, worst observed \(worst) bytes (budget \(budget) + one capture \(biggestCapture)); purged by size \(vault.retentionTotals.purgedBySize)")
     }
 
+    /// The running total (schema 4): kept by triggers in each save's and delete's own
+    /// transaction, it equals the rows' allocated bytes, counts a second opener's saves, falls
+    /// with deletions, and the files it counts are the files measured.
+    @Test func runningTotalFollowsSavesAndDeletesOfEveryOpener() throws {
+        let dir = TempDir()
+        let vault = try Vault(path: dir.path + "/v", options: retentionOptions(maxAge: 0, budget: 0))
+        defer { vault.close() }
+        let other = try Vault(path: dir.path + "/v", options: retentionOptions(maxAge: 0, budget: 0))
+        defer { other.close() }
+        func total() throws -> Int64 { try vault.withDatabase { db in try RecordStore.artefactBytesTotal(db) } }
+        func rowSum() throws -> Int64 { try vault.withDatabase { db in try db.scalarInt("SELECT coalesce(sum(allocatedBytes), 0) FROM capture_artefact") } }
+        #expect(try total() == 0)
+        let base = Timestamp.now().milliseconds - 3_600_000
+        var saved: [ProfileRecord] = []
+        for i in 0..<12 {
+            let into = i % 2 == 0 ? vault : other
+            saved.append(try into.save(sampleRecord(pid: Int32(1 + i), at: base + Int64(i)),
+                                       artefacts: [NewArtefact(kind: "perf.script", bytes: noise(10_000 + 3_000 * i, seed: UInt64(i + 1))),
+                                                   NewArtefact(kind: "oncpu.folded", bytes: bytes("a;b \(i)\n"))]))
+        }
+        #expect(try total() == rowSum())
+        #expect(try total() >= vault.footprint().artefactBytes)  // no temps or orphans here
+        #expect(try total() > 0)
+        try other.deleteOlderThan(saved[6].capturedAt)
+        #expect(try total() == rowSum())
+        #expect(try rawSQL(vault, "SELECT count(*) FROM capture_artefact").first?.first == "12")
+        _ = try vault.maintain()
+        #expect(try total() == rowSum())
+    }
+
     static func tmpFreeFraction() -> Double {
         var s = statvfs()
         return statvfs("/tmp", &s) == 0 && s.f_blocks > 0 ? Double(s.f_bavail) / Double(s.f_blocks) : 1

@@ -55,6 +55,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_vault_save_start", [_handle, _handle, CAPTURE_CALLBACK, c_void_p, _out_handle], _status),
     ("sv_vault_purge_start", [_handle, c_int64, CAPTURE_CALLBACK, c_void_p, _out_handle], _status),
     ("sv_vault_maintain_start", [_handle, CAPTURE_CALLBACK, c_void_p, _out_handle], _status),
+    ("sv_vault_save_many", [_handle, POINTER(c_void_p), c_size_t, POINTER(c_int64)], _status),
     ("sv_vault_get", [_handle, c_int64, _out_handle], _status),
     ("sv_vault_recent", [_handle, c_int64, _out_handle], _status),
     ("sv_vault_delete_older_than", [_handle, c_int64, POINTER(c_int64)], _status),
@@ -82,6 +83,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     # Cursors
     ("sv_cursor_next", [_handle], _status),
     ("sv_cursor_close", [_handle], _status),
+    ("sv_cursor_next_page", [_handle, POINTER(c_void_p), POINTER(c_size_t), POINTER(c_int32)], _status),
     ("sv_cursor_id", [_handle], c_int64),
     ("sv_cursor_process_name", [_handle], c_char_p),
     ("sv_cursor_pid", [_handle], c_int64),

@@ -19,7 +19,7 @@ from ._enums import Analytics, CaptureStatus, ExportFlag, FilterField, Format, M
 from ._functions import PROGRESS_CALLBACK
 from ._library import lib
 from .errors import InvalidArgumentError, check
-from .records import Record, read_cursor
+from .records import Record, RecordIterator
 
 __all__ = ["record_key", "FilterHandle", "BundleReport", "duckdb_analytics", "ANALYTICS_NAMES"]
 
@@ -157,12 +157,12 @@ class FilterHandle:
         self.close()
 
 
-def query(handle: int, criteria: dict) -> List[Record]:
+def query(handle: int, criteria: dict) -> RecordIterator:
     library = lib()
     cursor = ctypes.c_void_p()
     with FilterHandle(**criteria) as f:
         check(library.sv_vault_query(handle, f.handle, ctypes.byref(cursor)))
-    return read_cursor(library, cursor.value)
+    return RecordIterator(library, cursor.value)
 
 
 def count(handle: int, criteria: dict) -> int:

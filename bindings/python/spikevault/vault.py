@@ -13,19 +13,22 @@ from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
 
 from concurrent.futures import Future
 
-from . import _convert, background as _background, capture as _capture, review as _review
+from . import _convert, background as _background, capture as _capture, errors as spikevault_errors, review as _review
 from ._enums import Backend, Metric, Option
 from ._library import lib
 from ._options import OptionsHandle
 from .errors import ClosedError, InvalidArgumentError, NotFoundError, check
 from .maintenance import MaintenanceReport
-from .records import Record, read_cursor
+from .records import Record, RecordIterator, read_cursor
 
 __all__ = ["Vault", "ArtefactSource"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 ArtefactSource = Union[bytes, bytearray, memoryview, "os.PathLike[str]", "os.PathLike[bytes]"]
 _NO_ARTEFACTS: Mapping[str, ArtefactSource] = MappingProxyType({})
+MAX_SAVE_BATCH = 10_000  # Vault.maxSaveBatch
+_SAVE_KEYS = frozenset({"process_name", "pid", "metric", "value", "artefacts", "captured_at", "duration", "notes",
+                        "process_start_time"})
 
 
 class Vault:
@@ -209,6 +212,45 @@ class Vault:
             new_id = ctypes.c_int64()
             check(library.sv_vault_save(handle, record, ctypes.byref(new_id)))
             return new_id.value
+
+    def save_many(self, records: Sequence[Mapping[str, Any]]) -> List[int]:
+        """Store a burst of captures all or nothing, with one transaction and one directory
+        sync for the batch; return their ids in order. Each item is a mapping of ``save``'s
+        keyword arguments (``process_name``, ``pid``, ``metric``, ``value``, ``artefacts``,
+        ``captured_at``, ``duration``, ``notes``, ``process_start_time``). A bad item raises
+        what ``save`` would, with its index in the message, and nothing of the batch is stored.
+        ``[]`` returns ``[]``; more than 10,000 items raise ``InvalidArgumentError``."""
+        if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Sequence):
+            raise InvalidArgumentError(f"records must be a sequence of mappings of save() arguments, not {type(records).__name__}")
+        if not records:
+            return []
+        if len(records) > MAX_SAVE_BATCH:
+            raise InvalidArgumentError(f"a batch holds 1-{MAX_SAVE_BATCH} records, got {len(records)}")
+        from contextlib import ExitStack
+
+        with ExitStack() as stack:
+            handles = []
+            for i, item in enumerate(records):
+                if not isinstance(item, Mapping):
+                    raise InvalidArgumentError(f"records[{i}] must be a mapping of save() arguments, not {type(item).__name__}")
+                unknown = set(item) - _SAVE_KEYS
+                if unknown:
+                    raise InvalidArgumentError(f"records[{i}]: unknown argument(s) {', '.join(sorted(map(str, unknown)))}")
+                missing = {"process_name", "pid", "metric", "value"} - set(item)
+                if missing:
+                    raise InvalidArgumentError(f"records[{i}]: missing {', '.join(sorted(missing))}")
+                try:
+                    library, handle, record = stack.enter_context(self._record(
+                        item["process_name"], item["pid"], item["metric"], item["value"],
+                        item.get("artefacts", _NO_ARTEFACTS), item.get("captured_at"), item.get("duration", 0.0),
+                        item.get("notes"), item.get("process_start_time")))
+                except spikevault_errors.SpikeVaultError as exc:
+                    raise type(exc)(f"records[{i}]: {exc}") from None
+                handles.append(record)
+            array = (ctypes.c_void_p * len(handles))(*handles)
+            ids = (ctypes.c_int64 * len(handles))()
+            check(library.sv_vault_save_many(handle, array, len(handles), ids))
+            return list(ids)
 
     def save_async(
         self,
@@ -403,14 +445,17 @@ class Vault:
             raise NotFoundError(f"no capture with id {key}")
         return records[0]
 
-    def recent(self, limit: int = 50) -> List[Record]:
-        """The newest ``limit`` captures (0..1000000), newest first."""
+    def recent(self, limit: int = 50, *, as_list: bool = False) -> Union[RecordIterator, List[Record]]:
+        """The newest ``limit`` captures (0..1000000), newest first, as a ``RecordIterator``
+        that reads a page at a time (``as_list=True``: a list). The iterator also answers
+        ``len()``, indexing and ``==`` like a list, by reading the rest of the rows first."""
         count = _convert.int64(limit, "limit")
         library = lib()
         cursor = ctypes.c_void_p()
         with self._using() as handle:
             check(library.sv_vault_recent(handle, count, ctypes.byref(cursor)))
-        return read_cursor(library, cursor.value)
+        rows = RecordIterator(library, cursor.value)
+        return rows.to_list() if as_list else rows
 
     def read_artefact(self, id: int, kind: Optional[str] = None, redact: bool = False) -> bytes:
         """An artefact's content, decompressed and verified (``kind`` None: the first one).
@@ -458,9 +503,11 @@ class Vault:
 
     # -- review (see spikevault.review and docs/review.md) ----------------------------------
 
-    def query(self, **criteria: Any) -> Iterator[Record]:
-        """Captures matching every given criterion, as an iterator of Records (the query runs
-        at once, so bad criteria raise here). Criteria: ``metric`` (one or a list),
+    def query(self, *, as_list: bool = False, **criteria: Any) -> Union[RecordIterator, List[Record]]:
+        """Captures matching every given criterion, as a ``RecordIterator`` that reads a page
+        of rows per C call (memory stays one page; ``as_list=True``: a list). The query opens
+        at once, so bad criteria raise here; captures saved after that are not returned
+        (docs/streaming.md). Criteria: ``metric`` (one or a list),
         ``process`` (case-insensitive substring), ``process_glob`` (``*?[...]``), ``pid``,
         ``since``/``until`` (aware datetimes or ms; ``until`` exclusive), ``min_value``/
         ``max_value`` (inclusive), ``status`` (one or a list), ``order`` (``"time"``/
@@ -469,7 +516,8 @@ class Vault:
         Errors: ``InvalidArgumentError`` (unknown metric, inverted range, negative limit,
         unmatched ``[`` in a glob)."""
         with self._using() as handle:
-            return iter(_review.query(handle, criteria))
+            rows = _review.query(handle, criteria)
+        return rows.to_list() if as_list else rows
 
     def count(self, **criteria: Any) -> int:
         """How many captures match (same criteria as ``query``; order, limit, after ignored)."""

@@ -77,6 +77,10 @@ def _ctype_for(c_type: str):
         return PROGRESS_CALLBACK
     if t in ("char**", "void**") or re.fullmatch(r"sv_\w+\*\*", t):
         return ctypes.POINTER(ctypes.c_void_p)  # caller-owned: kept as a pointer to sv_free / a handle
+    if t == "sv_record*const*":
+        return ctypes.POINTER(ctypes.c_void_p)  # an array of handles (sv_vault_save_many)
+    if t == "const char**":
+        return ctypes.POINTER(ctypes.c_void_p)  # borrowed bytes with a length (sv_cursor_next_page): read with string_at
     if t in ("void*", "const void*") or re.fullmatch(r"(const )?sv_\w+\*", t):
         return ctypes.c_void_p
     if t == "int64_t*":

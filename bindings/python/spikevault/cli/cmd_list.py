@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from datetime import datetime, timezone
-from typing import Any, List, Optional
+from typing import Any, Iterable, Iterator, List, Optional
 
 from .common import Context, add_filter_arguments, filters_from
 from .pager import paged
 from .records import record_dict
 from .render import Column, format_value, human_size, relative_time, render_table
-from .selection import _select_records
+from .selection import export_criteria
 
 HELP = "list captures (the default verb)"
 EXAMPLES = """examples:
@@ -35,34 +36,73 @@ def ordered(records: List[Any], reverse: bool) -> List[Any]:
     return list(records) if reverse else list(reversed(records))
 
 
-def table_lines(records: List[Any], ctx: Context, now: Optional[datetime] = None) -> List[str]:
+BLOCK = 1000  # rows rendered at a time: output starts with the first page, memory stays bounded
+
+
+def _row(r: Any, now: datetime) -> tuple:
+    status = r.status.stored_name
+    return ([str(r.id), relative_time(r.captured_at, now), r.process_name, str(r.pid), r.metric.stored_name,
+             format_value(r.metric.stored_name, r.value), f"{r.duration:.1f}s", human_size(r.stored_bytes),
+             status, ",".join(a.kind for a in r.artefacts) or "-"],
+            ["bold", None, None, None, "cyan", None, None, None, STATUS_STYLE.get(status), "dim"])
+
+
+def table_lines(records: Iterable[Any], ctx: Context, now: Optional[datetime] = None) -> Iterator[str]:
+    """The table, header first, rendered a block of rows at a time as the records come
+    (columns keep the widths of the blocks before and widen when a later cell needs it)."""
     now = now or datetime.now(timezone.utc)
-    columns = [Column("ID", "right"), Column("TIME"), Column("PROCESS", shrinkable=True, min_width=7),
-               Column("PID", "right"), Column("METRIC"), Column("VALUE", "right"), Column("DURATION", "right"),
-               Column("SIZE", "right"), Column("STATUS"), Column("ARTEFACTS", shrinkable=True, min_width=5)]
-    rows, styles = [], []
+    widths: List[int] = []
+    first = True
+    for block in _blocks(records, BLOCK):
+        rows, styles = zip(*(_row(r, now) for r in block))
+        yield from render_table(COLUMNS, rows, ctx.palette, styles, max_width=ctx.terminal_width,
+                                widths_so_far=widths, header=first)
+        first = False
+
+
+COLUMNS = [Column("ID", "right"), Column("TIME"), Column("PROCESS", shrinkable=True, min_width=7),
+           Column("PID", "right"), Column("METRIC"), Column("VALUE", "right"), Column("DURATION", "right"),
+           Column("SIZE", "right"), Column("STATUS"), Column("ARTEFACTS", shrinkable=True, min_width=5)]
+
+
+def _blocks(items: Iterable[Any], size: int) -> Iterator[List[Any]]:
+    block: List[Any] = []
+    for item in items:
+        block.append(item)
+        if len(block) >= size:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _json_lines(records: Iterable[Any]) -> Iterator[str]:
+    """``json.dump(list, indent=2)``'s text, one record at a time."""
+    empty = True
     for r in records:
-        status = r.status.stored_name
-        rows.append([str(r.id), relative_time(r.captured_at, now), r.process_name, str(r.pid), r.metric.stored_name,
-                     format_value(r.metric.stored_name, r.value), f"{r.duration:.1f}s", human_size(r.stored_bytes),
-                     status, ",".join(a.kind for a in r.artefacts) or "-"])
-        styles.append(["bold", None, None, None, "cyan", None, None, None, STATUS_STYLE.get(status), "dim"])
-    return render_table(columns, rows, ctx.palette, styles, max_width=ctx.terminal_width)
+        text = json.dumps(record_dict(r), indent=2).replace("\n", "\n  ")
+        yield ("[\n  " if empty else ",\n  ") + text
+        empty = False
+    yield "[]" if empty else "\n]"
 
 
 def run(ctx: Context) -> int:
     args = ctx.args
     filters = filters_from(args)
     vault = ctx.open_vault()
-    records = ordered(_select_records(vault, filters), args.reverse)
+    # The display order straight from the library (oldest first unless -r; -n N the newest
+    # N either way), so rows stream from the cursor to the output as they come.
+    records = vault.query(**export_criteria(vault, filters, newest_first=args.reverse))
     if args.json:
-        json.dump([record_dict(r) for r in records], ctx.stdout, indent=2)
+        for chunk in _json_lines(records):
+            ctx.stdout.write(chunk)
         ctx.stdout.write("\n")
         return 0
-    if not records:
+    first = next(records, None)
+    if first is None:
         print("No captures." if filters.is_empty else "No captures match.", file=ctx.stderr)
         return 0
     with paged(ctx):
-        for line in table_lines(records, ctx):
+        for line in table_lines(itertools.chain([first], records), ctx):
             print(line, file=ctx.stdout)
     return 0

@@ -11,16 +11,27 @@ import sys
 import traceback
 from typing import IO, Dict, List, NoReturn, Optional, Sequence
 
-from . import (cmd_capture, cmd_diff, cmd_dump, cmd_export, cmd_flamegraph, cmd_list, cmd_purge, cmd_record,
-               cmd_rerun, cmd_show, cmd_stats, cmd_top, cmd_watch)
+import importlib
+
 from .common import EXIT_FAILURE, EXIT_USAGE, CliError, Context, default_vault_dir
 
 __all__ = ["main", "build_parser"]
 
 VERBS = ("list", "show", "dump", "path", "flamegraph", "diff", "export", "stats", "purge", "capture", "record",
          "rerun", "watch", "top")
-MODULES = (cmd_list, cmd_show, cmd_dump, cmd_flamegraph, cmd_diff, cmd_export, cmd_stats, cmd_purge, cmd_capture,
-           cmd_record, cmd_rerun, cmd_watch, cmd_top)
+# The module of each verb, imported only when it runs (or for --help and a mistyped verb):
+# startup pays for what the verb uses and nothing else (measure: python3 -X importtime).
+MODULE_NAMES = ("cmd_list", "cmd_show", "cmd_dump", "cmd_flamegraph", "cmd_diff", "cmd_export", "cmd_stats",
+                "cmd_purge", "cmd_capture", "cmd_record", "cmd_rerun", "cmd_watch", "cmd_top")
+VERB_MODULE = {"list": "cmd_list", "show": "cmd_show", "dump": "cmd_dump", "path": "cmd_dump",
+               "flamegraph": "cmd_flamegraph", "diff": "cmd_diff", "export": "cmd_export", "stats": "cmd_stats",
+               "purge": "cmd_purge", "capture": "cmd_capture", "record": "cmd_record", "rerun": "cmd_rerun",
+               "watch": "cmd_watch", "top": "cmd_top"}
+
+
+def _module(name: str):
+    return importlib.import_module(f"{__package__}.{name}")
+
 
 DESCRIPTION = """Review, export and clean up the profiling captures of processes that spiked,
 and capture or watch processes, from a terminal. The vault is --vault DIR, else
@@ -123,15 +134,39 @@ def _globals(suppress: bool) -> argparse.ArgumentParser:
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verb: Optional[str] = None) -> argparse.ArgumentParser:
+    """The whole parser; with `verb`, only that verb's module is imported and the other verbs
+    are placeholders (enough to parse a command line that names `verb`)."""
     parser = _Parser(prog="spikevault", description=DESCRIPTION, epilog=EPILOG, parents=[_globals(False)],
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     parents = [_globals(True)]
-    for module in MODULES:
-        module.add_parser(sub, parents)
+    if verb in VERB_MODULE:
+        _module(VERB_MODULE[verb]).add_parser(sub, parents)
+        for other in VERBS:
+            if other not in sub.choices:
+                sub.add_parser(other, add_help=False)
+        return parser
+    for name in MODULE_NAMES:
+        _module(name).add_parser(sub, parents)
     return parser
+
+
+def _verb_of(argv: List[str]) -> Optional[str]:
+    """The verb of a command line (after `_with_default_verb`), or None when it asks for the
+    top-level help or version, or names no verb."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--vault":
+            i += 2
+            continue
+        if a.startswith("--vault=") or a in ("-v", "--verbose", "--no-pager") or (a.startswith("-v") and set(a[1:]) == {"v"}):
+            i += 1
+            continue
+        return a if a in VERBS else None
+    return None
 
 
 def _with_default_verb(argv: List[str]) -> List[str]:
@@ -212,7 +247,7 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[IO[str]] = None,
     if "--" in args_list:  # `capture PID --backend command -- tool {pid}`: the tool's argv
         cut = args_list.index("--")
         args_list, trailing = args_list[:cut], args_list[cut + 1:]
-    parser = build_parser()
+    parser = build_parser(_verb_of(args_list))
     args_list = _join_dash_values(args_list, parser)
     try:
         args = parser.parse_args(args_list)

@@ -73,6 +73,8 @@ def utc_time(when: datetime) -> str:
 
 def display_width(text: str) -> int:
     """Columns a string takes on a terminal (ANSI codes excluded, wide characters count 2)."""
+    if text.isascii() and "\x1b" not in text:  # the common case: one column per character
+        return len(text)
     plain = _ANSI.sub("", text)
     return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 0 if unicodedata.combining(c) else 1
                for c in plain)
@@ -97,13 +99,18 @@ class Column:
 
 
 def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], palette: Palette,
-                 styles: Optional[Sequence[Sequence[Optional[str]]]] = None, max_width: Optional[int] = None) -> List[str]:
+                 styles: Optional[Sequence[Sequence[Optional[str]]]] = None, max_width: Optional[int] = None,
+                 widths_so_far: Optional[List[int]] = None, header: bool = True) -> List[str]:
     """Aligned lines, header first. ``styles[r][c]`` names a colour for a cell; colour codes
     never count towards widths. With ``max_width`` (a terminal's width), shrinkable columns
     are truncated with "…" so lines fit. Every cell is passed through ``visible()``: a
-    process name cannot move the cursor, retitle the terminal or forge a row."""
+    process name cannot move the cursor, retitle the terminal or forge a row. A streamed
+    table renders block by block: ``widths_so_far`` (a list, updated) keeps the columns of
+    the blocks before at least as wide, ``header=False`` leaves the title line out."""
     rows = [[visible(cell) for cell in row] for row in rows]
     widths = [max([display_width(c.title)] + [display_width(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    if widths_so_far:  # a later block of a streamed table: columns never narrow
+        widths = [max(w, prev) for w, prev in zip(widths, widths_so_far)]
     gap = 2
     if max_width:
         excess = sum(widths) + gap * (len(widths) - 1) - max_width
@@ -121,7 +128,9 @@ def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], palet
         shown = palette.paint(text, *style.split()) if style else text
         return pad + shown if columns[i].align == "right" else shown + pad
 
-    lines = [(" " * gap).join(cell(c.title, i, "bold") for i, c in enumerate(columns)).rstrip()]
+    if widths_so_far is not None:
+        widths_so_far[:] = widths
+    lines = [(" " * gap).join(cell(c.title, i, "bold") for i, c in enumerate(columns)).rstrip()] if header else []
     for r, row in enumerate(rows):
         row_styles = styles[r] if styles else [None] * len(row)
         lines.append((" " * gap).join(cell(v, i, row_styles[i]) for i, v in enumerate(row)).rstrip())

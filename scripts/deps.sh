@@ -3,7 +3,8 @@
 # As root it installs; otherwise it stops and prints the exact command to run.
 set -euo pipefail
 
-debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin)
+# golang-go: `go tool pprof` reads every pprof file the tests write (docs/fleet.md).
+debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin golang-go)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +27,10 @@ python3 -c "import pytest" 2>/dev/null || pips+=(pytest)
 # Review tests: speedscope schema validation and the DuckDB companion (the `duckdb` CLI).
 python3 -c "import jsonschema" 2>/dev/null || pips+=(jsonschema)
 command -v duckdb >/dev/null 2>&1 || pips+=(duckdb-cli)
+# Fleet tests (docs/fleet.md): a reader generated from profile.proto, and ClickHouse's engine.
+python3 -c "import google.protobuf" 2>/dev/null || pips+=(protobuf)
+python3 -c "import grpc_tools" 2>/dev/null || pips+=(grpcio-tools)
+python3 -c "import chdb" 2>/dev/null || pips+=(chdb)
 if [ "${SPIKEVAULT_BENCH_DEPS:-0}" = 1 ]; then
     python3 -c "import zstandard" 2>/dev/null || pips+=(zstandard)
     python3 -c "import xxhash" 2>/dev/null || pips+=(xxhash)

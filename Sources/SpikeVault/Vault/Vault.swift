@@ -8,6 +8,8 @@ import Synchronization
 public final class Vault: Sendable {
     public let path: String
     public let options: VaultOptions
+    /// Recorded with every capture this vault saves (options first, else detected at open).
+    public let hostIdentity: HostIdentity
     private let database: Mutex<Database?>
     let artefacts: ArtefactDirectory
     let directoryFD: Int32
@@ -48,6 +50,9 @@ public final class Vault: Sendable {
         }
         self.path = path
         self.options = options
+        let detected = HostIdentity.detect()
+        self.hostIdentity = HostIdentity(hostName: options.hostName ?? detected.hostName,
+                                         machineID: options.machineID ?? detected.machineID)
         self.artefacts = artefactDir
         self.directoryFD = fds.directory
         self.ownerPID = getpid()
@@ -134,6 +139,8 @@ public final class Vault: Sendable {
         try validate(record, newArtefacts)
         var saved = record
         saved.artefacts = []
+        if saved.host == nil { saved.host = hostIdentity.hostName }
+        if saved.machineID == nil { saved.machineID = hostIdentity.machineID }
         var published: [String] = []
         // The shared save lock spans publishing and committing (see SaveLock), and no longer:
         // retention after the save may sweep orphans, which takes the lock exclusively.

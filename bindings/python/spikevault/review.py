@@ -184,9 +184,9 @@ def summary(handle: int, id: int, fmt: str, redact: bool) -> Union[str, dict]:
 
 
 def export_stacks(handle: int, id: int, dest: Any, fmt: str, kind: Optional[str], redact: bool, overwrite: bool) -> None:
-    formats = {"folded": Format.FOLDED, "speedscope": Format.SPEEDSCOPE}
+    formats = {"folded": Format.FOLDED, "speedscope": Format.SPEEDSCOPE, "pprof": Format.PPROF}
     if fmt not in formats:
-        raise InvalidArgumentError(f"stack format must be 'folded' or 'speedscope', not {fmt!r}")
+        raise InvalidArgumentError(f"stack format must be 'folded', 'speedscope' or 'pprof', not {fmt!r}")
     raw_kind = None if kind is None else _convert.text(kind, "kind")
     check(lib().sv_vault_export_stacks(handle, _convert.int64(id, "id"), raw_kind, int(formats[fmt]),
                                        _convert.fs_path(dest, "dest"), _flags(redact, overwrite)))

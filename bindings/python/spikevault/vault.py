@@ -45,7 +45,9 @@ class Vault:
     0 = no background maintenance), ``maintenance_first_delay_seconds`` (600),
     ``orphan_grace_seconds`` (3600); background writes: ``write_queue_capacity`` (1024 waiting
     ``save_async`` calls; more raise ``BusyError``); periodic companions, both off by default:
-    ``duckdb_snapshot_interval_seconds``, ``idle_vacuum_seconds``. ``create=False`` opens an existing vault only: a missing
+    ``duckdb_snapshot_interval_seconds``, ``idle_vacuum_seconds``; host identity (text, recorded
+    with every capture instead of the detected hostname and /etc/machine-id): ``host_name``,
+    ``machine_id``. ``create=False`` opens an existing vault only: a missing
     directory or database raises ``NotFoundError`` and nothing is created (for read-only tools).
 
     Raises ``UnsafePathError`` if ``path`` or ``artefacts/`` is a symlink, owned by another
@@ -74,6 +76,8 @@ class Vault:
         write_queue_capacity: Optional[int] = None,
         duckdb_snapshot_interval_seconds: Optional[int] = None,
         idle_vacuum_seconds: Optional[int] = None,
+        host_name: Optional[str] = None,
+        machine_id: Optional[str] = None,
         create: bool = True,
     ) -> None:
         self._handle: Optional[int] = None  # first, so close()/__del__ work if opening fails
@@ -103,6 +107,8 @@ class Vault:
             Option.WRITE_QUEUE_CAPACITY: write_queue_capacity,
             Option.DUCKDB_SNAPSHOT_INTERVAL_SECONDS: duckdb_snapshot_interval_seconds,
             Option.IDLE_VACUUM_SECONDS: idle_vacuum_seconds,
+            Option.HOST_NAME: host_name,
+            Option.MACHINE_ID: machine_id,
         }
         handle = ctypes.c_void_p()
         with OptionsHandle(options) as options_handle:
@@ -471,7 +477,8 @@ class Vault:
 
     def export_stacks(self, id: int, dest: PathLike, format: str = "speedscope", *, kind: Optional[str] = None,
                       redact: bool = True, overwrite: bool = False) -> None:
-        """Write a capture's stacks as ``"folded"`` or ``"speedscope"`` JSON, atomically."""
+        """Write a capture's stacks as ``"folded"``, ``"speedscope"`` JSON or ``"pprof"`` (gzip
+        profile.proto; ``kind`` must then be a ``*.folded`` artefact), atomically."""
         with self._using() as handle:
             _review.export_stacks(handle, id, dest, format, kind, redact, overwrite)
 

@@ -29,7 +29,7 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor \
-	bench-review bench-save-async soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version
+	bench-review bench-save-async bench-fleet soak clean wheel fuzz check-fuzz check-faults check-asan check-tsan check-version
 
 all: lib
 
@@ -171,7 +171,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-save-async
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-save-async bench-fleet
 
 # Retention: purge and fetchRecent(50) against raw SQL + unlinkat (ROWS=1000000 for the full size).
 bench-retention: lib
@@ -184,6 +184,12 @@ bench-monitor: lib
 # Background saves: longest host-thread stall, save_async and sv_vault_save_start vs save (N=).
 bench-save-async: lib
 	$(PYTHON) bench/save_async/stall.py $(N)
+
+# Fleet (#16): pprof vs zstd of a folded file, Parquet export vs sqlite3 -csv, a fleet template
+# on DuckDB/chDB vs one SQLite database (LINES=, HOSTS=, PER_HOST=; see bench/fleet/fleet_bench.py).
+bench-fleet: lib
+	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
+	$(PYTHON) bench/fleet/fleet_bench.py
 
 # Review: filtered query and analytics in SQLite vs DuckDB, record export vs sqlite3 -json/-csv.
 bench-review: lib

@@ -195,6 +195,7 @@ typedef enum sv_format {
     SV_FORMAT_FOLDED = 5,
     SV_FORMAT_SPEEDSCOPE = 6,
     SV_FORMAT_PPROF = 7,
+    SV_FORMAT_PARQUET = 8,
 } sv_format;
 
 /* Bits for the flags of the export and summary calls (SV_EXPORT_*). Numbers are ABI. */
@@ -289,6 +290,17 @@ sv_status sv_options_get_int(const sv_options *options, sv_option key, int64_t *
 sv_status sv_option_bounds(sv_option key, int64_t *out_min, int64_t *out_max, int64_t *out_default);
 
 /* ---- Vault: open, save, read, delete ---- */
+
+/* Writes the captures not yet exported to dest_dir as Hive-partitioned Parquet
+ * (captures/host=H/date=D/ *.parquet and stacks/host=H/date=D/ *.parquet, one stack row per
+ * capture, folded artefact kind and stack) through the duckdb command-line tool
+ * ($SPIKEVAULT_DUCKDB or PATH). Incremental: a watermark per directory is kept in the vault
+ * and in dest_dir/_spikevault/; a removed tree is written again from the first capture.
+ * Redacted unless flags has SV_EXPORT_NO_REDACT. dest_dir is created (0700) when missing;
+ * a symlink, a file, another user's or a group/other-writable directory gives
+ * SV_ERR_UNSAFE_PATH, a missing DuckDB CLI SV_ERR_UNSUPPORTED. *out_count (may be NULL)
+ * receives the captures written by this call. Thread-safe (the vault stays usable meanwhile). */
+sv_status sv_vault_export_parquet(sv_vault *vault, const char *dest_dir, int32_t flags, int64_t *out_count);
 
 /* Opens the vault directory at path (UTF-8), creating it with mode 0700 if missing, and
  * its database and artefacts/ inside (files 0600 whatever the umask). A path that is a

@@ -52,6 +52,8 @@ import SpikeVault
     case speedscope = 6
     /// pprof's gzip-compressed profile.proto (stacks only; binary).
     case pprof = 7
+    /// Hive-partitioned Parquet, a directory tree (sv_vault_export_parquet only).
+    case parquet = 8
 }
 
 /// Bits for the `flags` of the export and summary calls (`SV_EXPORT_*`). Numbers are ABI.
@@ -318,6 +320,7 @@ public func sv_vault_export_records(_ vault: OpaquePointer?, _ filter: OpaquePoi
         case .json: f = .json
         case .ndjson: f = .ndjson
         case .csv: f = .csv
+        case .parquet: throw SpikeVaultError(.invalidArgument, "Parquet is a directory tree: use sv_vault_export_parquet")
         default: throw SpikeVaultError(.invalidArgument, "records export as SV_FORMAT_JSON, _NDJSON or _CSV, got \(format)")
         }
         let dest = try cString(dest_path, "dest_path")

@@ -243,6 +243,7 @@ class Format(IntEnum):
     FOLDED = 5
     SPEEDSCOPE = 6
     PPROF = 7
+    PARQUET = 8
 
 
 class ExportFlag(IntEnum):

@@ -163,6 +163,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
      _status),
     ("sv_vault_analytics", [_handle, c_int, c_int64, c_int64, POINTER(c_void_p)], _status),
     ("sv_vault_export_duckdb", [_handle, c_char_p, c_char_p, c_int32, POINTER(c_int64)], _status),
+    ("sv_vault_export_parquet", [_handle, c_char_p, c_int32, POINTER(c_int64)], _status),
     ("sv_duckdb_analytics", [c_char_p, c_int, c_int64, c_int64, c_char_p, POINTER(c_void_p)], _status),
     ("sv_vault_rerun", [_handle, c_int64, POINTER(c_int64)], _status),
 )

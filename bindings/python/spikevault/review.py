@@ -285,6 +285,12 @@ def export_duckdb(handle: int, dest: Any, redact: bool, overwrite: bool, duckdb:
     return out.value
 
 
+def export_parquet(handle: int, dest: Any, redact: bool) -> int:
+    out = ctypes.c_int64()
+    check(lib().sv_vault_export_parquet(handle, _convert.fs_path(dest, "dest"), _flags(redact), ctypes.byref(out)))
+    return out.value
+
+
 def duckdb_analytics(snapshot: Any, template: Union[str, Analytics], since: TimeLike = None, until: TimeLike = None,
                      duckdb: Optional[str] = None) -> List[dict]:
     """Run a built-in analysis over a snapshot made by ``Vault.export_duckdb``, in DuckDB.

@@ -513,6 +513,14 @@ class Vault:
         with self._using() as handle:
             return _review.export_duckdb(handle, dest, redact, overwrite, duckdb)
 
+    def export_parquet(self, dest: PathLike, *, redact: bool = True) -> int:
+        """Write the captures not yet exported to directory ``dest`` as Hive-partitioned Parquet
+        (captures/ and stacks/, host=H/date=D/), through the duckdb CLI; return how many were
+        new (docs/fleet.md). ``UnsafePathError`` for a symlink, a file, another user's or a
+        group/other-writable directory; ``UnsupportedError`` without the duckdb CLI."""
+        with self._using() as handle:
+            return _review.export_parquet(handle, dest, redact)
+
     def rerun(self, id: int) -> Record:
         """Capture the process of capture ``id`` again with the same request, if it is still
         the same process (start time); else ``NoSuchProcessError``."""

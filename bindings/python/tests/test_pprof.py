@@ -67,9 +67,12 @@ def test_pprof_matches_the_folded_artefact(vault, pb, tmp_path) -> None:
     assert profile.duration_nanos == 2_500_000_000
     assert len({f.id for f in profile.function}) == len(profile.function) == len({s[f.name] for f in profile.function})
     labels = {(s[l.key], s[l.str] if l.str else l.num) for l in profile.sample[0].label}
-    assert labels == {("process", "worker"), ("pid", 4242), ("trigger", "cpu 97.5")}
+    host = vault.get(rid).host
+    assert host, "every capture records its host"
+    assert labels == {("process", "worker"), ("pid", 4242), ("trigger", "cpu 97.5"), ("host", host)}
     comments = [s[c] for c in profile.comment]
     assert f"spikevault capture {rid} oncpu.folded" in comments and "process: worker" in comments
+    assert f"host: {host}" in comments
 
     total, flat = go_pprof_top(dest, "samples")
     assert total == sum(expected.values())

@@ -11,8 +11,8 @@ import sys
 import traceback
 from typing import IO, Dict, List, NoReturn, Optional, Sequence
 
-from . import (cmd_capture, cmd_diff, cmd_dump, cmd_export, cmd_flamegraph, cmd_list, cmd_purge, cmd_record,
-               cmd_rerun, cmd_show, cmd_stats, cmd_watch)
+from . import (cmd_capture, cmd_diff, cmd_dump, cmd_export, cmd_fleet, cmd_flamegraph, cmd_list, cmd_purge,
+               cmd_record, cmd_rerun, cmd_show, cmd_stats, cmd_watch)
 from .common import EXIT_FAILURE, EXIT_USAGE, CliError, Context, default_vault_dir
 
 __all__ = ["main", "build_parser"]
@@ -20,7 +20,7 @@ __all__ = ["main", "build_parser"]
 VERBS = ("list", "show", "dump", "path", "flamegraph", "diff", "export", "stats", "purge", "capture", "record",
          "rerun", "watch")
 MODULES = (cmd_list, cmd_show, cmd_dump, cmd_flamegraph, cmd_diff, cmd_export, cmd_stats, cmd_purge, cmd_capture,
-           cmd_record, cmd_rerun, cmd_watch)
+           cmd_record, cmd_rerun, cmd_watch, cmd_fleet)
 
 DESCRIPTION = """Review, export and clean up the profiling captures of processes that spiked,
 and capture or watch processes, from a terminal. The vault is --vault DIR, else

@@ -55,14 +55,16 @@ def _files(dirs: List[str], table: str) -> List[str]:
 
 
 def sources(engine: str, dirs: List[str], table: str) -> str:
-    """The engine's FROM source of one table over every DIR (files listed, not globbed)."""
-    files = _files(dirs, table)
-    if not files:
+    """The engine's FROM source of one table: a glob over host=*/date=* of every DIR that has
+    at least one file of it (an engine fails on a glob matching nothing). DIRs are checked
+    free of quotes and glob characters by the caller."""
+    globs = [os.path.join(d, table, "*", "*", "*.parquet") for d in dirs if _files([d], table)]
+    if not globs:
         return ""
     if engine == "duckdb":
-        listed = ", ".join(f"'{f}'" for f in files)
+        listed = ", ".join(f"'{g}'" for g in globs)
         return f"read_parquet([{listed}], hive_partitioning = false, union_by_name = true)"
-    return "(" + " UNION ALL ".join(f"SELECT * FROM file('{f}', Parquet)" for f in files) + ")"
+    return "(" + " UNION ALL ".join(f"SELECT * FROM file('{g}', Parquet)" for g in globs) + ")"
 
 
 def query(engine: str, sql: str) -> List[dict]:

@@ -123,6 +123,8 @@ def test_redacted_by_default(vault, pb, tmp_path) -> None:
     assert b"hunter2" not in raw and b"tok-SEEKRIT" not in raw
     vault.export_stacks(rid, tmp_path / "nr.pb.gz", "pprof", redact=False)
     assert b"hunter2" in gzip.decompress((tmp_path / "nr.pb.gz").read_bytes())
+    for f in ("r.pb.gz", "nr.pb.gz"):
+        assert go_pprof_top(tmp_path / f)[0] == 3
 
 
 def test_real_capture_exports_as_pprof(lib, pb, tmp_path) -> None:
@@ -182,9 +184,12 @@ def test_cli_flamegraph_and_dump_pprof(vault, pb, tmp_path) -> None:
     r = run_cli(["flamegraph", str(rid), "--format", "pprof", "-o", str(out)], vault=path)
     assert r.returncode == 0, r.stderr
     assert {k: v[0] for k, v in stacks(decode(pb, out.read_bytes())).items()} == parse_folded(FOLDED)
+    assert go_pprof_top(out, "samples")[0] == sum(parse_folded(FOLDED).values())
     r = run_cli(["dump", str(rid), "--format", "pprof"], vault=path)
     assert r.returncode == 0, r.stderr
     assert {k: v[0] for k, v in stacks(decode(pb, r.stdout)).items()} == parse_folded(FOLDED)
+    (tmp_path / "dump.pb.gz").write_bytes(r.stdout)
+    assert go_pprof_top(tmp_path / "dump.pb.gz", "samples")[0] == sum(parse_folded(FOLDED).values())
     r = run_cli(["dump", str(rid), "--format", "pprof", "--kind", "procfs.json"], vault=path)
     assert r.returncode != 0 and b"folded-stack artefact" in r.stderr
     r = run_cli(["flamegraph", str(rid), "--format", "pprof", "--title", "x", "-o", str(tmp_path / "t")], vault=path)

@@ -29,7 +29,7 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 .PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history bench-review bench-save-async bench-capture-fidelity soak clean \
-	wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli wheel-local deb check-packaging check-deb check-cmake check-wheel check-swift-consumer bench-stream
+	wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli wheel-local deb check-packaging check-deb check-cmake check-wheel check-swift-consumer bench-stream bench-fleet
 
 all: lib
 
@@ -263,7 +263,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli bench-metric bench-stream
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli bench-metric bench-stream bench-fleet
 
 # Streaming cursors, the command's list/export and the save path at any vault size (#19).
 bench-stream: lib
@@ -300,6 +300,12 @@ bench-save-async: lib
 # CLI start-up as shipped vs with rich imported (docs/decisions.md, "CLI rendering"); N= runs.
 bench-cli: lib
 	$(PYTHON) bench/cli_startup/startup.py $(N)
+
+# Fleet (#16): pprof vs zstd of a folded file, Parquet export vs sqlite3 -csv, a fleet template
+# on DuckDB/chDB vs one SQLite database (LINES=, HOSTS=, PER_HOST=; see bench/fleet/fleet_bench.py).
+bench-fleet: lib
+	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
+	$(PYTHON) bench/fleet/fleet_bench.py
 
 # Review: filtered query and analytics in SQLite vs DuckDB, record export vs sqlite3 -json/-csv.
 bench-review: lib

@@ -120,6 +120,8 @@ typedef enum sv_option {
     SV_OPT_WRITE_QUEUE_CAPACITY = 41,
     SV_OPT_DUCKDB_SNAPSHOT_INTERVAL_SECONDS = 42,
     SV_OPT_IDLE_VACUUM_SECONDS = 43,
+    SV_OPT_HOST_NAME = 90,
+    SV_OPT_MACHINE_ID = 91,
 } sv_option;
 
 /* Fields of a maintenance report, for sv_report_get_int (SV_REPORT_*). Numbers are ABI;
@@ -201,6 +203,8 @@ typedef enum sv_format {
     SV_FORMAT_TEXT = 4,
     SV_FORMAT_FOLDED = 5,
     SV_FORMAT_SPEEDSCOPE = 6,
+    SV_FORMAT_PPROF = 7,
+    SV_FORMAT_PARQUET = 8,
 } sv_format;
 
 /* Bits for the flags of the export and summary calls (SV_EXPORT_*). Numbers are ABI. */
@@ -265,6 +269,14 @@ void sv_free(void *memory);
 
 /* ---- Options: tunables for sv_vault_open (like ZSTD_CCtx_setParameter) ---- */
 
+/* Sets a text tunable: SV_OPT_HOST_NAME (1-253 characters of A-Z a-z 0-9 . _ -, starting with
+ * a letter or digit) or SV_OPT_MACHINE_ID (1-64 characters of A-Z a-z 0-9 - _), recorded with
+ * every capture the vault saves instead of the detected hostname and /etc/machine-id. NULL
+ * value restores detection. A value breaking those rules, an integer key or an unknown key
+ * gives SV_ERR_INVALID_ARGUMENT and leaves the handle unchanged. The string is copied. Use one
+ * handle from one thread at a time. */
+sv_status sv_options_set_string(sv_options *options, sv_option key, const char *value);
+
 /* Creates an options handle holding the defaults. On success *out_options receives a handle
  * the caller owns and releases with sv_options_free. Options are copied by sv_vault_open, so
  * the handle may be freed right after. Use one handle from one thread at a time. */
@@ -287,6 +299,17 @@ sv_status sv_options_get_int(const sv_options *options, sv_option key, int64_t *
 sv_status sv_option_bounds(sv_option key, int64_t *out_min, int64_t *out_max, int64_t *out_default);
 
 /* ---- Vault: open, save, read, delete ---- */
+
+/* Writes the captures not yet exported to dest_dir as Hive-partitioned Parquet
+ * (captures/host=H/date=D/ *.parquet and stacks/host=H/date=D/ *.parquet, one stack row per
+ * capture, folded artefact kind and stack) through the duckdb command-line tool
+ * ($SPIKEVAULT_DUCKDB or PATH). Incremental: a watermark per directory is kept in the vault
+ * and in dest_dir/_spikevault/; a removed tree is written again from the first capture.
+ * Redacted unless flags has SV_EXPORT_NO_REDACT. dest_dir is created (0700) when missing;
+ * a symlink, a file, another user's or a group/other-writable directory gives
+ * SV_ERR_UNSAFE_PATH, a missing DuckDB CLI SV_ERR_UNSUPPORTED. *out_count (may be NULL)
+ * receives the captures written by this call. Thread-safe (the vault stays usable meanwhile). */
+sv_status sv_vault_export_parquet(sv_vault *vault, const char *dest_dir, int32_t flags, int64_t *out_count);
 
 /* Opens the vault directory at path (UTF-8), creating it with mode 0700 if missing, and
  * its database and artefacts/ inside (files 0600 whatever the umask). A path that is a
@@ -533,6 +556,15 @@ int64_t sv_cursor_artefact_raw_bytes(sv_cursor *cursor, int32_t index);
 /* The compressed size in bytes of artefact index as stored; -1 on misuse. */
 int64_t sv_cursor_artefact_stored_bytes(sv_cursor *cursor, int32_t index);
 
+/* The current row's host name (UTF-8), "" when the capture was saved before hosts were
+ * recorded. Owned by the cursor: valid until the next sv_cursor_next or sv_cursor_close.
+ * NULL on misuse. */
+const char *sv_cursor_host(sv_cursor *cursor);
+
+/* The current row's machine ID, "" when unknown. Owned by the cursor as sv_cursor_host's
+ * result. NULL on misuse. */
+const char *sv_cursor_machine_id(sv_cursor *cursor);
+
 /* The current row's pagination key ("<ms>:<16 hex digits>:<id>"), for SV_FILTER_AFTER. Owned
  * by the cursor: valid until the next sv_cursor_next or sv_cursor_close. NULL on misuse. */
 const char *sv_cursor_key(sv_cursor *cursor);
@@ -684,9 +716,11 @@ sv_status sv_vault_count(sv_vault *vault, const sv_filter *filter, int64_t *out_
  * frees with sv_free. Thread-safe. */
 sv_status sv_vault_summary(sv_vault *vault, int64_t id, sv_format format, int32_t flags, char **out_text);
 
-/* Writes the stacks of capture id to dest_path as SV_FORMAT_FOLDED or SV_FORMAT_SPEEDSCOPE,
- * atomically. kind picks the artefact (NULL: "oncpu.folded", else the first "*.folded";
- * none gives SV_ERR_NOT_FOUND). flags: SV_EXPORT_* bits. An existing file gives
+/* Writes the stacks of capture id to dest_path as SV_FORMAT_FOLDED, SV_FORMAT_SPEEDSCOPE or
+ * SV_FORMAT_PPROF (gzip-compressed profile.proto with the process, pid, trigger and host as
+ * labels and comments), atomically. kind picks the artefact (NULL: "oncpu.folded", else the
+ * first "*.folded"; none gives SV_ERR_NOT_FOUND; for SV_FORMAT_PPROF a kind not ending in
+ * ".folded" gives SV_ERR_INVALID_ARGUMENT). flags: SV_EXPORT_* bits. An existing file gives
  * SV_ERR_ALREADY_EXISTS without SV_EXPORT_OVERWRITE; a missing directory SV_ERR_NOT_FOUND.
  * Thread-safe. */
 sv_status sv_vault_export_stacks(sv_vault *vault, int64_t id, const char *kind, sv_format format, const char *dest_path, int32_t flags);

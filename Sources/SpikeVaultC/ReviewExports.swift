@@ -50,6 +50,10 @@ import SpikeVault
     case folded = 5
     /// speedscope's JSON file format.
     case speedscope = 6
+    /// pprof's gzip-compressed profile.proto (stacks only; binary).
+    case pprof = 7
+    /// Hive-partitioned Parquet, a directory tree (sv_vault_export_parquet only).
+    case parquet = 8
 }
 
 /// Bits for the `flags` of the export and summary calls (`SV_EXPORT_*`). Numbers are ABI.
@@ -279,9 +283,11 @@ public func sv_vault_summary(_ vault: OpaquePointer?, _ id: Int64, _ format: Int
     }
 }
 
-/// Writes the stacks of capture `id` to `dest_path` as SV_FORMAT_FOLDED or SV_FORMAT_SPEEDSCOPE,
-/// atomically. `kind` picks the artefact (NULL: "oncpu.folded", else the first "*.folded";
-/// none gives SV_ERR_NOT_FOUND). `flags`: SV_EXPORT_* bits. An existing file gives
+/// Writes the stacks of capture `id` to `dest_path` as SV_FORMAT_FOLDED, SV_FORMAT_SPEEDSCOPE or
+/// SV_FORMAT_PPROF (gzip-compressed profile.proto with the process, pid, trigger and host as
+/// labels and comments), atomically. `kind` picks the artefact (NULL: "oncpu.folded", else the
+/// first "*.folded"; none gives SV_ERR_NOT_FOUND; for SV_FORMAT_PPROF a kind not ending in
+/// ".folded" gives SV_ERR_INVALID_ARGUMENT). `flags`: SV_EXPORT_* bits. An existing file gives
 /// SV_ERR_ALREADY_EXISTS without SV_EXPORT_OVERWRITE; a missing directory SV_ERR_NOT_FOUND.
 /// Thread-safe.
 @c(sv_vault_export_stacks)
@@ -292,7 +298,9 @@ public func sv_vault_export_stacks(_ vault: OpaquePointer?, _ id: Int64, _ kind:
         switch sv_format(rawValue: format) {
         case .folded: f = .folded
         case .speedscope: f = .speedscope
-        default: throw SpikeVaultError(.invalidArgument, "stacks are SV_FORMAT_FOLDED or SV_FORMAT_SPEEDSCOPE, got \(format)")
+        case .pprof: f = .pprof
+        default: throw SpikeVaultError(.invalidArgument,
+                                       "stacks are SV_FORMAT_FOLDED, SV_FORMAT_SPEEDSCOPE or SV_FORMAT_PPROF, got \(format)")
         }
         let dest = try cString(dest_path, "dest_path")
         try vaultOf(vault).exportStacks(captureID: id, kind: try optionalCString(kind, "kind"), format: f, to: dest,
@@ -315,6 +323,7 @@ public func sv_vault_export_records(_ vault: OpaquePointer?, _ filter: OpaquePoi
         case .json: f = .json
         case .ndjson: f = .ndjson
         case .csv: f = .csv
+        case .parquet: throw SpikeVaultError(.invalidArgument, "Parquet is a directory tree: use sv_vault_export_parquet")
         default: throw SpikeVaultError(.invalidArgument, "records export as SV_FORMAT_JSON, _NDJSON or _CSV, got \(format)")
         }
         let dest = try cString(dest_path, "dest_path")

@@ -16,11 +16,17 @@ public struct ProfileRecord: Sendable, Equatable {
     /// The process start time in clock ticks since boot (`/proc/PID/stat` field 22), if known.
     public var processStartTime: Int64?
     public var artefacts: [ArtefactInfo]
+    /// The host it was taken on (HostIdentity); nil for captures saved before host identity
+    /// was recorded. `Vault.save` fills in the vault's identity when nil.
+    public var host: String?
+    /// The host's machine ID (`/etc/machine-id`), when known.
+    public var machineID: String?
 
     public init(id: Int64 = 0, processName: String, pid: Int32, triggerMetric: TriggerMetric,
                 triggerValue: Double, capturedAt: Timestamp = .now(), profilePath: String? = nil,
                 durationSeconds: Double = 0, notes: String = "{}", status: CaptureStatus = .complete,
-                processStartTime: Int64? = nil, artefacts: [ArtefactInfo] = []) {
+                processStartTime: Int64? = nil, artefacts: [ArtefactInfo] = [],
+                host: String? = nil, machineID: String? = nil) {
         self.id = id
         self.processName = processName
         self.pid = pid
@@ -33,6 +39,8 @@ public struct ProfileRecord: Sendable, Equatable {
         self.status = status
         self.processStartTime = processStartTime
         self.artefacts = artefacts
+        self.host = host
+        self.machineID = machineID
     }
 
     /// Compressed bytes on disk, over all artefacts.

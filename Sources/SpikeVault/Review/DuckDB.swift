@@ -91,6 +91,7 @@ public enum DuckDB {
         ("triggerValue", "DOUBLE"), ("capturedAt", "VARCHAR"), ("profilePath", "VARCHAR"),
         ("durationSeconds", "DOUBLE"), ("notes", "VARCHAR"), ("status", "VARCHAR"),
         ("processStartTime", "BIGINT"), ("rawBytes", "BIGINT"), ("storedBytes", "BIGINT"),
+        ("host", "VARCHAR"), ("machineId", "VARCHAR"),
     ]
     static let artefactColumns: [(String, String)] = [
         ("id", "BIGINT"), ("captureId", "BIGINT"), ("kind", "VARCHAR"), ("path", "VARCHAR"),
@@ -152,15 +153,16 @@ extension Vault {
                 let lines = try withDatabase { db -> [String] in
                     let q = try db.statement("""
                         SELECT id, processName, pid, triggerMetric, triggerValue, capturedAt, profilePath, durationSeconds,
-                               notes, status, processStartTime, rawBytes, storedBytes
+                               notes, status, processStartTime, rawBytes, storedBytes, host, machineId
                         FROM profile_capture WHERE id > ?1 ORDER BY id LIMIT 5000
                         """)
                     q.bind(1, last)
-                    var rows: [(Int64, String?, Int64, String, Double, String, String?, Double, String, String, Int64?, Int64, Int64)] = []
+                    var rows: [(Int64, String?, Int64, String, Double, String, String?, Double, String, String, Int64?, Int64, Int64,
+                                String?, String?)] = []
                     while try q.step() {
                         rows.append((q.int64(0), q.text(1), q.int64(2), q.text(3) ?? "", q.double(4), q.text(5) ?? "", q.text(6),
                                      q.double(7), q.text(8) ?? "{}", q.text(9) ?? "", q.isNull(10) ? nil : q.int64(10),
-                                     q.int64(11), q.int64(12)))
+                                     q.int64(11), q.int64(12), q.text(13), redactor.enabled ? nil : q.text(14)))
                     }
                     q.reset()
                     return try rows.map { r in
@@ -168,7 +170,7 @@ extension Vault {
                         let notes = try JSONRedaction.redact(db, r.8, redactor)
                         return [String(r.0), field(name), String(r.2), field(r.3), String(r.4), field(r.5), field(r.6),
                                 String(r.7), field(notes), field(r.9), r.10.map { String($0) } ?? "\\N", String(r.11),
-                                String(r.12)].joined(separator: ",") + "\n"
+                                String(r.12), field(r.13), field(r.14)].joined(separator: ",") + "\n"
                     }
                 }
                 if lines.isEmpty { break }

@@ -23,19 +23,22 @@ struct ExportRow {
     var record: ProfileRecord
     var processName: String
     var notes: String
+    /// The machine ID leaves only unredacted (systemd calls it confidential); the host name
+    /// always does: it is the fleet's key and the host application chose or allowed it.
+    var machineID: String?
 }
 
 enum RecordRows {
     /// The CSV header; JSON objects use the same names (artefacts become an array of objects).
     static let csvColumns = ["id", "processName", "pid", "triggerMetric", "triggerValue", "capturedAt",
                              "capturedAtUTC", "durationSeconds", "status", "processStartTime", "profilePath",
-                             "rawBytes", "storedBytes", "artefactKinds", "notes"]
+                             "rawBytes", "storedBytes", "artefactKinds", "notes", "host", "machineId"]
 
     /// Redacts the record's text fields (`notes` through SQLite's JSON1, string values only).
     static func prepare(_ db: Database, _ records: [ProfileRecord], _ r: Redactor) throws -> [ExportRow] {
         try records.map { rec in
             ExportRow(record: rec, processName: r.enabled ? r.redact(text: rec.processName) : rec.processName,
-                      notes: try JSONRedaction.redact(db, rec.notes, r))
+                      notes: try JSONRedaction.redact(db, rec.notes, r), machineID: r.enabled ? nil : rec.machineID)
         }
     }
 
@@ -55,6 +58,8 @@ enum RecordRows {
         w.field("profilePath", r.profilePath)
         w.field("rawBytes", Int(r.rawBytes))
         w.field("storedBytes", Int(r.storedBytes))
+        w.field("host", r.host)
+        w.field("machineId", row.machineID)
         w.key("artefacts")
         w.beginArray()
         for a in r.artefacts {
@@ -85,6 +90,7 @@ enum RecordRows {
             r.capturedAt.description, r.capturedAt.description, duration, r.status.rawValue,
             r.processStartTime.map { String($0) } ?? "", csvText(r.profilePath ?? ""), String(r.rawBytes),
             String(r.storedBytes), csvText(r.artefacts.map(\.kind).joined(separator: ";")), csvText(row.notes),
+            csvText(r.host ?? ""), csvText(row.machineID ?? ""),
         ]
         var line = ""
         for (i, f) in fields.enumerated() {

@@ -60,6 +60,8 @@ public enum StackFormat: String, Sendable, CaseIterable {
     case folded
     /// speedscope's JSON file format.
     case speedscope
+    /// pprof's gzip-compressed `profile.proto` (binary: `Vault.pprof`, `exportStacks`).
+    case pprof
 }
 
 extension Vault {
@@ -90,16 +92,20 @@ extension Vault {
         case .speedscope:
             let name = "\(redactor.enabled ? redactor.redact(text: record.processName) : record.processName) (pid \(record.pid)) \(k) \(record.capturedAt)"
             return Speedscope.json(folded, name: name, redactor: redactor)
+        case .pprof:
+            throw SpikeVaultError(.invalidArgument, "pprof is binary: use Vault.pprof or exportStacks")
         }
     }
 
     /// Writes `stacks(...)` to `destination` atomically.
     public func exportStacks(captureID: Int64, kind: String? = nil, format: StackFormat, to destination: String,
                              options: ExportOptions = ExportOptions()) throws {
-        let text = try stacks(captureID: captureID, kind: kind, format: format, redactor: options.redactor)
+        let bytes = format == .pprof
+            ? try pprof(captureID: captureID, kind: kind, redactor: options.redactor)
+            : Array(try stacks(captureID: captureID, kind: kind, format: format, redactor: options.redactor).utf8)
         try AtomicFile.write(to: destination, overwrite: options.overwrite) { fd in
             var out = OutputBuffer(fd: fd, what: "writing \(destination)")
-            out.append(text)
+            out.append(bytes: bytes)
             try out.flush()
         }
     }

@@ -64,6 +64,9 @@ struct CaptureSummary {
         s += "Trigger:    \(r.triggerMetric.rawValue) = \(Self.fixed(r.triggerValue, 2))\n"
         s += "Captured:   \(r.capturedAt) UTC / \(Self.localTime(r.capturedAt)) local\n"
         s += "Duration:   \(Self.fixed(r.durationSeconds, 2)) s, status \(r.status.rawValue)\n"
+        if let host = r.host {
+            s += "Host:       \(v(host))" + (!redacted ? r.machineID.map { " (machine \(v($0)))" } ?? "" : "") + "\n"
+        }
         s += "Backends:   \(backendsRun.isEmpty ? "(none recorded)" : v(backendsRun.joined(separator: ", ")))"
         if !backendsSkipped.isEmpty {
             s += "; skipped " + backendsSkipped.map { "\(v($0.0)) (\(v($0.1)))" }.joined(separator: ", ")
@@ -115,6 +118,8 @@ struct CaptureSummary {
         w.field("capturedAtLocal", Self.localTime(r.capturedAt))
         w.field("durationSeconds", r.durationSeconds)
         w.field("status", r.status.rawValue)
+        w.field("host", r.host)
+        w.field("machineId", redacted ? nil : r.machineID)
         w.field("backendsRun", strings: backendsRun)
         w.key("backendsSkipped")
         w.beginArray()

@@ -3,7 +3,7 @@ enum RecordStore {
     static let columns = """
         c.id, c.processName, c.pid, c.triggerMetric, c.triggerValue, c.capturedAt, c.profilePath,
         c.durationSeconds, c.notes, c.status, c.processStartTime,
-        a.kind, a.path, a.rawBytes, a.storedBytes, a.checksum
+        a.kind, a.path, a.rawBytes, a.storedBytes, a.checksum, c.host, c.machineId
         """
 
     static func isJSONObject(_ db: Database, _ text: String) throws -> Bool {
@@ -18,8 +18,8 @@ enum RecordStore {
     static func insert(_ db: Database, _ r: ProfileRecord, allocated: [Int64] = []) throws -> Int64 {
         let st = try db.statement("""
             INSERT INTO profile_capture (processName, pid, triggerMetric, triggerValue, capturedAt,
-                profilePath, durationSeconds, notes, status, processStartTime, rawBytes, storedBytes)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                profilePath, durationSeconds, notes, status, processStartTime, rawBytes, storedBytes, host, machineId)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             """)
         st.bind(1, r.processName)
         st.bind(2, Int64(r.pid))
@@ -33,6 +33,8 @@ enum RecordStore {
         st.bind(10, r.processStartTime)
         st.bind(11, r.rawBytes)
         st.bind(12, r.storedBytes)
+        st.bind(13, r.host)
+        st.bind(14, r.machineID)
         try st.run()
         let id = db.lastInsertRowID
         try insertArtefacts(db, captureId: id, r.artefacts, allocated: allocated)
@@ -144,7 +146,8 @@ enum RecordStore {
                     triggerMetric: metric, triggerValue: st.double(4),
                     capturedAt: try st.timestamp(5), profilePath: st.text(6),
                     durationSeconds: st.double(7), notes: st.text(8) ?? "{}", status: status,
-                    processStartTime: st.isNull(10) ? nil : st.int64(10)))
+                    processStartTime: st.isNull(10) ? nil : st.int64(10),
+                    host: st.text(16), machineID: st.text(17)))
             }
             if !st.isNull(11) {
                 records[records.count - 1].artefacts.append(ArtefactInfo(

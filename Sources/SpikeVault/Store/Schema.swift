@@ -150,6 +150,18 @@ enum Schema {
             UPDATE vault_footprint SET artefactBytes = artefactBytes - OLD.allocatedBytes + NEW.allocatedBytes WHERE id = 1;
         END;
         """,
+        // 5: the host a
+        // capture was taken on (docs/fleet.md, "Host identity"), NULL for older rows, and the
+        // watermarks of incremental exports (one row per export target).
+        """
+        ALTER TABLE profile_capture ADD COLUMN host TEXT;
+        ALTER TABLE profile_capture ADD COLUMN machineId TEXT;
+        CREATE TABLE export_watermark (
+            target TEXT PRIMARY KEY,
+            lastId INTEGER NOT NULL,
+            exportedAt TEXT NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

@@ -8,6 +8,8 @@ import Synchronization
 public final class Vault: Sendable {
     public let path: String
     public let options: VaultOptions
+    /// Recorded with every capture this vault saves (options first, else detected at open).
+    public let hostIdentity: HostIdentity
     private let database: Mutex<Database?>
     let artefacts: ArtefactDirectory
     let directoryFD: Int32
@@ -50,6 +52,9 @@ public final class Vault: Sendable {
         }
         self.path = path
         self.options = options
+        let detected = HostIdentity.detect()
+        self.hostIdentity = HostIdentity(hostName: options.hostName ?? detected.hostName,
+                                         machineID: options.machineID ?? detected.machineID)
         self.artefacts = artefactDir
         self.directoryFD = fds.directory
         self.ownerPID = getpid()
@@ -174,6 +179,8 @@ public final class Vault: Sendable {
             for (i, (record, newArtefacts)) in batch.enumerated() {
                 var r = record
                 r.artefacts = []
+                if r.host == nil { r.host = hostIdentity.hostName }
+                if r.machineID == nil { r.machineID = hostIdentity.machineID }
                 var sizes: [Int64] = []
                 for artefact in newArtefacts {
                     let (info, bytes) = try located(i) { try store(artefact, stem: "\(record.capturedAt.compactUTC)-\(record.pid)") }

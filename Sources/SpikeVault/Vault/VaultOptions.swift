@@ -56,8 +56,36 @@ public struct VaultOptions: Sendable, Equatable {
     /// 1: open an existing vault only; a missing directory or database is `.notFound` and
     /// nothing is created (for read-only tools). 0: create the vault when missing.
     public var openExisting: Int64 = 0
+    /// The host name recorded with every capture (default: `gethostname`, see HostIdentity).
+    /// Text options are set with `set(_:string:)`; nil keeps the detected value.
+    public var hostName: String?
+    /// The machine ID recorded with every capture (default: `/etc/machine-id` when readable).
+    public var machineID: String?
 
     public init() {}
+
+    /// The text tunables, by key name (the C ABI's `sv_options_set_string`).
+    public static let stringKeys: Set<String> = ["hostName", "machineID"]
+
+    /// Sets a text tunable by name after checking it (HostIdentity's rules); nil restores
+    /// the detected value.
+    public mutating func set(_ key: String, string value: String?) throws {
+        switch key {
+        case "hostName":
+            if let value, !HostIdentity.isValidHostName(value) {
+                throw SpikeVaultError(.invalidArgument,
+                                      "option hostName must be 1-253 characters of A-Z a-z 0-9 . _ - starting with a letter or digit")
+            }
+            hostName = value
+        case "machineID":
+            if let value, !HostIdentity.isValidMachineID(value) {
+                throw SpikeVaultError(.invalidArgument, "option machineID must be 1-64 characters of A-Z a-z 0-9 - _")
+            }
+            machineID = value
+        default:
+            throw SpikeVaultError(.invalidArgument, "\(key) is not a text option (text options: hostName, machineID)")
+        }
+    }
 
     /// Inclusive bounds and default for each tunable, by key name.
     public static let bounds: [String: (min: Int64, max: Int64, defaultValue: Int64)] = [
@@ -83,7 +111,12 @@ public struct VaultOptions: Sendable, Equatable {
 
     /// Sets a tunable by name after checking its bounds.
     public mutating func set(_ key: String, _ value: Int64) throws {
-        guard let b = Self.bounds[key] else { throw SpikeVaultError(.invalidArgument, "unknown option \(key)") }
+        guard let b = Self.bounds[key] else {
+            if Self.stringKeys.contains(key) {
+                throw SpikeVaultError(.invalidArgument, "option \(key) is text: set it with sv_options_set_string")
+            }
+            throw SpikeVaultError(.invalidArgument, "unknown option \(key)")
+        }
         guard value >= b.min && value <= b.max else {
             throw SpikeVaultError(.invalidArgument, "option \(key) = \(value) is outside \(b.min)...\(b.max)")
         }

@@ -163,6 +163,8 @@ class Option(IntEnum):
     WRITE_QUEUE_CAPACITY = 41
     DUCKDB_SNAPSHOT_INTERVAL_SECONDS = 42
     IDLE_VACUUM_SECONDS = 43
+    HOST_NAME = 90
+    MACHINE_ID = 91
 
 
 class ReportField(IntEnum):
@@ -248,6 +250,8 @@ class Format(IntEnum):
     TEXT = 4
     FOLDED = 5
     SPEEDSCOPE = 6
+    PPROF = 7
+    PARQUET = 8
 
 
 class ExportFlag(IntEnum):

@@ -46,6 +46,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_options_free", [_handle], _status),
     ("sv_options_set_int", [_handle, c_int, c_int64], _status),
     ("sv_options_get_int", [_handle, c_int, POINTER(c_int64)], _status),
+    ("sv_options_set_string", [_handle, c_int, c_char_p], _status),
     ("sv_option_bounds", [c_int, POINTER(c_int64), POINTER(c_int64), POINTER(c_int64)], _status),
     # Vault
     ("sv_vault_open", [c_char_p, _handle, _out_handle], _status),
@@ -92,6 +93,8 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
     ("sv_cursor_captured_at", [_handle], c_int64),
     ("sv_cursor_duration", [_handle], c_double),
     ("sv_cursor_notes", [_handle], c_char_p),
+    ("sv_cursor_host", [_handle], c_char_p),
+    ("sv_cursor_machine_id", [_handle], c_char_p),
     ("sv_cursor_status", [_handle], c_int),
     ("sv_cursor_process_start_time", [_handle], c_int64),
     ("sv_cursor_artefact_count", [_handle], c_int32),
@@ -175,6 +178,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any]]] = (
      _status),
     ("sv_vault_analytics", [_handle, c_int, c_int64, c_int64, POINTER(c_void_p)], _status),
     ("sv_vault_export_duckdb", [_handle, c_char_p, c_char_p, c_int32, POINTER(c_int64)], _status),
+    ("sv_vault_export_parquet", [_handle, c_char_p, c_int32, POINTER(c_int64)], _status),
     ("sv_duckdb_analytics", [c_char_p, c_int, c_int64, c_int64, c_char_p, POINTER(c_void_p)], _status),
     ("sv_vault_rerun", [_handle, c_int64, POINTER(c_int64)], _status),
 )

@@ -5,12 +5,15 @@ from __future__ import annotations
 import ctypes
 from typing import Dict, Optional, Tuple
 
-from ._convert import int64
+from ._convert import int64, text
 from ._enums import Option
 from ._library import lib
 from .errors import check
 
-__all__ = ["OptionsHandle", "option_bounds"]
+__all__ = ["OptionsHandle", "option_bounds", "STRING_OPTIONS"]
+
+#: Keys set with ``sv_options_set_string`` (host identity, docs/fleet.md).
+STRING_OPTIONS = frozenset({Option.HOST_NAME, Option.MACHINE_ID})
 
 
 def option_bounds(key: Option) -> Tuple[int, int, int]:
@@ -36,7 +39,10 @@ class OptionsHandle:
         self._handle = handle.value
         try:
             for key, value in self._values.items():
-                check(library.sv_options_set_int(self._handle, int(key), int64(value, key.name.lower())))
+                if key in STRING_OPTIONS:
+                    check(library.sv_options_set_string(self._handle, int(key), text(value, key.name.lower())))
+                else:
+                    check(library.sv_options_set_int(self._handle, int(key), int64(value, key.name.lower())))
         except BaseException:
             self.__exit__()
             raise

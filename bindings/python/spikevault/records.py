@@ -47,6 +47,8 @@ class Record:
     status: CaptureStatus
     process_start_time: Optional[int]
     artefacts: Tuple[Artefact, ...]
+    host: Optional[str] = None
+    machine_id: Optional[str] = None
 
     @property
     def profile_path(self) -> Optional[str]:
@@ -113,6 +115,8 @@ def _row(lib: ctypes.CDLL, cursor: int) -> Record:
         status=_member(CaptureStatus, lib.sv_cursor_status(cursor)),
         process_start_time=None if start < 0 else start,
         artefacts=artefacts,
+        host=_text(lib, lib.sv_cursor_host(cursor), "host") or None,
+        machine_id=_text(lib, lib.sv_cursor_machine_id(cursor), "machine id") or None,
     )
 
 

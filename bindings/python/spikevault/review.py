@@ -184,9 +184,9 @@ def summary(handle: int, id: int, fmt: str, redact: bool) -> Union[str, dict]:
 
 
 def export_stacks(handle: int, id: int, dest: Any, fmt: str, kind: Optional[str], redact: bool, overwrite: bool) -> None:
-    formats = {"folded": Format.FOLDED, "speedscope": Format.SPEEDSCOPE}
+    formats = {"folded": Format.FOLDED, "speedscope": Format.SPEEDSCOPE, "pprof": Format.PPROF}
     if fmt not in formats:
-        raise InvalidArgumentError(f"stack format must be 'folded' or 'speedscope', not {fmt!r}")
+        raise InvalidArgumentError(f"stack format must be 'folded', 'speedscope' or 'pprof', not {fmt!r}")
     raw_kind = None if kind is None else _convert.text(kind, "kind")
     check(lib().sv_vault_export_stacks(handle, _convert.int64(id, "id"), raw_kind, int(formats[fmt]),
                                        _convert.fs_path(dest, "dest"), _flags(redact, overwrite)))
@@ -282,6 +282,12 @@ def export_duckdb(handle: int, dest: Any, redact: bool, overwrite: bool, duckdb:
     tool = None if duckdb is None else _convert.fs_path(duckdb, "duckdb")
     check(lib().sv_vault_export_duckdb(handle, _convert.fs_path(dest, "dest"), tool, _flags(redact, overwrite),
                                        ctypes.byref(out)))
+    return out.value
+
+
+def export_parquet(handle: int, dest: Any, redact: bool) -> int:
+    out = ctypes.c_int64()
+    check(lib().sv_vault_export_parquet(handle, _convert.fs_path(dest, "dest"), _flags(redact), ctypes.byref(out)))
     return out.value
 
 

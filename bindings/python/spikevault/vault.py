@@ -48,7 +48,9 @@ class Vault:
     0 = no background maintenance), ``maintenance_first_delay_seconds`` (600),
     ``orphan_grace_seconds`` (3600); background writes: ``write_queue_capacity`` (1024 waiting
     ``save_async`` calls; more raise ``BusyError``); periodic companions, both off by default:
-    ``duckdb_snapshot_interval_seconds``, ``idle_vacuum_seconds``. ``create=False`` opens an existing vault only: a missing
+    ``duckdb_snapshot_interval_seconds``, ``idle_vacuum_seconds``; host identity (text, recorded
+    with every capture instead of the detected hostname and /etc/machine-id): ``host_name``,
+    ``machine_id``. ``create=False`` opens an existing vault only: a missing
     directory or database raises ``NotFoundError`` and nothing is created (for read-only tools).
 
     Raises ``UnsafePathError`` if ``path`` or ``artefacts/`` is a symlink, owned by another
@@ -77,6 +79,8 @@ class Vault:
         write_queue_capacity: Optional[int] = None,
         duckdb_snapshot_interval_seconds: Optional[int] = None,
         idle_vacuum_seconds: Optional[int] = None,
+        host_name: Optional[str] = None,
+        machine_id: Optional[str] = None,
         create: bool = True,
     ) -> None:
         self._handle: Optional[int] = None  # first, so close()/__del__ work if opening fails
@@ -106,6 +110,8 @@ class Vault:
             Option.WRITE_QUEUE_CAPACITY: write_queue_capacity,
             Option.DUCKDB_SNAPSHOT_INTERVAL_SECONDS: duckdb_snapshot_interval_seconds,
             Option.IDLE_VACUUM_SECONDS: idle_vacuum_seconds,
+            Option.HOST_NAME: host_name,
+            Option.MACHINE_ID: machine_id,
         }
         handle = ctypes.c_void_p()
         with OptionsHandle(options) as options_handle:
@@ -531,7 +537,8 @@ class Vault:
 
     def export_stacks(self, id: int, dest: PathLike, format: str = "speedscope", *, kind: Optional[str] = None,
                       redact: bool = True, overwrite: bool = False) -> None:
-        """Write a capture's stacks as ``"folded"`` or ``"speedscope"`` JSON, atomically."""
+        """Write a capture's stacks as ``"folded"``, ``"speedscope"`` JSON or ``"pprof"`` (gzip
+        profile.proto; ``kind`` must then be a ``*.folded`` artefact), atomically."""
         with self._using() as handle:
             _review.export_stacks(handle, id, dest, format, kind, redact, overwrite)
 
@@ -565,6 +572,14 @@ class Vault:
         without it: ``pip install duckdb-cli``); query it with ``spikevault.duckdb_analytics``."""
         with self._using() as handle:
             return _review.export_duckdb(handle, dest, redact, overwrite, duckdb)
+
+    def export_parquet(self, dest: PathLike, *, redact: bool = True) -> int:
+        """Write the captures not yet exported to directory ``dest`` as Hive-partitioned Parquet
+        (captures/ and stacks/, host=H/date=D/), through the duckdb CLI; return how many were
+        new (docs/fleet.md). ``UnsafePathError`` for a symlink, a file, another user's or a
+        group/other-writable directory; ``UnsupportedError`` without the duckdb CLI."""
+        with self._using() as handle:
+            return _review.export_parquet(handle, dest, redact)
 
     def rerun(self, id: int) -> Record:
         """Capture the process of capture ``id`` again with the same request, if it is still

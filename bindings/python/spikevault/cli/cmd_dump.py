@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any, List
 
-from .common import CliError, Context, write_atomically
+from .common import CliError, Context, UsageError, copy_to_stdout, private_tempdir, write_atomically
 from .pick import add_capture_argument, pick_all, pick_one
 
 
@@ -20,6 +20,10 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     add_capture_argument(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (must not exist) instead of stdout")
     p.add_argument("--kind", metavar="K", help="artefact kind, e.g. oncpu.folded, procfs.json (default: the first)")
+    p.add_argument("--format", choices=("raw", "pprof"), default="raw",
+                   help="raw (default: the artefact as stored) or pprof (a *.folded artefact as gzip profile.proto, "
+                        "redacted unless --no-redact)")
+    p.add_argument("--no-redact", action="store_true", help="with --format pprof: frames and names as captured")
     p.add_argument("--redact", action="store_true",
                    help="mask secrets in arguments, credentials, tokens, the home directory and user name "
                         "in the contents (for sharing; binary artefacts are refused)")
@@ -55,6 +59,10 @@ def _looks_binary(data: bytes) -> bool:
 
 def run_dump(ctx: Context) -> int:
     args = ctx.args
+    if args.format == "pprof":
+        return _dump_pprof(ctx)
+    if args.no_redact:
+        raise UsageError("--no-redact is for --format pprof (raw dumps are unredacted unless --redact)")
     vault = ctx.open_vault()
     record = pick_one(ctx, vault, args.capture, args.pick_pid)
     _check_kind(record, args.kind)
@@ -78,6 +86,35 @@ def run_dump(ctx: Context) -> int:
         out.flush()
     else:
         ctx.stdout.write(data.decode("utf-8", "replace"))
+    return 0
+
+
+def _dump_pprof(ctx: Context) -> int:
+    """A folded artefact as pprof, written by the library (docs/fleet.md, "pprof")."""
+    args = ctx.args
+    if args.redact and args.no_redact:
+        raise UsageError("--redact and --no-redact exclude each other")
+    vault = ctx.open_vault()
+    record = pick_one(ctx, vault, args.capture, args.pick_pid)
+    _check_kind(record, args.kind)
+    kind = args.kind or next((a.kind for a in record.artefacts if a.kind == "oncpu.folded"),
+                             next((a.kind for a in record.artefacts if a.kind.endswith(".folded")), None))
+    if kind is None or not kind.endswith(".folded"):
+        raise CliError(f"pprof is written from a folded-stack artefact (*.folded); capture {record.id} "
+                       f"{'has none' if kind is None else 'has ' + repr(kind)} (it has: "
+                       f"{', '.join(a.kind for a in record.artefacts)})")
+    to_file = bool(args.output and args.output != "-")
+    if to_file and os.path.lexists(args.output):
+        raise CliError(f"{args.output} already exists (remove it or choose another -o)")
+    if not to_file and ctx.stdout.isatty():
+        raise CliError("refusing to write binary data to a terminal: use -o FILE or a pipe")
+    with private_tempdir() as scratch:
+        dest = args.output if to_file else os.path.join(scratch, "stacks.pprof")
+        vault.export_stacks(record.id, dest, "pprof", kind=kind, redact=not args.no_redact)
+        if to_file:
+            ctx.note(f"wrote {args.output}")
+        else:
+            copy_to_stdout(ctx, dest)
     return 0
 
 

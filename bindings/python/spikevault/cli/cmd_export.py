@@ -15,8 +15,9 @@ from .jsonout import normalise_times
 from .progress import ProgressBar
 from .selection import export_criteria
 
-HELP = "export the selected captures (json, ndjson, csv, a bundle with artefacts, a duckdb snapshot)"
-FORMATS = ("json", "ndjson", "csv", "bundle", "duckdb")
+HELP = ("export the selected captures (json, ndjson, csv, a bundle with artefacts, a duckdb snapshot, "
+        "partitioned parquet)")
+FORMATS = ("json", "ndjson", "csv", "bundle", "duckdb", "parquet")
 
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
@@ -29,7 +30,8 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
                        epilog="examples:\n  spikevault export --format csv --since 24h -o spikes.csv\n"
                               "  spikevault export --format ndjson --metric memory | jq .processName\n"
                               "  spikevault export --format bundle --since 2h -o support.tar\n"
-                              "  spikevault export --format duckdb -o spikes.duckdb",
+                              "  spikevault export --format duckdb -o spikes.duckdb\n"
+                              "  spikevault export --format parquet -o /srv/fleet   # incremental; see docs/fleet.md",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
     p.add_argument("-o", "--output", metavar="PATH", default="-",
@@ -48,6 +50,8 @@ def run(ctx: Context) -> int:
     redact = not args.no_redact
     if args.format in ("bundle", "duckdb") and to_stdout:
         raise UsageError(f"--format {args.format} writes a file: pass -o PATH")
+    if args.format == "parquet":
+        return _parquet(ctx, filters)
     if args.format == "duckdb" and (not filters.is_empty or filters.limit is not None or args.reverse):
         raise UsageError("--format duckdb snapshots the whole vault: drop the filters "
                          "(query the snapshot, or use another format to export a selection)")
@@ -82,6 +86,20 @@ def run(ctx: Context) -> int:
         n = vault.export_records(args.output, args.format, redact=redact, overwrite=args.force, **criteria)
     _one_time_representation(args.output, args.format)
     ctx.note(f"wrote {n} record(s) to {args.output}")
+    return 0
+
+
+def _parquet(ctx: Context, filters: Any) -> int:
+    """Hive-partitioned Parquet into a directory, only what is new since the last export there."""
+    args = ctx.args
+    if args.output == "-":
+        raise UsageError("--format parquet writes a directory tree: pass -o DIR")
+    if not filters.is_empty or filters.limit is not None or args.reverse or args.force:
+        raise UsageError("--format parquet exports every capture not yet in DIR: drop the filters and --force "
+                         "(query the tree with 'spikevault fleet DIR')")
+    vault = ctx.open_vault()
+    n = vault.export_parquet(args.output, redact=not args.no_redact)
+    ctx.note(f"wrote {n} new capture(s) to {args.output}" if n else f"nothing new to export to {args.output}")
     return 0
 
 

@@ -27,12 +27,14 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
                                    "An existing FILE is replaced.",
                        epilog="examples:\n  spikevault flamegraph 12 -o hot.svg\n"
                               "  spikevault flamegraph 12 --kind offcpu.folded -o waits.svg\n"
-                              "  spikevault flamegraph 12 --format speedscope -o hot.speedscope.json",
+                              "  spikevault flamegraph 12 --format speedscope -o hot.speedscope.json\n"
+                              "  spikevault flamegraph 12 --format pprof -o cpu.pb.gz && go tool pprof -top cpu.pb.gz",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_capture_argument(p)
     p.add_argument("-o", "--output", metavar="FILE", default="-", help="output file (default: stdout)")
     p.add_argument("--kind", metavar="K", help="stack artefact (default: oncpu.folded, else the first *.folded)")
-    p.add_argument("--format", choices=("svg", "speedscope"), default="svg", help="svg (default) or speedscope")
+    p.add_argument("--format", choices=("svg", "speedscope", "pprof"), default="svg",
+                   help="svg (default), speedscope, or pprof (gzip profile.proto for go tool pprof, Pyroscope, Parca)")
     p.add_argument("--title", help="title of the SVG (default: process, pid, stack kind)")
     redaction = p.add_mutually_exclusive_group()
     redaction.add_argument("--redact", dest="no_redact", action="store_false",
@@ -52,8 +54,10 @@ def default_stack_kind(record: Any) -> Optional[str]:
 def run(ctx: Context) -> int:
     args = ctx.args
     if args.title is not None and args.format != "svg":
-        raise UsageError("--title is for --format svg (speedscope files are named by the library)")
+        raise UsageError("--title is for --format svg (speedscope and pprof files are named by the library)")
     to_stdout = args.output == "-"
+    if args.format == "pprof" and to_stdout and ctx.stdout.isatty():
+        raise UsageError("refusing to write binary pprof data to a terminal: use -o FILE or a pipe")
     if not to_stdout:
         check_output_path(args.output, overwrite=True)
     vault = ctx.open_vault()
@@ -74,10 +78,10 @@ def run(ctx: Context) -> int:
         if not stacks:
             raise CliError(f"the {kind} artefact of capture {record.id} holds no stacks in folded format "
                            "('frame;frame;... COUNT' lines)")
-        if args.format == "speedscope":
-            dest = os.path.join(scratch, "stacks.speedscope.json") if to_stdout else args.output
+        if args.format in ("speedscope", "pprof"):
+            dest = os.path.join(scratch, f"stacks.{args.format}") if to_stdout else args.output
             with library_output(dest):
-                vault.export_stacks(record.id, dest, "speedscope", kind=kind, redact=redact, overwrite=True)
+                vault.export_stacks(record.id, dest, args.format, kind=kind, redact=redact, overwrite=True)
             if to_stdout:
                 copy_to_stdout(ctx, dest)
             else:

@@ -3,7 +3,7 @@
 _spikevault() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="" verb="" i w dashdash=""
     [ "$COMP_CWORD" -gt 0 ] && prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local verbs='list show dump path flamegraph diff export stats purge capture record rerun watch top'
+    local verbs='list show dump path flamegraph diff export stats purge capture record rerun watch top fleet'
     local globals='-h --help --vault -v --verbose --no-pager --version'
     local valued='--vault'
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -23,18 +23,19 @@ _spikevault() {
     case "$verb" in
         list) opts='-h --help --vault -v --verbose --no-pager --metric --process --pid --since --until --min-value -n --limit -r --reverse --json';;
         show) opts='-h --help --vault -v --verbose --no-pager --pid --all --json --no-redact';;
-        dump) opts='-h --help --vault -v --verbose --no-pager --pid -o --output --kind --redact';;
+        dump) opts='-h --help --vault -v --verbose --no-pager --pid -o --output --kind --format --no-redact --redact';;
         path) opts='-h --help --vault -v --verbose --no-pager --pid --all --kind';;
         flamegraph) opts='-h --help --vault -v --verbose --no-pager --pid -o --output --kind --format --title --redact --no-redact';;
         diff) opts='-h --help --vault -v --verbose --no-pager -o --output --kind -n --top --no-normalise --no-normalize --json --no-redact';;
         export) opts='-h --help --vault -v --verbose --no-pager --format -o --output --no-redact --force --metric --process --pid --since --until --min-value -n --limit -r --reverse';;
         stats) opts='-h --help --vault -v --verbose --no-pager --template --engine --since --until --metric -n --limit --json';;
         purge) opts='-h --help --vault -v --verbose --no-pager --older-than --max-size --dry-run --json';;
-        capture) opts='-h --help --vault -v --verbose --no-pager --metric --value --backend --duration --interval --perf-frequency --notes --json';;
+        capture) opts='-h --help --vault -v --verbose --no-pager --metric --value --backend --duration --interval --rate --perf-frequency --collectors --notes --json';;
         record) opts='-h --help --vault -v --verbose --no-pager --backend --duration --interval --metric --json';;
         rerun) opts='-h --help --vault -v --verbose --no-pager --pid --json';;
-        watch) opts='-h --help --vault -v --verbose --no-pager --cpu --memory --io --disk-io --threads --fds --network --sustain --include --exclude --uid --defaults --rules --cooldown --max-per-hour --interval --backend --duration --for --check';;
+        watch) opts='-h --help --vault -v --verbose --no-pager --cpu --memory --io --disk-io --threads --fds --network --sustain --include --exclude --uid --history-stacks --defaults --rules --cooldown --max-per-hour --interval --backend --duration --history --history-memory --for --check';;
         top) opts='-h --help --vault -v --verbose --no-pager -s --sort --process -n --limit -d --interval --iterations -b --batch --json --backend --duration';;
+        fleet) opts='-h --help --vault -v --verbose --no-pager --engine --template --since --until --sql';;
     esac
     case "$verb:$prev" in
         *:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
@@ -49,6 +50,7 @@ _spikevault() {
         list:--limit) return 0;;  # a value: nothing to offer
         show:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         show:--pid) return 0;;  # a value: nothing to offer
+        dump:--format) COMPREPLY=($(compgen -W 'raw pprof' -- "$cur")); return 0;;
         dump:-o) COMPREPLY=($(compgen -f -- "$cur")); return 0;;
         dump:--output) COMPREPLY=($(compgen -f -- "$cur")); return 0;;
         dump:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
@@ -57,7 +59,7 @@ _spikevault() {
         path:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         path:--pid) return 0;;  # a value: nothing to offer
         path:--kind) return 0;;  # a value: nothing to offer
-        flamegraph:--format) COMPREPLY=($(compgen -W 'svg speedscope' -- "$cur")); return 0;;
+        flamegraph:--format) COMPREPLY=($(compgen -W 'svg speedscope pprof' -- "$cur")); return 0;;
         flamegraph:-o) COMPREPLY=($(compgen -f -- "$cur")); return 0;;
         flamegraph:--output) COMPREPLY=($(compgen -f -- "$cur")); return 0;;
         flamegraph:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
@@ -70,7 +72,7 @@ _spikevault() {
         diff:--kind) return 0;;  # a value: nothing to offer
         diff:-n) return 0;;  # a value: nothing to offer
         diff:--top) return 0;;  # a value: nothing to offer
-        export:--format) COMPREPLY=($(compgen -W 'json ndjson csv bundle duckdb' -- "$cur")); return 0;;
+        export:--format) COMPREPLY=($(compgen -W 'json ndjson csv bundle duckdb parquet' -- "$cur")); return 0;;
         export:-o) COMPREPLY=($(compgen -f -- "$cur")); return 0;;
         export:--output) COMPREPLY=($(compgen -f -- "$cur")); return 0;;
         export:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
@@ -93,13 +95,15 @@ _spikevault() {
         purge:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         purge:--older-than) return 0;;  # a value: nothing to offer
         purge:--max-size) return 0;;  # a value: nothing to offer
-        capture:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb command sample spindump' -- "$cur")); return 0;;
+        capture:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb py-spy command sample spindump' -- "$cur")); return 0;;
         capture:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         capture:--metric) return 0;;  # a value: nothing to offer
         capture:--value) return 0;;  # a value: nothing to offer
         capture:--duration) return 0;;  # a value: nothing to offer
         capture:--interval) return 0;;  # a value: nothing to offer
+        capture:--rate) return 0;;  # a value: nothing to offer
         capture:--perf-frequency) return 0;;  # a value: nothing to offer
+        capture:--collectors) return 0;;  # a value: nothing to offer
         capture:--notes) return 0;;  # a value: nothing to offer
         record:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb' -- "$cur")); return 0;;
         record:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
@@ -122,10 +126,13 @@ _spikevault() {
         watch:--include) return 0;;  # a value: nothing to offer
         watch:--exclude) return 0;;  # a value: nothing to offer
         watch:--uid) return 0;;  # a value: nothing to offer
+        watch:--history-stacks) return 0;;  # a value: nothing to offer
         watch:--cooldown) return 0;;  # a value: nothing to offer
         watch:--max-per-hour) return 0;;  # a value: nothing to offer
         watch:--interval) return 0;;  # a value: nothing to offer
         watch:--duration) return 0;;  # a value: nothing to offer
+        watch:--history) return 0;;  # a value: nothing to offer
+        watch:--history-memory) return 0;;  # a value: nothing to offer
         watch:--for) return 0;;  # a value: nothing to offer
         top:-s) COMPREPLY=($(compgen -W 'cpu rss io fds threads pid' -- "$cur")); return 0;;
         top:--sort) COMPREPLY=($(compgen -W 'cpu rss io fds threads pid' -- "$cur")); return 0;;
@@ -138,6 +145,11 @@ _spikevault() {
         top:--interval) return 0;;  # a value: nothing to offer
         top:--iterations) return 0;;  # a value: nothing to offer
         top:--duration) return 0;;  # a value: nothing to offer
+        fleet:--engine) COMPREPLY=($(compgen -W 'duckdb clickhouse' -- "$cur")); return 0;;
+        fleet:--template) COMPREPLY=($(compgen -W 'captures-per-hour hottest-stacks p95-by-process peak-by-process same-hour-spikes top-processes' -- "$cur")); return 0;;
+        fleet:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
+        fleet:--since) return 0;;  # a value: nothing to offer
+        fleet:--until) return 0;;  # a value: nothing to offer
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

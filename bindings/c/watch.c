@@ -2,7 +2,7 @@
  *
  *   cc -std=c99 watch.c $(pkg-config --cflags --libs spikevault) -o watch
  *   ./watch VAULT_DIR              demo: start a CPU-burning child, capture it when it has held
- *                                  >= 50 % CPU for 2 s, print what happened, exit 0 on success
+ *                                  >= 5 % CPU for 2 s, print what happened, exit 0 on success
  *   ./watch VAULT_DIR SECONDS      watch this user's processes with the default rules
  *
  * The callbacks run on library threads: they only record and print, under a mutex.
@@ -117,15 +117,17 @@ int main(int argc, char **argv) {
         sleep_ms(1000L * seconds);
         ok = 1;
     } else {
-        CHECK(sv_rule_new(SV_METRIC_CPU, 50, &rule));
+        /* A low threshold: on a loaded machine the burner gets a small share of a core, and
+         * the example must still show a capture (a real host would pick e.g. 90 %). */
+        CHECK(sv_rule_new(SV_METRIC_CPU, 5, &rule));
         CHECK(sv_rule_set_sustain(rule, 2));
         CHECK(sv_rule_add_include(rule, "svwatch-burn"));
         CHECK(sv_rule_set_capture(rule, SV_BACKEND_PROCFS, 0.5));
         CHECK(sv_monitor_add_rule(monitor, rule, NULL));
-        child = start_burner(8);
+        child = start_burner(40);
         CHECK(sv_monitor_start(monitor));
-        printf("watching pid %d: CPU >= 50 %% for 2 s captures it\n", (int)child);
-        for (int i = 0; i < 100; i++) {
+        printf("watching pid %d: CPU >= 5 %% for 2 s captures it\n", (int)child);
+        for (int i = 0; i < 350; i++) {
             pthread_mutex_lock(&s.lock);
             ok = s.captured > 0;
             pthread_mutex_unlock(&s.lock);

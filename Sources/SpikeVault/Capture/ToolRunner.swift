@@ -160,6 +160,9 @@ public enum ToolRunner {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         }
+        // The host's descriptors (sockets, pipes, database files not opened O_CLOEXEC) are not
+        // the tool's business: the child gets 0-2 only (glibc >= 2.34).
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)

@@ -43,6 +43,16 @@ def vault(lib, tmp_path: Path) -> Iterator[spikevault.Vault]:
 
 
 @pytest.fixture
+def capvault(lib, tmp_path: Path) -> Iterator[spikevault.Vault]:
+    """A vault for live captures: no cooldown between captures of one process."""
+    v = spikevault.Vault(tmp_path / "vault", durability=0, capture_cooldown_seconds=0)
+    try:
+        yield v
+    finally:
+        v.close()
+
+
+@pytest.fixture
 def baseline(vault: spikevault.Vault) -> Dict[int, bytes]:
     """Two records saved before a bad input, to check the vault stays intact afterwards."""
     saved = {}

@@ -46,15 +46,6 @@ def burner(hot_binary: Path) -> Iterator[subprocess.Popen]:
         proc.wait()
 
 
-@pytest.fixture
-def capvault(lib, tmp_path: Path) -> Iterator[spikevault.Vault]:
-    v = spikevault.Vault(tmp_path / "vault", durability=0, capture_cooldown_seconds=0)
-    try:
-        yield v
-    finally:
-        v.close()
-
-
 def test_sync_auto_capture_stores_stacks(capvault: spikevault.Vault, burner: subprocess.Popen) -> None:
     if shutil.which("eu-stack") is None and shutil.which("perf") is None and shutil.which("gdb") is None:
         pytest.skip("no stack sampler (eu-stack, perf, gdb) installed")

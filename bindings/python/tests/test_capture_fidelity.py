@@ -86,15 +86,6 @@ def burner(hot_binary: Path) -> Iterator[subprocess.Popen]:
         proc.wait()
 
 
-@pytest.fixture
-def capvault(lib, tmp_path: Path) -> Iterator[spikevault.Vault]:
-    v = spikevault.Vault(tmp_path / "vault", durability=0, capture_cooldown_seconds=0)
-    try:
-        yield v
-    finally:
-        v.close()
-
-
 def _perf_allowed() -> bool:
     return shutil.which("perf") is not None and os.geteuid() == 0
 

@@ -17,9 +17,7 @@ import pytest
 import spikevault
 from ptysession import PtySession
 from test_cli import cli_env, run_cli
-
-BEFORE = b"main;run;cold 50\nmain;idle 50\n"
-AFTER = b"main;run;cold 10\nmain;run;hot 80\nmain;idle 10\n"
+from test_cli_diff import pair  # noqa: F401  (the fixture: a vault of two captures that differ)
 
 # A stand-in pager: records its argv, whether its stdin is a pipe and what it was given, then
 # prints a marker (so the test sees it ran on the terminal) and exits. `lines` > 0: it reads
@@ -33,15 +31,6 @@ json.dump({"argv": sys.argv, "piped": piped, "tty_out": os.isatty(1), "data": da
            "less": os.environ.get("LESS")}, open(out, "w"))
 sys.stdout.write("FAKE-PAGER-RAN\n"); sys.stdout.flush()
 """
-
-
-@pytest.fixture
-def pair(lib, tmp_path: Path) -> Path:
-    path = tmp_path / "v"
-    with spikevault.Vault(path, durability=0) as v:
-        v.save(process_name="w", pid=7, metric="cpu", value=1, artefacts={"oncpu.folded": BEFORE})
-        v.save(process_name="w", pid=7, metric="cpu", value=1, artefacts={"oncpu.folded": AFTER})
-    return path
 
 
 @pytest.fixture

@@ -64,10 +64,17 @@ enum ProcfsBytes {
         return v
     }
 
-    /// read_bytes + write_bytes of `/proc/PID/io`, or nil when absent.
+    /// read_bytes + write_bytes of `/proc/PID/io`, or nil when either is absent.
     static func parseIO(_ p: UnsafePointer<UInt8>, _ count: Int) -> UInt64? {
-        var total: UInt64 = 0
-        var found = 0
+        let (read, write) = parseIOFields(p, count)
+        guard let read, let write else { return nil }
+        return read &+ write
+    }
+
+    /// `read_bytes` and `write_bytes` of `/proc/PID/io`, each nil when absent.
+    static func parseIOFields(_ p: UnsafePointer<UInt8>, _ count: Int) -> (read: UInt64?, write: UInt64?) {
+        var read: UInt64?
+        var write: UInt64?
         var i = 0
         while i < count {
             let lineStart = i
@@ -78,15 +85,13 @@ enum ProcfsBytes {
                 while i < count && p[i] == UInt8(ascii: " ") { i += 1 }
                 let valueStart = i
                 while i < count && p[i] != UInt8(ascii: "\n") { i += 1 }
-                if matches(p, lineStart, keyEnd, "read_bytes") || matches(p, lineStart, keyEnd, "write_bytes") {
-                    total &+= number(p, valueStart, i)
-                    found += 1
-                }
+                if matches(p, lineStart, keyEnd, "read_bytes") { read = number(p, valueStart, i) }
+                if matches(p, lineStart, keyEnd, "write_bytes") { write = number(p, valueStart, i) }
             }
             while i < count && p[i] != UInt8(ascii: "\n") { i += 1 }
             i += 1
         }
-        return found == 2 ? total : nil
+        return (read, write)
     }
 
     @inline(__always)

@@ -94,25 +94,7 @@ final class HistoryReader {
 
     /// `read_bytes` and `write_bytes` of `/proc/PID/io` (each `unknown` when absent).
     private func parseIO(_ count: Int) -> (UInt64, UInt64) {
-        let p = UnsafePointer(buffer)
-        var read = HistorySample.unknown
-        var write = HistorySample.unknown
-        var i = 0
-        while i < count {
-            let lineStart = i
-            while i < count && p[i] != UInt8(ascii: ":") && p[i] != UInt8(ascii: "\n") { i += 1 }
-            let keyEnd = i
-            if i < count && p[i] == UInt8(ascii: ":") {
-                i += 1
-                while i < count && p[i] == UInt8(ascii: " ") { i += 1 }
-                let valueStart = i
-                while i < count && p[i] != UInt8(ascii: "\n") { i += 1 }
-                if ProcfsBytes.matches(p, lineStart, keyEnd, "read_bytes") { read = ProcfsBytes.number(p, valueStart, i) }
-                if ProcfsBytes.matches(p, lineStart, keyEnd, "write_bytes") { write = ProcfsBytes.number(p, valueStart, i) }
-            }
-            while i < count && p[i] != UInt8(ascii: "\n") { i += 1 }
-            i += 1
-        }
-        return (read, write)
+        let (read, write) = ProcfsBytes.parseIOFields(UnsafePointer(buffer), count)
+        return (read ?? HistorySample.unknown, write ?? HistorySample.unknown)
     }
 }

@@ -153,37 +153,37 @@ def build_parser(verb: Optional[str] = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _verb_of(argv: List[str]) -> Optional[str]:
-    """The verb of a command line (after `_with_default_verb`), or None when it asks for the
-    top-level help or version, or names no verb."""
+def _first_word(argv: List[str]) -> int:
+    """Index of the first word after the global options (``--vault DIR``, ``-v``, ``--no-pager``),
+    ``len(argv)`` when there is none."""
     i = 0
     while i < len(argv):
         a = argv[i]
         if a == "--vault":
             i += 2
-            continue
-        if a.startswith("--vault=") or a in ("-v", "--verbose", "--no-pager") or (a.startswith("-v") and set(a[1:]) == {"v"}):
+        elif a.startswith("--vault=") or a in ("-v", "--verbose", "--no-pager") or (a.startswith("-v") and set(a[1:]) == {"v"}):
             i += 1
-            continue
-        return a if a in VERBS else None
-    return None
+        else:
+            return i
+    return len(argv)
+
+
+def _verb_of(argv: List[str]) -> Optional[str]:
+    """The verb of a command line (after `_with_default_verb`), or None when it asks for the
+    top-level help or version, or names no verb."""
+    i = _first_word(argv)
+    return argv[i] if i < len(argv) and argv[i] in VERBS else None
 
 
 def _with_default_verb(argv: List[str]) -> List[str]:
     """Insert ``list`` where the verb would be when none is given (``spikevault -n 5``)."""
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--vault":
-            i += 2
-            continue
-        if a.startswith("--vault=") or a in ("-v", "--verbose", "--no-pager") or (a.startswith("-v") and set(a[1:]) == {"v"}):
-            i += 1
-            continue
-        if a in VERBS or a in ("-h", "--help", "--version") or not a.startswith("-"):
-            return argv  # a word that is no verb is refused with a "did you mean"
-        return argv[:i] + ["list"] + argv[i:]
-    return argv + ["list"]
+    i = _first_word(argv)
+    if i >= len(argv):
+        return argv + ["list"]
+    a = argv[i]
+    if a in VERBS or a in ("-h", "--help", "--version") or not a.startswith("-"):
+        return argv  # a word that is no verb is refused with a "did you mean"
+    return argv[:i] + ["list"] + argv[i:]
 
 
 def _value_options(parser: argparse.ArgumentParser) -> Dict[str, bool]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any, List, Optional, Tuple
 
 from ..textsafe import visible
-from .common import CliError, Context, check_output_path, write_atomically
+from .common import CliError, Context, check_output_path, exported_stacks, write_atomically
 from .diffstacks import FrameDelta, build_diff_tree, frame_shares, pair_stacks
 from .flamesvg import diff_colour, diff_info, flamegraph_svg
 from .jsonout import json_time
@@ -20,7 +19,6 @@ from .pager import paged
 from .parsing import arg_positive_int
 from .pick import add_capture_argument, pick_one
 from .render import Column, render_table, utc_time
-from .stacks import parse_folded
 
 HELP = "compare two captures' stacks: frames that grew and shrank, a differential flame graph, JSON"
 HISTORY_KINDS = ("history.folded", "pretrigger.folded", "pre-trigger.folded", "history.oncpu.folded")
@@ -60,19 +58,6 @@ def _stack_kind(record: Any, wanted: Optional[str]) -> str:
             return k
     raise CliError(f"capture {record.id} has no stack artefact (it has: {', '.join(kinds) or 'none'}); "
                    "capture with --backend auto, eu-stack, perf or gdb to get stacks")
-
-
-def _stacks(vault: Any, record: Any, kind: str, redact: bool, scratch: str) -> List[Tuple[List[str], int]]:
-    from .common import private_tempdir
-
-    with private_tempdir() as d:
-        dest = os.path.join(d, "stacks.folded")
-        vault.export_stacks(record.id, dest, "folded", kind=kind, redact=redact)
-        with open(dest, "rb") as f:
-            stacks = parse_folded(f.read())
-    if not stacks:
-        raise CliError(f"the {kind} artefact of capture {record.id} holds no stacks")
-    return stacks
 
 
 STATE_ROOTS = ("[on-cpu]", "[off-cpu]")
@@ -127,8 +112,8 @@ def run(ctx: Context) -> int:
     else:
         b = pick_one(ctx, vault, args.after)
         kind_a, kind_b = _stack_kind(a, args.kind), _stack_kind(b, args.kind)
-    before = _by_state(_stacks(vault, a, kind_a, redact, ""), kind_b)
-    after = _by_state(_stacks(vault, b, kind_b, redact, ""), kind_a)
+    before = _by_state(exported_stacks(vault, a, kind_a, redact), kind_b)
+    after = _by_state(exported_stacks(vault, b, kind_b, redact), kind_a)
     if not before or not after:
         raise CliError(f"no {'off' if kind_b.startswith('offcpu') else 'on'}-CPU stacks in capture {a.id}'s {kind_a} "
                        f"to compare with {kind_b}")

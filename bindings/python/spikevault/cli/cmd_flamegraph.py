@@ -8,12 +8,11 @@ import argparse
 import os
 from typing import Any, List, Optional
 
-from .common import CliError, Context, UsageError, check_output_path, copy_to_stdout, library_output, \
-    private_tempdir, write_atomically
+from .common import CliError, Context, UsageError, check_output_path, copy_to_stdout, exported_stacks, \
+    library_output, private_tempdir, write_atomically
 from .flamesvg import flamegraph_svg
 from .pick import add_capture_argument, pick_one
 from .render import utc_time
-from .stacks import parse_folded
 
 HELP = "draw a capture's stacks as an interactive SVG flame graph (or speedscope JSON)"
 
@@ -70,14 +69,8 @@ def run(ctx: Context) -> int:
     if kind not in kinds:
         raise CliError(f"capture {record.id} has no {kind!r} artefact (it has: {', '.join(kinds)})")
     redact = not args.no_redact
+    stacks = exported_stacks(vault, record, kind, redact)
     with private_tempdir() as scratch:
-        folded = os.path.join(scratch, "stacks.folded")
-        vault.export_stacks(record.id, folded, "folded", kind=kind, redact=redact)
-        with open(folded, "rb") as f:
-            stacks = parse_folded(f.read())
-        if not stacks:
-            raise CliError(f"the {kind} artefact of capture {record.id} holds no stacks in folded format "
-                           "('frame;frame;... COUNT' lines)")
         if args.format in ("speedscope", "pprof"):
             dest = os.path.join(scratch, f"stacks.{args.format}") if to_stdout else args.output
             with library_output(dest):

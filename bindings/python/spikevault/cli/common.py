@@ -196,6 +196,22 @@ def private_tempdir() -> Iterator[str]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def exported_stacks(vault: Any, record: Any, kind: str, redact: bool) -> list:
+    """The stacks of a capture's folded artefact `kind` as the library exports them (redacted
+    or not), parsed; a CliError when the artefact holds none."""
+    from .stacks import parse_folded
+
+    with private_tempdir() as d:
+        dest = os.path.join(d, "stacks.folded")
+        vault.export_stacks(record.id, dest, "folded", kind=kind, redact=redact)
+        with open(dest, "rb") as f:
+            stacks = parse_folded(f.read())
+    if not stacks:
+        raise CliError(f"the {kind} artefact of capture {record.id} holds no stacks in folded format "
+                       "('frame;frame;... COUNT' lines)")
+    return stacks
+
+
 def copy_to_stdout(ctx: "Context", path: str) -> None:
     """Stream a file's bytes to stdout (binary-safe when stdout has a buffer)."""
     ctx.stdout.flush()

@@ -18,6 +18,15 @@ TIME_KEYS = frozenset({"capturedAt", "capturedAtUTC", "since", "until", "oldest"
 _DIGITS = re.compile(r"-?\d+")
 
 
+def iso_datetime(text: str) -> datetime:
+    """ISO-8601 text, with a space or a ``T`` between date and time and ``Z`` for UTC (which
+    ``fromisoformat`` before Python 3.11 refuses); naive when it names no offset."""
+    iso = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d\d-\d\d \d", text) else text
+    if iso.endswith(("Z", "z")):
+        iso = iso[:-1] + "+00:00"
+    return datetime.fromisoformat(iso)
+
+
 def json_time(value: Union[None, datetime, int, float, str]) -> Optional[str]:
     """``datetime`` (naive = UTC), epoch milliseconds, or time text → ``YYYY-MM-DD HH:MM:SS.mmmZ``.
     ``None`` stays ``None``; anything else raises ``ValueError``."""
@@ -33,11 +42,8 @@ def json_time(value: Union[None, datetime, int, float, str]) -> Optional[str]:
         s = value.strip()
         if _DIGITS.fullmatch(s):
             return json_time(int(s))
-        iso = s.replace(" ", "T", 1)
-        if iso.endswith(("Z", "z")):
-            iso = iso[:-1] + "+00:00"
         try:
-            when = datetime.fromisoformat(iso)
+            when = iso_datetime(s)
         except ValueError:
             raise ValueError(f"{value!r} is not a time") from None
         if when.tzinfo is None:

@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional, TypeVar
 
+from .jsonout import iso_datetime
+
 __all__ = [
     "parse_duration", "parse_size", "parse_time", "parse_metric", "format_duration",
     "arg_duration", "arg_size", "arg_time", "arg_metric", "arg_positive_int", "arg_rate", "arg_nonneg_float",
@@ -110,11 +112,8 @@ def parse_time(text: str, now: Optional[datetime] = None) -> datetime:
         return now - timedelta(seconds=parse_duration(low))
     except ValueError:
         pass
-    iso = s.replace(" ", "T", 1) if re.match(r"^\d{4}-\d\d-\d\d \d", s) else s
-    if iso.endswith(("Z", "z")):
-        iso = iso[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(iso)
+        parsed = iso_datetime(s)
     except ValueError:
         raise ValueError(f"{text!r} is not a time (use {TIME_FORMS})") from None
     if parsed.tzinfo is None:

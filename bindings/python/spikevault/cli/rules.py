@@ -144,18 +144,20 @@ _TOP_KEYS = {"cooldown", "max_per_hour", "interval", "capture", "rules", "histor
 _CAPTURE_KEYS = {"backend", "duration"}
 
 
-def _duration(value: Any, where: str) -> float:
-    if isinstance(value, bool):
-        raise RulesError(f"{where}: expected a duration like \"30s\"")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    elif isinstance(value, str):
+def _quantity(value: Any, where: str, parse: Any, expected: str, fractions: bool) -> Any:
+    """A number as it is, or text read by `parse` ("30s", "16MiB"); anything else is refused."""
+    if isinstance(value, str):
         try:
-            seconds = parse_duration(value)
+            return parse(value)
         except ValueError as exc:
             raise RulesError(f"{where}: {exc}") from None
-    else:
-        raise RulesError(f"{where}: expected a duration like \"30s\"")
+    if isinstance(value, bool) or not isinstance(value, (int, float) if fractions else int):
+        raise RulesError(f"{where}: expected {expected}")
+    return value
+
+
+def _duration(value: Any, where: str) -> float:
+    seconds = float(_quantity(value, where, parse_duration, 'a duration like "30s"', fractions=True))
     if seconds < 0:
         raise RulesError(f"{where}: must not be negative")
     return seconds
@@ -216,18 +218,8 @@ def parse_rules_document(doc: Dict[str, Any], name: str) -> WatchConfig:
         raise RulesError(f"{name}: [capture] backend {backend!r} (use one of: "
                          f"{', '.join(b for b in BACKENDS if b != 'command')})")
     history = _duration(doc["history"], f"{name}: history") if "history" in doc else None
-    history_memory = None
-    if "history_memory" in doc:
-        raw_memory = doc["history_memory"]
-        if isinstance(raw_memory, int) and not isinstance(raw_memory, bool):
-            history_memory = raw_memory
-        elif isinstance(raw_memory, str):
-            try:
-                history_memory = parse_size(raw_memory)
-            except ValueError as exc:
-                raise RulesError(f"{name}: history_memory: {exc}") from None
-        else:
-            raise RulesError(f"{name}: history_memory: expected a size like \"16MiB\"")
+    history_memory = (_quantity(doc["history_memory"], f"{name}: history_memory", parse_size, 'a size like "16MiB"',
+                                fractions=False) if "history_memory" in doc else None)
     check_history(history, history_memory, f"{name}: ")
     mph = doc.get("max_per_hour")
     if mph is not None and (not isinstance(mph, int) or isinstance(mph, bool) or mph < 1):

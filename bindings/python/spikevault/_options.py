@@ -7,8 +7,8 @@ from typing import Dict, Optional, Tuple
 
 from ._convert import int64
 from ._enums import Option
-from ._library import lib
-from .errors import check
+from ._library import api, lib
+
 
 __all__ = ["OptionsHandle", "option_bounds"]
 
@@ -16,7 +16,7 @@ __all__ = ["OptionsHandle", "option_bounds"]
 def option_bounds(key: Option) -> Tuple[int, int, int]:
     """``(minimum, maximum, default)`` of a tunable, as the library reports them."""
     low, high, default = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
-    check(lib().sv_option_bounds(int(Option(key)), ctypes.byref(low), ctypes.byref(high), ctypes.byref(default)))
+    api().sv_option_bounds(int(Option(key)), ctypes.byref(low), ctypes.byref(high), ctypes.byref(default))
     return low.value, high.value, default.value
 
 
@@ -32,11 +32,11 @@ class OptionsHandle:
             return None
         library = lib()
         handle = ctypes.c_void_p()
-        check(library.sv_options_new(ctypes.byref(handle)))
+        api().sv_options_new(ctypes.byref(handle))
         self._handle = handle.value
         try:
             for key, value in self._values.items():
-                check(library.sv_options_set_int(self._handle, int(key), int64(value, key.name.lower())))
+                api().sv_options_set_int(self._handle, int(key), int64(value, key.name.lower()))
         except BaseException:
             self.__exit__()
             raise

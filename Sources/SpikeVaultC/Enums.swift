@@ -31,38 +31,11 @@ import SpikeVault
     case cooldown = -23
 }
 
-extension sv_status {
-    /// The C number of a core status. The switch is exhaustive, so a status added to the
-    /// core does not compile until it has its C number here.
+extension sv_status: CaseIterable {
+    /// The C number of a core status: the same raw value (abi/manifest.json numbers both;
+    /// StatusMappingTests checks every case both ways, so the fallback is never taken).
     init(_ status: Status) {
-        switch status {
-        case .ok: self = .ok
-        case .row: self = .row
-        case .done: self = .done
-        case .invalidArgument: self = .invalidArgument
-        case .nullArgument: self = .nullArgument
-        case .encoding: self = .encoding
-        case .io: self = .io
-        case .noSpace: self = .noSpace
-        case .permission: self = .permission
-        case .notFound: self = .notFound
-        case .corrupt: self = .corrupt
-        case .tooLarge: self = .tooLarge
-        case .database: self = .database
-        case .closed: self = .closed
-        case .busy: self = .busy
-        case .unsupported: self = .unsupported
-        case .noSuchProcess: self = .noSuchProcess
-        case .unsafePath: self = .unsafePath
-        case .timeout: self = .timeout
-        case .cancelled: self = .cancelled
-        case .empty: self = .empty
-        case .noMemory: self = .noMemory
-        case .forked: self = .forked
-        case .internalError: self = .internalError
-        case .alreadyExists: self = .alreadyExists
-        case .cooldown: self = .cooldown
-        }
+        self = sv_status(rawValue: status.rawValue) ?? .internalError
     }
 }
 

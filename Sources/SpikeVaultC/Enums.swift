@@ -86,29 +86,6 @@ extension sv_backend {
     }
 }
 
-/// Keys for `sv_options_set_int` (`SV_OPT_*`). Numbers are ABI.
-@c public enum sv_option: Int32 {
-    case compressionLevel = 1
-    case durability = 2
-    case busyTimeoutMs = 3
-    case maxArtefactBytes = 4
-    case windowLogMax = 5
-    case captureWorkers = 6
-    case captureQueueCapacity = 7
-    case captureCooldownSeconds = 8
-    case maxAgeSeconds = 9
-    case maxFootprintBytes = 10
-    case minFreePercent = 11
-    case maintenanceIntervalSeconds = 12
-    case maintenanceFirstDelaySeconds = 13
-    case orphanGraceSeconds = 14
-    case openExisting = 15
-    // 41-43: the seed contract (#13); numbered apart so branches adding keys do not collide.
-    case writeQueueCapacity = 41
-    case duckdbSnapshotIntervalSeconds = 42
-    case idleVacuumSeconds = 43
-}
-
 extension sv_metric {
     var metric: TriggerMetric {
         switch self {
@@ -153,32 +130,7 @@ extension sv_capture_status {
     }
 }
 
-extension sv_option {
-    /// The `VaultOptions` field behind a raw key.
-    static func name(_ raw: Int32) throws -> String {
-        switch sv_option(rawValue: raw) {
-        case .compressionLevel: return "compressionLevel"
-        case .durability: return "durability"
-        case .busyTimeoutMs: return "busyTimeoutMilliseconds"
-        case .maxArtefactBytes: return "maxArtefactBytes"
-        case .windowLogMax: return "windowLogMax"
-        case .captureWorkers: return "captureWorkers"
-        case .captureQueueCapacity: return "captureQueueCapacity"
-        case .captureCooldownSeconds: return "captureCooldownSeconds"
-        case .maxAgeSeconds: return "maxAgeSeconds"
-        case .maxFootprintBytes: return "maxFootprintBytes"
-        case .minFreePercent: return "minFreePercent"
-        case .maintenanceIntervalSeconds: return "maintenanceIntervalSeconds"
-        case .maintenanceFirstDelaySeconds: return "maintenanceFirstDelaySeconds"
-        case .orphanGraceSeconds: return "orphanGraceSeconds"
-        case .openExisting: return "openExisting"
-        case .writeQueueCapacity: return "writeQueueCapacity"
-        case .duckdbSnapshotIntervalSeconds: return "duckdbSnapshotIntervalSeconds"
-        case .idleVacuumSeconds: return "idleVacuumSeconds"
-        case nil: throw SpikeVaultError(.invalidArgument, "unknown option key \(raw)")
-        }
-    }
-}
+// sv_option and its key -> field map are generated from abi/manifest.json: OptionKeys.swift.
 
 /// Counters of a monitor, read with `sv_monitor_get_counter` (`SV_MONITOR_*`). Numbers are ABI.
 @c public enum sv_monitor_counter: Int32 {

@@ -50,6 +50,10 @@ def test_a_dummy_option_changes_every_generated_place(tmp_path: Path) -> None:
         after["bindings/python/spikevault/_functions.py"]
     assert "| `SV_OPT_DUMMY_TUNABLE` | 199 | `dummy_tunable` | 0 | 7 | 5 |" in after["docs/abi-reference.md"]
     assert "sv_dummy_probe 0.2\n" in after["scripts/libspikevault.symbols"]
+    assert '        "dummyTunable": (0, 7, 5),' in after["Sources/SpikeVault/Vault/VaultOptions.swift"]
+    assert "    public var dummyTunable: Int64 = 5" in after["Sources/SpikeVault/Vault/VaultOptions.swift"]
+    assert "    case dummyTunable = 199" in after["Sources/SpikeVaultC/OptionKeys.swift"]
+    assert '        case .dummyTunable: return "dummyTunable"' in after["Sources/SpikeVaultC/OptionKeys.swift"]
 
 
 def test_the_check_fails_on_a_stale_file(tmp_path: Path) -> None:

@@ -255,6 +255,36 @@ const char *sv_errmsg(void);
  * Thread-safe. */
 void sv_free(void *memory);
 
+/* ---- Simple tier: names of enum values, capture a process in one call (like zstd's simple API) ---- */
+
+/* Returns the name a vault stores for a metric ("cpu", "memory", "diskIO", "network",
+ * "threads", "fds"). The string is static: do not free it. An unknown value gives NULL and
+ * sets sv_errmsg(). Thread-safe. */
+const char *sv_metric_name(sv_metric metric);
+
+/* Returns the name of a capture status ("complete", "partial", "failed", "missing",
+ * "quarantined"). Static: do not free it. An unknown value gives NULL and sets sv_errmsg().
+ * Thread-safe. */
+const char *sv_capture_status_name(sv_capture_status status);
+
+/* Returns the name of a capture backend ("auto", "procfs", "eu-stack", "perf", "gdb",
+ * "sample", "spindump", "command"), as stored in a capture's notes. Static: do not free it.
+ * An unknown value gives NULL and sets sv_errmsg(). Thread-safe. */
+const char *sv_backend_name(sv_backend backend);
+
+/* Returns the constant's name of a status code ("SV_OK", "SV_ERR_NOT_FOUND"), for logs;
+ * sv_status_string gives its description. Static: do not free it. An unknown code gives NULL
+ * and sets sv_errmsg(). Thread-safe. */
+const char *sv_status_name(sv_status status);
+
+/* Simple tier: captures process pid synchronously, on the calling thread, with SV_BACKEND_AUTO
+ * for duration_seconds (more than 0, at most 3600; sampling every 0.1 s, or once for a shorter
+ * capture) and stores it with metric (SV_METRIC_*) and value as its trigger: what
+ * sv_request_new, its setters, sv_capture_run and sv_request_free do together. *out_id (may be
+ * NULL) receives the new capture's id. Errors as sv_capture_run; bad arguments give
+ * SV_ERR_INVALID_ARGUMENT naming the argument. Thread-safe. */
+sv_status sv_capture_pid(sv_vault *vault, int64_t pid, sv_metric metric, double value, double duration_seconds, int64_t *out_id);
+
 /* ---- Options: tunables for sv_vault_open (like ZSTD_CCtx_setParameter) ---- */
 
 /* Creates an options handle holding the defaults. On success *out_options receives a handle

@@ -58,6 +58,12 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any], Optional[Callable[..., 
     ("sv_status_string", [c_int], c_char_p, None),
     ("sv_errmsg", [], c_char_p, None),
     ("sv_free", [c_void_p], None, None),
+    # Simple tier: names of enum values, capture a process in one call (like zstd's simple API)
+    ("sv_metric_name", [c_int], c_char_p, None),
+    ("sv_capture_status_name", [c_int], c_char_p, None),
+    ("sv_backend_name", [c_int], c_char_p, None),
+    ("sv_status_name", [c_int], c_char_p, None),
+    ("sv_capture_pid", [_handle, c_int64, c_int, c_double, c_double, POINTER(c_int64)], _status, raise_for_status),
     # Options: tunables for sv_vault_open (like ZSTD_CCtx_setParameter)
     ("sv_options_new", [_out_handle], _status, raise_for_status),
     ("sv_options_free", [_handle], _status, raise_for_status),

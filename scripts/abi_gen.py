@@ -447,7 +447,8 @@ def swift_option_keys(m: Manifest) -> str:
 
 def render(m: Manifest) -> dict:
     return {"Sources/SpikeVault/Vault/VaultOptions.swift": swift_options(m),
-            "Sources/SpikeVaultC/OptionKeys.swift": swift_option_keys(m),"include/spikevault.h": header(m), "bindings/python/spikevault/_functions.py": python_functions(m),
+            "Sources/SpikeVaultC/OptionKeys.swift": swift_option_keys(m),
+            "include/spikevault.h": header(m), "bindings/python/spikevault/_functions.py": python_functions(m),
             "bindings/python/spikevault/_enums.py": python_enums(m), "docs/abi-reference.md": docs(m),
             "scripts/libspikevault.symbols": symbols(m)}
 

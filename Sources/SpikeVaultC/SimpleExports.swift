@@ -72,7 +72,7 @@ public func sv_status_name(_ status: Int32) -> UnsafePointer<CChar>? { name(Name
 public func sv_capture_pid(_ vault: OpaquePointer?, _ pid: Int64, _ metric: Int32, _ value: Double,
                            _ duration_seconds: Double, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
-        let v = try Handles.shared.lookup(vault, as: Vault.self, "vault")
+        let v = try Vault.from(vault)
         guard let p = Int32(exactly: pid) else {
             throw SpikeVaultError(.invalidArgument, "pid must be between 1 and \(Int32.max), got \(pid)")
         }

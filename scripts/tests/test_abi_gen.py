@@ -1,0 +1,80 @@
+"""The generators of scripts/abi_gen.py: one edit of abi/manifest.json reaches every generated place."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GEN = ROOT / "scripts" / "abi_gen.py"
+sys.path.insert(0, str(ROOT / "scripts"))
+import abi_gen  # noqa: E402
+
+
+def _generate(manifest: Path, out: Path) -> dict:
+    subprocess.run([sys.executable, str(GEN), "--manifest", str(manifest), "write", str(out)], check=True)
+    return {rel: (out / rel).read_text(encoding="utf-8") for rel in abi_gen.GENERATED}
+
+
+def test_committed_files_are_what_the_manifest_produces(tmp_path: Path) -> None:
+    files = _generate(ROOT / "abi" / "manifest.json", tmp_path)
+    for rel, text in files.items():
+        assert (ROOT / rel).read_text(encoding="utf-8") == text, f"{rel} is stale: run 'make manifest'"
+
+
+def test_a_dummy_option_changes_every_generated_place(tmp_path: Path) -> None:
+    data = json.loads((ROOT / "abi" / "manifest.json").read_text(encoding="utf-8"))
+    before = _generate(ROOT / "abi" / "manifest.json", tmp_path / "before")
+    data["options"].append({"c": "SV_OPT_DUMMY_TUNABLE", "value": 199, "type": "int64", "min": 0, "max": 7,
+                            "default": 5, "swift": "dummyTunable", "python": "dummy_tunable",
+                            "doc": "a tunable that exists only in this test"})
+    data["groups"][0]["functions"].append({
+        "name": "sv_dummy_probe", "returns": "sv_status", "params": [["sv_option", "key"], ["int64_t *", "out_value"]],
+        "doc": ["A function that exists only in this test."], "since": "0.2"})
+    copy = tmp_path / "manifest.json"
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    after = _generate(copy, tmp_path / "after")
+    unchanged = [rel for rel in abi_gen.GENERATED if before[rel] == after[rel]]
+    assert not unchanged, f"the dummy option/function did not reach: {unchanged}"
+    assert "    SV_OPT_DUMMY_TUNABLE = 199," in after["include/spikevault.h"]
+    assert "sv_status sv_dummy_probe(sv_option key, int64_t *out_value);" in after["include/spikevault.h"]
+    assert "    DUMMY_TUNABLE = 199" in after["bindings/python/spikevault/_enums.py"]
+    assert 'Option.DUMMY_TUNABLE: OptionSpec(Option.DUMMY_TUNABLE, "dummy_tunable", 0, 7, 5,' in \
+        after["bindings/python/spikevault/_enums.py"]
+    assert '("sv_dummy_probe", [c_int, POINTER(c_int64)], _status, raise_for_status),' in \
+        after["bindings/python/spikevault/_functions.py"]
+    assert "| `SV_OPT_DUMMY_TUNABLE` | 199 | `dummy_tunable` | 0 | 7 | 5 |" in after["docs/abi-reference.md"]
+    assert "sv_dummy_probe 0.2\n" in after["scripts/libspikevault.symbols"]
+    assert '        "dummyTunable": (0, 7, 5),' in after["Sources/SpikeVault/Vault/VaultOptions.swift"]
+    assert "    public var dummyTunable: Int64 = 5" in after["Sources/SpikeVault/Vault/VaultOptions.swift"]
+    assert "    case dummyTunable = 199" in after["Sources/SpikeVaultC/OptionKeys.swift"]
+    assert '        case .dummyTunable: return "dummyTunable"' in after["Sources/SpikeVaultC/OptionKeys.swift"]
+
+
+def test_the_check_fails_on_a_stale_file(tmp_path: Path) -> None:
+    _generate(ROOT / "abi" / "manifest.json", tmp_path)
+    header = tmp_path / "include" / "spikevault.h"
+    header.write_text(header.read_text().replace("SV_OPT_DURABILITY = 2", "SV_OPT_DURABILITY = 3"))
+    run = subprocess.run([sys.executable, str(GEN), "check", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 1 and "include/spikevault.h" in run.stdout
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["options"].append(dict(d["options"][0])), "share"),
+    (lambda d: d["options"][0].update(default=99), "outside"),
+    (lambda d: d["groups"][0]["functions"][0].update(returns="sv_widget *"), "unknown C type"),
+    (lambda d: d["groups"][0]["functions"][0].update(doc=[]), "no doc comment"),
+])
+def test_a_bad_manifest_is_refused(tmp_path: Path, edit, message: str) -> None:
+    data = json.loads((ROOT / "abi" / "manifest.json").read_text(encoding="utf-8"))
+    edit(data)
+    copy = tmp_path / "manifest.json"
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(GEN), "--manifest", str(copy), "write", str(tmp_path / "out")],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and message in run.stderr

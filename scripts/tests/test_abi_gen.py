@@ -78,3 +78,39 @@ def test_a_bad_manifest_is_refused(tmp_path: Path, edit, message: str) -> None:
     run = subprocess.run([sys.executable, str(GEN), "--manifest", str(copy), "write", str(tmp_path / "out")],
                          capture_output=True, text=True)
     assert run.returncode != 0 and message in run.stderr
+
+
+def test_a_dummy_text_option_reaches_every_option_place(tmp_path: Path) -> None:
+    data = json.loads((ROOT / "abi" / "manifest.json").read_text(encoding="utf-8"))
+    data["options"].append({"c": "SV_OPT_DUMMY_LABEL", "value": 198, "type": "text", "swift": "dummyLabel",
+                            "python": "dummy_label", "validate": "HostIdentity.isValidMachineID",
+                            "rule": "1-64 characters of A-Z a-z 0-9 - _", "doc": "a text tunable of this test only"})
+    copy = tmp_path / "manifest.json"
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    after = _generate(copy, tmp_path / "after")
+    swift = after["Sources/SpikeVault/Vault/VaultOptions.swift"]
+    assert "    public var dummyLabel: String?" in swift
+    assert '"dummyLabel"]' in swift and '        case "dummyLabel":' in swift
+    assert "            if let value, !HostIdentity.isValidMachineID(value) {" in swift
+    assert '"dummyLabel": (' not in swift  # a text option has no bounds
+    assert "    case dummyLabel = 198" in after["Sources/SpikeVaultC/OptionKeys.swift"]
+    assert "    SV_OPT_DUMMY_LABEL = 198," in after["include/spikevault.h"]
+    assert 'Option.DUMMY_LABEL: TextOptionSpec(Option.DUMMY_LABEL, "dummy_label",' in \
+        after["bindings/python/spikevault/_enums.py"]
+    assert "Option.DUMMY_LABEL: OptionSpec(" not in after["bindings/python/spikevault/_enums.py"]
+    assert "| `SV_OPT_DUMMY_LABEL` | 198 | `dummy_label` |" in after["docs/abi-reference.md"]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda o: o.pop("validate"), "needs 'validate'"),
+    (lambda o: o.update(min=0), "no min/max/default"),
+    (lambda o: o.update(type="float"), "int64 (sv_options_set_int) or text"),
+])
+def test_a_bad_text_option_is_refused(tmp_path: Path, edit, message: str) -> None:
+    data = json.loads((ROOT / "abi" / "manifest.json").read_text(encoding="utf-8"))
+    edit(next(o for o in data["options"] if o["c"] == "SV_OPT_HOST_NAME"))
+    copy = tmp_path / "manifest.json"
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(GEN), "--manifest", str(copy), "write", str(tmp_path / "out")],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and message in run.stderr

@@ -210,10 +210,14 @@ def ctypes_of(m: Manifest, t: str, is_return: bool = False) -> str:
             return "c_void_p"
         return f"POINTER({ctypes_of(m, base)})"
     if stars == 2:
+        if base in m.handles and re.search(r"\*\s*const\s*\*", norm):
+            return "POINTER(c_void_p)"  # sv_x *const *: an array of handles (sv_vault_save_many)
         if base in m.handles:
             return "_out_handle"
         if base in ("char", "void") and norm.count("const") == 0:
             return "POINTER(c_void_p)"  # caller-owned memory, kept as a pointer for sv_free
+        if base == "char" and norm.count("const") == 1 and norm.startswith("const char"):
+            return "POINTER(c_void_p)"  # const char **: borrowed bytes with a length (read with string_at)
         if base == "char":
             return "POINTER(c_char_p)"  # const char *const *: an argv array
     raise SystemExit(f"abi_gen: no ctypes convention for C type {t!r}")

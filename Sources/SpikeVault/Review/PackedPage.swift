@@ -4,12 +4,13 @@
 ///
 /// The document is an array with one array per capture, positional to stay small:
 /// `[id, processName, pid, triggerMetric, triggerValue, capturedAtMs, durationSeconds, status,
-///   processStartTime|null, notes, [[kind, path, rawBytes, storedBytes, checksum], ...]]`
+///   processStartTime|null, notes, [[kind, path, rawBytes, storedBytes, checksum], ...],
+///   host|null, machineId|null]`
 /// `triggerMetric` and `status` are the stored names (`"cpu"`, `"complete"`), `notes` is the
 /// stored JSON object as a string (parsed by the reader, so one malformed row cannot spoil the
 /// page), numbers are JSON numbers (a whole double may be written without a fraction).
 public enum PackedPage {
-    public static let fieldCount = 11
+    public static let fieldCount = 13
 
     public static func encode(_ records: [ProfileRecord]) -> [UInt8] {
         var w = JSONWriter()
@@ -37,6 +38,8 @@ public enum PackedPage {
                 w.endArray()
             }
             w.endArray()
+            if let host = r.host { w.string(host) } else { w.null() }
+            if let id = r.machineID { w.string(id) } else { w.null() }
             w.endArray()
         }
         w.endArray()

@@ -161,7 +161,7 @@ def _page_records(text: bytes) -> List[Record]:
     out: List[Record] = []
     new_record, new_artefact = Record.__new__, Artefact.__new__
     loads = json.loads
-    for (rid, name, pid, metric, value, ms, duration, status, start, notes_text, artefacts) in rows:
+    for (rid, name, pid, metric, value, ms, duration, status, start, notes_text, artefacts, host, machine) in rows:
         try:
             notes = loads(notes_text) if notes_text else {}
         except ValueError:
@@ -177,7 +177,7 @@ def _page_records(text: bytes) -> List[Record]:
             value=float(value), captured_at=EPOCH + timedelta(milliseconds=ms), duration=float(duration),
             notes=notes if isinstance(notes, dict) else {},
             status=_STATUSES.get(status) or _named(_STATUSES, CaptureStatus, status),
-            process_start_time=start, artefacts=tuple(parts))
+            process_start_time=start, artefacts=tuple(parts), host=host, machine_id=machine)
         out.append(r)
     return out
 

@@ -65,3 +65,21 @@ def test_hostile_process_name_is_escaped_in_the_table(lib, tmp_path: Path) -> No
     assert r.returncode == 0, r.stderr
     assert b"\x1b" not in r.stdout and b"\x07" not in r.stdout, r.stdout
     assert b"e\\x1b]0;pwn\\x07x" in r.stdout
+
+
+def test_capture_against_its_history_compares_on_cpu_stacks(lib, tmp_path: Path) -> None:
+    # history.folded as the monitor writes it: each stack rooted at [on-cpu] or [off-cpu].
+    history = b"[on-cpu];main;run;cold 6\n[on-cpu];main;idle 4\n[off-cpu];main;wait 90\n"
+    path = tmp_path / "v"
+    with spikevault.Vault(path, durability=0) as v:
+        v.save(process_name="w", pid=7, metric="cpu", value=1,
+               artefacts={"oncpu.folded": AFTER, "history.folded": history})
+    r = run_cli(["diff", "1", "--json"], path)
+    assert r.returncode == 0, r.stderr
+    import json
+    doc = json.loads(r.stdout)
+    assert doc["before"]["kind"] == "history.folded" and doc["before"]["samples"] == 10
+    frames = {f["frame"]: f for f in doc["frames"]}
+    assert "[on-cpu]" not in frames and "wait" not in frames  # off-CPU history left out, root removed
+    assert frames["hot"]["beforePercent"] == 0 and frames["hot"]["afterPercent"] == 80
+    assert frames["cold"]["beforePercent"] == 60

@@ -160,6 +160,9 @@ public enum ToolRunner {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         }
+        // The host's descriptors (sockets, pipes, database files not opened O_CLOEXEC) are not
+        // the tool's business: the child gets 0-2 only (glibc >= 2.34).
+        _ = spawnAddCloseFrom(&actions, 3)
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -217,3 +220,8 @@ public enum ToolRunner {
         return child.wait(timeoutSeconds: timeoutSeconds, cancel: cancel)
     }
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+): Swift's Glibc module does not
+/// show it (it is declared only under _GNU_SOURCE), so it is bound by its symbol name.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

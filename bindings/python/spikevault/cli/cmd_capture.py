@@ -37,7 +37,7 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--rate", type=arg_rate, metavar="HZ",
                    help="stack sampling rate (default: perf 999, py-spy 100, eu-stack/gdb one per --interval; "
                         "at most 10000, py-spy 1000, eu-stack 100, gdb 10)")
-    p.add_argument("--perf-frequency", type=arg_positive_int, metavar="HZ", help=argparse.SUPPRESS)  # older name of --rate
+    p.add_argument("--perf-frequency", type=arg_positive_int, metavar="HZ", help="older name of --rate (whole Hz)")
     p.add_argument("--collectors", metavar="LIST",
                    help="metric collectors, comma-separated: fds, threads, memory, diskIO, network ('' for none; "
                         "default: auto picks by --metric)")

@@ -75,6 +75,19 @@ def _stacks(vault: Any, record: Any, kind: str, redact: bool, scratch: str) -> L
     return stacks
 
 
+STATE_ROOTS = ("[on-cpu]", "[off-cpu]")
+
+
+def _by_state(stacks: List[Tuple[List[str], int]], other_kind: str) -> List[Tuple[List[str], int]]:
+    """The monitor's history.folded roots each stack at [on-cpu] or [off-cpu]: keep the state
+    the other side's artefact holds (offcpu.folded: off-CPU, else on-CPU), root removed, so the
+    two sides compare like with like."""
+    if not stacks or not all(frames and frames[0] in STATE_ROOTS for frames, _ in stacks):
+        return stacks
+    want = "[off-cpu]" if other_kind.startswith("offcpu") else "[on-cpu]"
+    return [(frames[1:], n) for frames, n in stacks if frames[0] == want and len(frames) > 1]
+
+
 def _side(record: Any, kind: str, samples: int) -> dict:
     return {"id": record.id, "processName": record.process_name, "pid": record.pid, "kind": kind,
             "capturedAt": json_time(record.captured_at), "samples": samples}
@@ -114,8 +127,11 @@ def run(ctx: Context) -> int:
     else:
         b = pick_one(ctx, vault, args.after)
         kind_a, kind_b = _stack_kind(a, args.kind), _stack_kind(b, args.kind)
-    before = _stacks(vault, a, kind_a, redact, "")
-    after = _stacks(vault, b, kind_b, redact, "")
+    before = _by_state(_stacks(vault, a, kind_a, redact, ""), kind_b)
+    after = _by_state(_stacks(vault, b, kind_b, redact, ""), kind_a)
+    if not before or not after:
+        raise CliError(f"no {'off' if kind_b.startswith('offcpu') else 'on'}-CPU stacks in capture {a.id}'s {kind_a} "
+                       f"to compare with {kind_b}")
     pairs, scale = pair_stacks(before, after, normalise=args.normalise)
     rows = frame_shares(pairs)
     label_a = f"capture {a.id}" + (f" {kind_a}" if a.id == b.id else "")

@@ -32,7 +32,8 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("dirs", nargs="+", metavar="DIR", help="Parquet trees written by export --format parquet")
     p.add_argument("--engine", choices=("duckdb", "clickhouse"), default="duckdb",
                    help="duckdb (the duckdb CLI, default) or clickhouse (chDB, in-process)")
-    p.add_argument("--template", choices=sorted(TEMPLATES), default="peak-by-process", help="which analysis")
+    p.add_argument("--template", choices=sorted(TEMPLATES), default="peak-by-process", metavar="NAME",
+                   help="which analysis: " + ", ".join(sorted(TEMPLATES)) + " (default peak-by-process)")
     p.add_argument("--since", metavar="TIME", help="from this time (default: the beginning)")
     p.add_argument("--until", metavar="TIME", help="before this time (default: no end)")
     p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")

@@ -101,6 +101,7 @@ def sort_rows(rows: Sequence[Any], key: str) -> List[Any]:
 def take_snapshot(rows: Sequence[Any], sort: str, matcher: Callable[[str], bool], recent: Sequence[Any],
                   rules: Sequence[Rule] = DEFAULT_RULES, now: Optional[datetime] = None) -> Snapshot:
     now = now or datetime.now(timezone.utc)
+    recent = list(recent)  # may be a one-pass iterator (Vault.recent streams)
     shown = sort_rows([r for r in rows if matcher(r.name)], sort)
     snap = Snapshot(taken_at=now, rows=shown, total=len(rows), sort=sort)
     for r in shown:

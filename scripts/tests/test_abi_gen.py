@@ -114,3 +114,12 @@ def test_a_bad_text_option_is_refused(tmp_path: Path, edit, message: str) -> Non
     run = subprocess.run([sys.executable, str(GEN), "--manifest", str(copy), "write", str(tmp_path / "out")],
                          capture_output=True, text=True)
     assert run.returncode != 0 and message in run.stderr
+
+
+def test_conventions_list_every_handle() -> None:
+    """docs/conventions.md names every handle type of the manifest (it once listed 6 of 10)."""
+    handles = json.loads((ROOT / "abi" / "manifest.json").read_text(encoding="utf-8"))["handles"]
+    section = (ROOT / "docs" / "conventions.md").read_text(encoding="utf-8").split("## Handles", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    missing = [h for h in handles if f"`{h}`" not in section]
+    assert not missing, f"docs/conventions.md's Handles section does not list {missing}"

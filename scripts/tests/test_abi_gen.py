@@ -64,6 +64,21 @@ def test_the_check_fails_on_a_stale_file(tmp_path: Path) -> None:
     assert run.returncode == 1 and "include/spikevault.h" in run.stdout
 
 
+@pytest.mark.parametrize("rel", abi_gen.GENERATED)
+def test_the_check_fails_when_any_generated_file_is_edited_or_missing(tmp_path: Path, rel: str) -> None:
+    """make check-manifest runs this check: one changed line of any generated file fails it, and so does its absence."""
+    _generate(ROOT / "abi" / "manifest.json", tmp_path)
+    ok = subprocess.run([sys.executable, str(GEN), "check", str(tmp_path)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout
+    target = tmp_path / rel
+    target.write_text(target.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    edited = subprocess.run([sys.executable, str(GEN), "check", str(tmp_path)], capture_output=True, text=True)
+    assert edited.returncode == 1 and rel in edited.stdout and "1 generated file(s) differ" in edited.stdout
+    target.unlink()
+    missing = subprocess.run([sys.executable, str(GEN), "check", str(tmp_path)], capture_output=True, text=True)
+    assert missing.returncode == 1 and rel in missing.stdout
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d["options"].append(dict(d["options"][0])), "share"),
     (lambda d: d["options"][0].update(default=99), "outside"),

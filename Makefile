@@ -27,7 +27,7 @@ export SPIKEVAULT_LIBRARY := $(CURDIR)/$(LIBDIR)/libspikevault.so
 # Console scripts installed by pip (the duckdb CLI) live beside the Python interpreter.
 export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null):$(PATH)
 
-.PHONY: all deps lib header check check-swift check-header check-header-compile check-symbols \
+.PHONY: all deps lib header manifest check check-swift check-manifest check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history bench-review bench-save-async bench-capture-fidelity soak clean \
 	wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli wheel-local deb check-packaging check-deb check-cmake check-wheel check-swift-consumer bench-stream bench-fleet
 
@@ -51,9 +51,20 @@ $(LIBDIR)/$(REALNAME): $(SOURCES) | deps
 	ln -sf $(REALNAME) $(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(LIBDIR)/libspikevault.so
 
-# Regenerate include/spikevault.h from the compiler's output for the release build.
-header: lib
-	$(PYTHON) scripts/gen_header.py "$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h" Sources/SpikeVaultC include/spikevault.h
+# Every ABI artefact (header, Python table and enums, docs/abi-reference.md, symbol baseline)
+# is generated from abi/manifest.json (docs/conventions.md, "One source for the ABI").
+MANIFEST := abi/manifest.json
+manifest:
+	$(PYTHON) scripts/abi_gen.py write .
+header: manifest
+
+# The generated files equal what the manifest produces; the compiler's header of the @c export
+# layer (a cross-check, not a source of types) agrees with the manifest; the generators'
+# own test (a dummy option reaches every generated place).
+check-manifest: lib
+	$(PYTHON) scripts/abi_gen.py check .
+	$(PYTHON) scripts/abi_gen.py crosscheck "$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h"
+	$(PYTHON) -m pytest -q -p no:cacheprovider scripts/tests
 
 # The stripped library must stay within 8 MB (8,000,000 bytes; MB means 10^6 throughout).
 MAX_LIBRARY_BYTES := 8000000
@@ -93,7 +104,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spikevault
 
 # ---- tests ----
-check: lib size check-swift check-header check-header-compile check-symbols check-abi check-ldd check-version \
+check: lib size check-swift check-manifest check-header-compile check-symbols check-abi check-ldd check-version \
 	check-man check-c check-python check-fuzz check-faults
 	@echo "make check: all checks passed"
 
@@ -104,12 +115,7 @@ check-swift: | deps
 	swift test --no-parallel 2>&1 | tee build/swift-test.log | grep -E "^(Test run|✔|✘|➜|Executed|.*error)|passed|failed|skipped|cancelled" | tail -40; \
 		exit $${PIPESTATUS[0]}
 
-check-header: lib
-	@mkdir -p build
-	$(PYTHON) scripts/gen_header.py "$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h" Sources/SpikeVaultC build/spikevault.h
-	diff -u include/spikevault.h build/spikevault.h || \
-		{ echo "include/spikevault.h is stale: run 'make header' and commit it"; exit 1; }
-	@echo "header: committed include/spikevault.h matches the regenerated one"
+check-header: check-manifest
 
 check-header-compile: $(VERSION_H)
 	@set -e; for cc in gcc clang; do \

@@ -25,6 +25,6 @@ let package = Package(
         .target(name: "SpikeVaultAsync", dependencies: ["SpikeVault"]),
         // Helper process for the retention tests (crash loop, concurrency, fork, disk full).
         .executableTarget(name: "SpikeVaultStress", dependencies: ["SpikeVault"]),
-        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault", "SpikeVaultStress", "SpikeVaultAsync"]),
+        .testTarget(name: "SpikeVaultTests", dependencies: ["SpikeVault", "SpikeVaultStress", "SpikeVaultAsync", "SpikeVaultC"]),
     ]
 )

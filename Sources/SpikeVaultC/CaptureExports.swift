@@ -12,30 +12,26 @@ final class JobBox: @unchecked Sendable {
     var write: WriteJob?
 }
 
-private func withRequest(_ request: OpaquePointer?, _ body: (RequestBox) throws -> Void) -> Int32 {
-    guarded { try body(try Handles.shared.lookup(request, as: RequestBox.self, "request")) }
-}
-
 /// Creates a capture request with the defaults (backend SV_BACKEND_AUTO, duration 5 s,
 /// interval 0.1 s, metric SV_METRIC_CPU with value 0, each backend's default rate, notes "{}"); set at
 /// least the pid. The caller owns *out_request and releases it with sv_request_free; it can be
 /// used for several captures. Use one request from one thread at a time.
 @c(sv_request_new)
 public func sv_request_new(_ out_request: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    newHandle(out_request, "out_request") { RequestBox() }
+    RequestBox.new(out_request) { RequestBox() }
 }
 
 /// Releases a request handle. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED.
 /// Captures already started keep their own copy of the request.
 @c(sv_request_free)
 public func sv_request_free(_ request: OpaquePointer?) -> Int32 {
-    guarded { _ = try Handles.shared.remove(request, as: RequestBox.self, "request") }
+    RequestBox.freeHandle(request)
 }
 
 /// Sets the process to capture (1 to 2^31-1).
 @c(sv_request_set_pid)
 public func sv_request_set_pid(_ request: OpaquePointer?, _ pid: Int64) -> Int32 {
-    withRequest(request) { box in
+    RequestBox.with(request) { box in
         guard pid > 0, let p = Int32(exactly: pid) else {
             throw SpikeVaultError(.invalidArgument, "pid must be between 1 and \(Int32.max), got \(pid)")
         }
@@ -46,7 +42,7 @@ public func sv_request_set_pid(_ request: OpaquePointer?, _ pid: Int64) -> Int32
 /// Sets what spiked (an SV_METRIC_* value) and its finite value, stored with the capture.
 @c(sv_request_set_trigger)
 public func sv_request_set_trigger(_ request: OpaquePointer?, _ metric: Int32, _ value: Double) -> Int32 {
-    withRequest(request) { box in
+    RequestBox.with(request) { box in
         let m = try sv_metric.from(metric)
         guard value.isFinite else { throw SpikeVaultError(.invalidArgument, "trigger value must be finite, got \(value)") }
         box.request.metric = m
@@ -58,7 +54,7 @@ public func sv_request_set_trigger(_ request: OpaquePointer?, _ metric: Int32, _
 /// starts, with the interval).
 @c(sv_request_set_duration)
 public func sv_request_set_duration(_ request: OpaquePointer?, _ seconds: Double) -> Int32 {
-    withRequest(request) { box in
+    RequestBox.with(request) { box in
         guard seconds.isFinite && seconds > 0 && seconds <= CaptureRequest.maxDurationSeconds else {
             throw SpikeVaultError(.invalidArgument, "duration must be in (0, 3600] seconds, got \(seconds)")
         }
@@ -70,7 +66,7 @@ public func sv_request_set_duration(_ request: OpaquePointer?, _ seconds: Double
 /// (0.01 to 60, and not longer than the duration).
 @c(sv_request_set_interval)
 public func sv_request_set_interval(_ request: OpaquePointer?, _ seconds: Double) -> Int32 {
-    withRequest(request) { box in
+    RequestBox.with(request) { box in
         guard seconds.isFinite && seconds >= CaptureRequest.minIntervalSeconds && seconds <= CaptureRequest.maxIntervalSeconds else {
             throw SpikeVaultError(.invalidArgument, "interval must be in [0.01, 60] seconds, got \(seconds)")
         }
@@ -84,7 +80,7 @@ public func sv_request_set_interval(_ request: OpaquePointer?, _ seconds: Double
 /// give SV_ERR_UNSUPPORTED elsewhere when the capture starts.
 @c(sv_request_set_backend)
 public func sv_request_set_backend(_ request: OpaquePointer?, _ backend: Int32) -> Int32 {
-    withRequest(request) { box in box.request.backend = try sv_backend.from(backend) }
+    RequestBox.with(request) { box in box.request.backend = try sv_backend.from(backend) }
 }
 
 /// Sets the argv template of SV_BACKEND_COMMAND: `argc` UTF-8 strings (copied), the first
@@ -92,7 +88,7 @@ public func sv_request_set_backend(_ request: OpaquePointer?, _ backend: Int32) 
 /// `{duration}` (whole seconds) and `{output}` (a file the tool must write) are replaced.
 @c(sv_request_set_command)
 public func sv_request_set_command(_ request: OpaquePointer?, _ argv: UnsafePointer<UnsafePointer<CChar>?>?, _ argc: UInt) -> Int32 {
-    withRequest(request) { box in
+    RequestBox.with(request) { box in
         guard let argv else { throw SpikeVaultError(.nullArgument, "argv is NULL") }
         guard argc > 0 && argc <= 4096 else { throw SpikeVaultError(.invalidArgument, "argc must be 1 to 4096, got \(argc)") }
         box.request.commandTemplate = try (0..<Int(argc)).map { try cString(argv[$0], "argv[\($0)]") }
@@ -107,7 +103,7 @@ public func sv_request_set_command(_ request: OpaquePointer?, _ argv: UnsafePoin
 /// range or not finite: SV_ERR_INVALID_ARGUMENT, the request unchanged.
 @c(sv_request_set_rate)
 public func sv_request_set_rate(_ request: OpaquePointer?, _ hertz: Double) -> Int32 {
-    withRequest(request) { box in
+    RequestBox.with(request) { box in
         guard hertz.isFinite && hertz > 0 && hertz <= CaptureRequest.maxRateHz else {
             throw SpikeVaultError(.invalidArgument, "rate must be more than 0 and at most 10000 Hz, got \(hertz)")
         }
@@ -118,7 +114,7 @@ public func sv_request_set_rate(_ request: OpaquePointer?, _ hertz: Double) -> I
 /// Older name of sv_request_set_rate taking whole Hz (1 to 10000); same effect.
 @c(sv_request_set_perf_frequency)
 public func sv_request_set_perf_frequency(_ request: OpaquePointer?, _ hertz: Int64) -> Int32 {
-    withRequest(request) { box in
+    RequestBox.with(request) { box in
         guard hertz >= 1 && hertz <= 10_000 else { throw SpikeVaultError(.invalidArgument, "perf frequency must be 1 to 10000 Hz, got \(hertz)") }
         box.request.rateHz = Double(hertz)
     }
@@ -128,7 +124,7 @@ public func sv_request_set_perf_frequency(_ request: OpaquePointer?, _ hertz: In
 /// the capture starts). The library adds its own facts under the key "capture".
 @c(sv_request_set_notes)
 public func sv_request_set_notes(_ request: OpaquePointer?, _ json: UnsafePointer<CChar>?) -> Int32 {
-    withRequest(request) { box in box.request.notes = try cString(json, "json") }
+    RequestBox.with(request) { box in box.request.notes = try cString(json, "json") }
 }
 
 /// Chooses the metric collectors run beside the backend: `names` is a comma-separated list of
@@ -138,7 +134,7 @@ public func sv_request_set_notes(_ request: OpaquePointer?, _ json: UnsafePointe
 /// Use one request from one thread at a time.
 @c(sv_request_set_collectors)
 public func sv_request_set_collectors(_ request: OpaquePointer?, _ names: UnsafePointer<CChar>?) -> Int32 {
-    withRequest(request) { box in
+    RequestBox.with(request) { box in
         guard let names else { box.request.collectors = nil; return }
         box.request.collectors = try MetricCollector.parseList(try cString(names, "names"))
     }
@@ -154,8 +150,8 @@ public func sv_request_set_collectors(_ request: OpaquePointer?, _ names: Unsafe
 @c(sv_capture_run)
 public func sv_capture_run(_ vault: OpaquePointer?, _ request: OpaquePointer?, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
-        let v = try Handles.shared.lookup(vault, as: Vault.self, "vault")
-        let r = try Handles.shared.lookup(request, as: RequestBox.self, "request").request
+        let v = try Vault.from(vault)
+        let r = try RequestBox.from(request).request
         let record = try v.capture(r)  // not inline: `out_id?.pointee = try …` skips the call on NULL
         out_id?.pointee = record.id
     }
@@ -176,8 +172,8 @@ public func sv_capture_start(_ vault: OpaquePointer?, _ request: OpaquePointer?,
     guarded {
         let out = try requireOut(out_job, "out_job")
         out.pointee = nil
-        let v = try Handles.shared.lookup(vault, as: Vault.self, "vault")
-        let r = try Handles.shared.lookup(request, as: RequestBox.self, "request").request
+        let v = try Vault.from(vault)
+        let r = try RequestBox.from(request).request
         let box = JobBox()
         let handle = Handles.shared.register(box)
         let handleBits = UInt(bitPattern: Int(bitPattern: handle))
@@ -189,7 +185,7 @@ public func sv_capture_start(_ vault: OpaquePointer?, _ request: OpaquePointer?,
                 callback(OpaquePointer(bitPattern: handleBits), status, id, UnsafeMutableRawPointer(bitPattern: userBits))
             }
         } catch {
-            _ = try? Handles.shared.remove(handle, as: JobBox.self, "job")
+            _ = try? JobBox.remove(handle)
             throw error
         }
         out.pointee = handle
@@ -217,7 +213,7 @@ private func jobStatus(_ result: Result<ProfileRecord, SpikeVaultError>?) -> (In
 public func sv_job_wait(_ job: OpaquePointer?, _ timeout_ms: Int64, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
     var status = sv_status.ok.rawValue
     let lookup = guarded {
-        let box = try Handles.shared.lookup(job, as: JobBox.self, "job")
+        let box = try JobBox.from(job)
         if let w = box.write {
             guard let result = w.wait(timeoutSeconds: timeout_ms < 0 ? nil : Double(timeout_ms) / 1000) else {
                 throw SpikeVaultError(.timeout, "background write still queued or running after \(timeout_ms) ms")
@@ -246,7 +242,7 @@ public func sv_job_wait(_ job: OpaquePointer?, _ timeout_ms: Int64, _ out_id: Un
 @c(sv_job_cancel)
 public func sv_job_cancel(_ job: OpaquePointer?) -> Int32 {
     guarded {
-        let box = try Handles.shared.lookup(job, as: JobBox.self, "job")
+        let box = try JobBox.from(job)
         box.job?.cancel()
         box.write?.cancel()
     }
@@ -257,5 +253,5 @@ public func sv_job_cancel(_ job: OpaquePointer?) -> Int32 {
 /// (SV_OK); freeing twice gives SV_ERR_CLOSED.
 @c(sv_job_free)
 public func sv_job_free(_ job: OpaquePointer?) -> Int32 {
-    guarded { _ = try Handles.shared.remove(job, as: JobBox.self, "job") }
+    JobBox.freeHandle(job)
 }

@@ -31,38 +31,11 @@ import SpikeVault
     case cooldown = -23
 }
 
-extension sv_status {
-    /// The C number of a core status. The switch is exhaustive, so a status added to the
-    /// core does not compile until it has its C number here.
+extension sv_status: CaseIterable {
+    /// The C number of a core status: the same raw value (abi/manifest.json numbers both;
+    /// StatusMappingTests checks every case both ways, so the fallback is never taken).
     init(_ status: Status) {
-        switch status {
-        case .ok: self = .ok
-        case .row: self = .row
-        case .done: self = .done
-        case .invalidArgument: self = .invalidArgument
-        case .nullArgument: self = .nullArgument
-        case .encoding: self = .encoding
-        case .io: self = .io
-        case .noSpace: self = .noSpace
-        case .permission: self = .permission
-        case .notFound: self = .notFound
-        case .corrupt: self = .corrupt
-        case .tooLarge: self = .tooLarge
-        case .database: self = .database
-        case .closed: self = .closed
-        case .busy: self = .busy
-        case .unsupported: self = .unsupported
-        case .noSuchProcess: self = .noSuchProcess
-        case .unsafePath: self = .unsafePath
-        case .timeout: self = .timeout
-        case .cancelled: self = .cancelled
-        case .empty: self = .empty
-        case .noMemory: self = .noMemory
-        case .forked: self = .forked
-        case .internalError: self = .internalError
-        case .alreadyExists: self = .alreadyExists
-        case .cooldown: self = .cooldown
-        }
+        self = sv_status(rawValue: status.rawValue) ?? .internalError
     }
 }
 
@@ -115,33 +88,6 @@ extension sv_backend {
     }
 }
 
-/// Keys for `sv_options_set_int` (`SV_OPT_*`). Numbers are ABI.
-@c public enum sv_option: Int32 {
-    case compressionLevel = 1
-    case durability = 2
-    case busyTimeoutMs = 3
-    case maxArtefactBytes = 4
-    case windowLogMax = 5
-    case captureWorkers = 6
-    case captureQueueCapacity = 7
-    case captureCooldownSeconds = 8
-    case maxAgeSeconds = 9
-    case maxFootprintBytes = 10
-    case minFreePercent = 11
-    case maintenanceIntervalSeconds = 12
-    case maintenanceFirstDelaySeconds = 13
-    case orphanGraceSeconds = 14
-    case openExisting = 15
-    // 41-43: the seed contract (#13); numbered apart so branches adding keys do not collide.
-    case writeQueueCapacity = 41
-    case duckdbSnapshotIntervalSeconds = 42
-    case idleVacuumSeconds = 43
-    /// text (sv_options_set_string): the host name recorded with captures.
-    case hostName = 90
-    /// text (sv_options_set_string): the machine ID recorded with captures.
-    case machineId = 91
-}
-
 extension sv_metric {
     var metric: TriggerMetric {
         switch self {
@@ -186,34 +132,7 @@ extension sv_capture_status {
     }
 }
 
-extension sv_option {
-    /// The `VaultOptions` field behind a raw key.
-    static func name(_ raw: Int32) throws -> String {
-        switch sv_option(rawValue: raw) {
-        case .compressionLevel: return "compressionLevel"
-        case .durability: return "durability"
-        case .busyTimeoutMs: return "busyTimeoutMilliseconds"
-        case .maxArtefactBytes: return "maxArtefactBytes"
-        case .windowLogMax: return "windowLogMax"
-        case .captureWorkers: return "captureWorkers"
-        case .captureQueueCapacity: return "captureQueueCapacity"
-        case .captureCooldownSeconds: return "captureCooldownSeconds"
-        case .maxAgeSeconds: return "maxAgeSeconds"
-        case .maxFootprintBytes: return "maxFootprintBytes"
-        case .minFreePercent: return "minFreePercent"
-        case .maintenanceIntervalSeconds: return "maintenanceIntervalSeconds"
-        case .maintenanceFirstDelaySeconds: return "maintenanceFirstDelaySeconds"
-        case .orphanGraceSeconds: return "orphanGraceSeconds"
-        case .openExisting: return "openExisting"
-        case .writeQueueCapacity: return "writeQueueCapacity"
-        case .duckdbSnapshotIntervalSeconds: return "duckdbSnapshotIntervalSeconds"
-        case .idleVacuumSeconds: return "idleVacuumSeconds"
-        case .hostName: return "hostName"
-        case .machineId: return "machineID"
-        case nil: throw SpikeVaultError(.invalidArgument, "unknown option key \(raw)")
-        }
-    }
-}
+// sv_option and its key -> field map are generated from abi/manifest.json: OptionKeys.swift.
 
 /// Counters of a monitor, read with `sv_monitor_get_counter` (`SV_MONITOR_*`). Numbers are ABI.
 @c public enum sv_monitor_counter: Int32 {

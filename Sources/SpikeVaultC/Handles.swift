@@ -105,6 +105,45 @@ final class Handles: Sendable {
     }
 }
 
+/// The one protocol of every type behind a C handle: the generic plumbing below (`from`,
+/// `with`, `new`, `freeHandle`) is written once for all of them, and `handleName` names the
+/// argument in messages ("vault is NULL", "out_vault is NULL").
+protocol CHandle: AnyObject, Sendable {
+    static var handleName: String { get }
+}
+
+extension CHandle {
+    /// The live object behind `p` (NULL, stale, forged and wrong-type handles are refused):
+    /// the one way to look up a handle, a vault included.
+    static func from(_ p: OpaquePointer?) throws -> Self { try Handles.shared.lookup(p, as: Self.self, handleName) }
+
+    /// Looks `p` up and runs `body` with it; errors become the status and `sv_errmsg`.
+    static func with(_ p: OpaquePointer?, _ body: (Self) throws -> Void) -> Int32 { guarded { try body(try from(p)) } }
+
+    /// The body of a `*_new`: checks the out-pointer, makes the object, hands C its handle.
+    static func new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ make: () throws -> Self) -> Int32 {
+        newHandle(out, "out_" + handleName, make)
+    }
+
+    /// Removes the handle (nil for NULL); a released handle throws `.closed`.
+    static func remove(_ p: OpaquePointer?) throws -> Self? { try Handles.shared.remove(p, as: Self.self, handleName) }
+
+    /// The body of a plain `*_free`: NULL is a no-op (SV_OK), a released handle SV_ERR_CLOSED.
+    static func freeHandle(_ p: OpaquePointer?) -> Int32 { guarded { _ = try remove(p) } }
+}
+
+// The ten handle types of the C ABI (abi/manifest.json "handles").
+extension Vault: CHandle { static var handleName: String { "vault" } }
+extension OptionsBox: CHandle { static var handleName: String { "options" } }
+extension RecordBox: CHandle { static var handleName: String { "record" } }
+extension CursorBox: CHandle { static var handleName: String { "cursor" } }
+extension RequestBox: CHandle { static var handleName: String { "request" } }
+extension JobBox: CHandle { static var handleName: String { "job" } }
+extension ReportBox: CHandle { static var handleName: String { "report" } }
+extension MonitorBox: CHandle { static var handleName: String { "monitor" } }
+extension RuleBox: CHandle { static var handleName: String { "rule" } }
+extension FilterBox: CHandle { static var handleName: String { "filter" } }
+
 /// The body of a `*_new` entry point: checks the out-pointer, makes the object and hands C
 /// a new handle to it (a status and `sv_errmsg` on failure, *out untouched).
 func newHandle<T: AnyObject & Sendable>(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ what: String,

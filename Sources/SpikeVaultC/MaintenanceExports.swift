@@ -72,7 +72,7 @@ final class ReportBox: Sendable {
 public func sv_vault_maintain(_ vault: OpaquePointer?, _ out_report: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
         out_report?.pointee = nil
-        let v = try Handles.shared.lookup(vault, as: Vault.self, "vault")
+        let v = try Vault.from(vault)
         let report = try v.maintain()
         out_report?.pointee = Handles.shared.register(ReportBox(report))
     }
@@ -86,7 +86,7 @@ public func sv_vault_footprint(_ vault: OpaquePointer?, _ out_bytes: UnsafeMutab
     guarded {
         let out = try requireOut(out_bytes, "out_bytes")
         out.pointee = 0
-        out.pointee = try Handles.shared.lookup(vault, as: Vault.self, "vault").footprint().totalBytes
+        out.pointee = try Vault.from(vault).footprint().totalBytes
     }
 }
 
@@ -96,12 +96,12 @@ public func sv_vault_footprint(_ vault: OpaquePointer?, _ out_bytes: UnsafeMutab
 public func sv_report_get_int(_ report: OpaquePointer?, _ field: Int32, _ out_value: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let out = try requireOut(out_value, "out_value")
-        out.pointee = try Handles.shared.lookup(report, as: ReportBox.self, "report").value(field)
+        out.pointee = try ReportBox.from(report).value(field)
     }
 }
 
 /// Releases a report. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED. Thread-safe.
 @c(sv_report_free)
 public func sv_report_free(_ report: OpaquePointer?) -> Int32 {
-    guarded { _ = try Handles.shared.remove(report, as: ReportBox.self, "report") }
+    ReportBox.freeHandle(report)
 }

@@ -12,12 +12,8 @@ final class MonitorBox: @unchecked Sendable {
     init(_ monitor: Monitor) { self.monitor = monitor }
 }
 
-private func withRule(_ rule: OpaquePointer?, _ body: (RuleBox) throws -> Void) -> Int32 {
-    guarded { try body(try Handles.shared.lookup(rule, as: RuleBox.self, "rule")) }
-}
-
 private func withMonitor(_ monitor: OpaquePointer?, _ body: (Monitor) throws -> Void) -> Int32 {
-    guarded { try body(try Handles.shared.lookup(monitor, as: MonitorBox.self, "monitor").monitor) }
+    MonitorBox.with(monitor) { try body($0.monitor) }
 }
 
 private func checkedSeconds(_ value: Double, _ what: String, max: Double) throws -> Double {
@@ -47,47 +43,47 @@ public func sv_rule_new(_ metric: Int32, _ threshold: Double, _ out_rule: Unsafe
 /// Releases a rule handle. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED.
 @c(sv_rule_free)
 public func sv_rule_free(_ rule: OpaquePointer?) -> Int32 {
-    guarded { _ = try Handles.shared.remove(rule, as: RuleBox.self, "rule") }
+    RuleBox.freeHandle(rule)
 }
 
 /// Non-zero `below`: the rule matches values at or BELOW the threshold (e.g. free memory
 /// falling); zero (the default): at or above. The threshold itself always matches.
 @c(sv_rule_set_below)
 public func sv_rule_set_below(_ rule: OpaquePointer?, _ below: Int32) -> Int32 {
-    withRule(rule) { $0.rule.comparison = below != 0 ? .atOrBelow : .atOrAbove }
+    RuleBox.with(rule) { $0.rule.comparison = below != 0 ? .atOrBelow : .atOrAbove }
 }
 
 /// How long the condition must hold, in seconds (0 to 86400; default 0). Observations of a
 /// process more than 2 monitor intervals apart restart the window.
 @c(sv_rule_set_sustain)
 public func sv_rule_set_sustain(_ rule: OpaquePointer?, _ seconds: Double) -> Int32 {
-    withRule(rule) { $0.rule.sustainSeconds = try checkedSeconds(seconds, "sustain", max: 86_400) }
+    RuleBox.with(rule) { $0.rule.sustainSeconds = try checkedSeconds(seconds, "sustain", max: 86_400) }
 }
 
 /// Seconds before the same process (pid and start time) can fire this rule again (0 to
 /// 604800; default 600).
 @c(sv_rule_set_cooldown)
 public func sv_rule_set_cooldown(_ rule: OpaquePointer?, _ seconds: Double) -> Int32 {
-    withRule(rule) { $0.rule.cooldownSeconds = try checkedSeconds(seconds, "cooldown", max: 604_800) }
+    RuleBox.with(rule) { $0.rule.cooldownSeconds = try checkedSeconds(seconds, "cooldown", max: 604_800) }
 }
 
 /// Adds a process-name glob (fnmatch: `*`, `?`, `[a-z]`; UTF-8, copied) the process name
 /// (comm, at most 15 bytes) must match; with none, every process is included.
 @c(sv_rule_add_include)
 public func sv_rule_add_include(_ rule: OpaquePointer?, _ glob: UnsafePointer<CChar>?) -> Int32 {
-    withRule(rule) { $0.rule.filter.include.append(try cString(glob, "glob")) }
+    RuleBox.with(rule) { $0.rule.filter.include.append(try cString(glob, "glob")) }
 }
 
 /// Adds a process-name glob that excludes the processes it matches.
 @c(sv_rule_add_exclude)
 public func sv_rule_add_exclude(_ rule: OpaquePointer?, _ glob: UnsafePointer<CChar>?) -> Int32 {
-    withRule(rule) { $0.rule.filter.exclude.append(try cString(glob, "glob")) }
+    RuleBox.with(rule) { $0.rule.filter.exclude.append(try cString(glob, "glob")) }
 }
 
 /// Limits the rule to processes of this uid (0 to 2^32-2); call again to allow several.
 @c(sv_rule_add_uid)
 public func sv_rule_add_uid(_ rule: OpaquePointer?, _ uid: Int64) -> Int32 {
-    withRule(rule) { box in
+    RuleBox.with(rule) { box in
         guard uid >= 0, uid < Int64(UInt32.max) else { throw SpikeVaultError(.invalidArgument, "uid must be 0 to 4294967294, got \(uid)") }
         box.rule.filter.uids.append(UInt32(uid))
     }
@@ -97,7 +93,7 @@ public func sv_rule_add_uid(_ rule: OpaquePointer?, _ uid: Int64) -> Int32 {
 /// seconds (more than 0, at most 3600). Default: SV_BACKEND_AUTO for 5 s.
 @c(sv_rule_set_capture)
 public func sv_rule_set_capture(_ rule: OpaquePointer?, _ backend: Int32, _ duration: Double) -> Int32 {
-    withRule(rule) { box in
+    RuleBox.with(rule) { box in
         var r = box.rule
         r.backend = try sv_backend.from(backend)
         r.captureDurationSeconds = duration
@@ -115,7 +111,7 @@ public func sv_rule_set_capture(_ rule: OpaquePointer?, _ backend: Int32, _ dura
 /// negative, non-finite or sub-0.5 s value, SV_ERR_TOO_LARGE above 60.
 @c(sv_rule_set_history_stacks)
 public func sv_rule_set_history_stacks(_ rule: OpaquePointer?, _ interval_seconds: Double) -> Int32 {
-    withRule(rule) { box in
+    RuleBox.with(rule) { box in
         try MonitorRule.validateHistoryStackInterval(interval_seconds)
         box.rule.historyStackIntervalSeconds = interval_seconds
     }
@@ -125,7 +121,7 @@ public func sv_rule_set_history_stacks(_ rule: OpaquePointer?, _ interval_second
 /// counted against the hourly cap.
 @c(sv_rule_set_notify_only)
 public func sv_rule_set_notify_only(_ rule: OpaquePointer?, _ notify_only: Int32) -> Int32 {
-    withRule(rule) { $0.rule.captures = notify_only == 0 }
+    RuleBox.with(rule) { $0.rule.captures = notify_only == 0 }
 }
 
 /// Creates a stopped monitor over an open vault: interval 1 s, at most 6 captures per
@@ -137,7 +133,7 @@ public func sv_monitor_new(_ vault: OpaquePointer?, _ out_monitor: UnsafeMutable
     guarded {
         let out = try requireOut(out_monitor, "out_monitor")
         out.pointee = nil
-        let v = try Handles.shared.lookup(vault, as: Vault.self, "vault")
+        let v = try Vault.from(vault)
         out.pointee = Handles.shared.register(MonitorBox(try Monitor(vault: v)))
     }
 }
@@ -148,8 +144,8 @@ public func sv_monitor_new(_ vault: OpaquePointer?, _ out_monitor: UnsafeMutable
 public func sv_monitor_free(_ monitor: OpaquePointer?) -> Int32 {
     guarded {
         guard monitor != nil else { return }
-        try Handles.shared.lookup(monitor, as: MonitorBox.self, "monitor").monitor.stop()
-        _ = try Handles.shared.remove(monitor, as: MonitorBox.self, "monitor")
+        try MonitorBox.from(monitor).monitor.stop()
+        _ = try MonitorBox.remove(monitor)
     }
 }
 
@@ -223,7 +219,7 @@ public func sv_monitor_set_history_memory(_ monitor: OpaquePointer?, _ bytes: In
 @c(sv_monitor_add_rule)
 public func sv_monitor_add_rule(_ monitor: OpaquePointer?, _ rule: OpaquePointer?, _ out_index: UnsafeMutablePointer<Int32>?) -> Int32 {
     withMonitor(monitor) { m in
-        let r = try Handles.shared.lookup(rule, as: RuleBox.self, "rule").rule
+        let r = try RuleBox.from(rule).rule
         let index = try m.addRule(r)
         out_index?.pointee = Int32(index)
     }

@@ -10,14 +10,14 @@ final class OptionsBox: @unchecked Sendable {
 /// the handle may be freed right after. Use one handle from one thread at a time.
 @c(sv_options_new)
 public func sv_options_new(_ out_options: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    newHandle(out_options, "out_options") { OptionsBox() }
+    OptionsBox.new(out_options) { OptionsBox() }
 }
 
 /// Releases an options handle. NULL is a no-op (SV_OK); a handle already freed gives
 /// SV_ERR_CLOSED. Thread-safe.
 @c(sv_options_free)
 public func sv_options_free(_ options: OpaquePointer?) -> Int32 {
-    guarded { _ = try Handles.shared.remove(options, as: OptionsBox.self, "options") }
+    OptionsBox.freeHandle(options)
 }
 
 /// Sets one tunable (an SV_OPT_* key). A value outside the key's bounds (see sv_option_bounds)
@@ -26,7 +26,7 @@ public func sv_options_free(_ options: OpaquePointer?) -> Int32 {
 @c(sv_options_set_int)
 public func sv_options_set_int(_ options: OpaquePointer?, _ key: Int32, _ value: Int64) -> Int32 {
     guarded {
-        let box = try Handles.shared.lookup(options, as: OptionsBox.self, "options")
+        let box = try OptionsBox.from(options)
         try box.options.set(try sv_option.name(key), value)
     }
 }
@@ -36,7 +36,7 @@ public func sv_options_set_int(_ options: OpaquePointer?, _ key: Int32, _ value:
 public func sv_options_get_int(_ options: OpaquePointer?, _ key: Int32, _ out_value: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let out = try requireOut(out_value, "out_value")
-        let box = try Handles.shared.lookup(options, as: OptionsBox.self, "options")
+        let box = try OptionsBox.from(options)
         out.pointee = try box.options.get(try sv_option.name(key))
     }
 }

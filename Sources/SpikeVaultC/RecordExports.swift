@@ -16,31 +16,27 @@ final class RecordBox: @unchecked Sendable {
     }
 }
 
-private func withRecord(_ record: OpaquePointer?, _ body: (RecordBox) throws -> Void) -> Int32 {
-    guarded { try body(try Handles.shared.lookup(record, as: RecordBox.self, "record")) }
-}
-
 /// Creates an empty record to fill with the sv_record_set_* and sv_record_add_* calls and save
 /// with sv_vault_save. The caller owns *out_record and releases it with sv_record_free; it can
 /// be saved several times. capturedAt defaults to the time of sv_record_new. Use one record
 /// from one thread at a time.
 @c(sv_record_new)
 public func sv_record_new(_ out_record: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    newHandle(out_record, "out_record") { RecordBox() }
+    RecordBox.new(out_record) { RecordBox() }
 }
 
 /// Releases a record handle and the artefact buffers it copied. NULL is a no-op (SV_OK); a
 /// record already freed gives SV_ERR_CLOSED.
 @c(sv_record_free)
 public func sv_record_free(_ record: OpaquePointer?) -> Int32 {
-    guarded { _ = try Handles.shared.remove(record, as: RecordBox.self, "record") }
+    RecordBox.freeHandle(record)
 }
 
 /// Sets the process name (UTF-8, 1-4096 bytes, copied). Non-UTF-8 gives SV_ERR_ENCODING:
 /// names are stored as text, so a host holding raw bytes must escape them first.
 @c(sv_record_set_process)
 public func sv_record_set_process(_ record: OpaquePointer?, _ name: UnsafePointer<CChar>?) -> Int32 {
-    withRecord(record) { box in
+    RecordBox.with(record) { box in
         let s = try cString(name, "name")
         guard !s.isEmpty && s.utf8.count <= 4096 else {
             throw SpikeVaultError(.invalidArgument, "process name must be 1-4096 bytes, got \(s.utf8.count)")
@@ -52,7 +48,7 @@ public func sv_record_set_process(_ record: OpaquePointer?, _ name: UnsafePointe
 /// Sets the process id (1 to 2^31-1; anything else gives SV_ERR_INVALID_ARGUMENT).
 @c(sv_record_set_pid)
 public func sv_record_set_pid(_ record: OpaquePointer?, _ pid: Int64) -> Int32 {
-    withRecord(record) { box in
+    RecordBox.with(record) { box in
         guard pid > 0, let p = Int32(exactly: pid) else {
             throw SpikeVaultError(.invalidArgument, "pid must be between 1 and \(Int32.max), got \(pid)")
         }
@@ -64,7 +60,7 @@ public func sv_record_set_pid(_ record: OpaquePointer?, _ pid: Int64) -> Int32 {
 /// SV_ERR_INVALID_ARGUMENT).
 @c(sv_record_set_trigger)
 public func sv_record_set_trigger(_ record: OpaquePointer?, _ metric: Int32, _ value: Double) -> Int32 {
-    withRecord(record) { box in
+    RecordBox.with(record) { box in
         let m = try sv_metric.from(metric)
         guard value.isFinite else { throw SpikeVaultError(.invalidArgument, "trigger value must be finite, got \(value)") }
         box.record.triggerMetric = m
@@ -77,7 +73,7 @@ public func sv_record_set_trigger(_ record: OpaquePointer?, _ metric: Int32, _ v
 /// was created).
 @c(sv_record_set_captured_at)
 public func sv_record_set_captured_at(_ record: OpaquePointer?, _ unix_ms: Int64) -> Int32 {
-    withRecord(record) { box in
+    RecordBox.with(record) { box in
         guard unix_ms >= 0 && unix_ms <= 253_402_300_799_999 else {
             throw SpikeVaultError(.invalidArgument, "capture time must be between 1970 and 9999, got \(unix_ms) ms")
         }
@@ -88,7 +84,7 @@ public func sv_record_set_captured_at(_ record: OpaquePointer?, _ unix_ms: Int64
 /// Sets how long the capture ran, in seconds (finite, >= 0).
 @c(sv_record_set_duration)
 public func sv_record_set_duration(_ record: OpaquePointer?, _ seconds: Double) -> Int32 {
-    withRecord(record) { box in
+    RecordBox.with(record) { box in
         guard seconds.isFinite && seconds >= 0 else {
             throw SpikeVaultError(.invalidArgument, "duration must be finite and >= 0, got \(seconds)")
         }
@@ -100,14 +96,14 @@ public func sv_record_set_duration(_ record: OpaquePointer?, _ seconds: Double) 
 /// by sv_vault_save, which gives SV_ERR_INVALID_ARGUMENT otherwise.
 @c(sv_record_set_notes)
 public func sv_record_set_notes(_ record: OpaquePointer?, _ json: UnsafePointer<CChar>?) -> Int32 {
-    withRecord(record) { box in box.record.notes = try cString(json, "json") }
+    RecordBox.with(record) { box in box.record.notes = try cString(json, "json") }
 }
 
 /// Sets the process start time in clock ticks since boot (/proc/PID/stat field 22), used to
 /// tell a process from a later one with the same pid. Must be >= 0.
 @c(sv_record_set_process_start_time)
 public func sv_record_set_process_start_time(_ record: OpaquePointer?, _ ticks: Int64) -> Int32 {
-    withRecord(record) { box in
+    RecordBox.with(record) { box in
         guard ticks >= 0 else { throw SpikeVaultError(.invalidArgument, "process start time must be >= 0, got \(ticks)") }
         box.record.processStartTime = ticks
     }
@@ -120,7 +116,7 @@ public func sv_record_set_process_start_time(_ record: OpaquePointer?, _ ticks: 
 @c(sv_record_add_artefact_file)
 public func sv_record_add_artefact_file(_ record: OpaquePointer?, _ kind: UnsafePointer<CChar>?,
                                         _ path: UnsafePointer<CChar>?) -> Int32 {
-    withRecord(record) { box in
+    RecordBox.with(record) { box in
         let k = try cString(kind, "kind")
         let p = try cString(path, "path")
         guard !p.isEmpty else { throw SpikeVaultError(.invalidArgument, "artefact path is empty") }
@@ -133,7 +129,7 @@ public func sv_record_add_artefact_file(_ record: OpaquePointer?, _ kind: Unsafe
 @c(sv_record_add_artefact_buffer)
 public func sv_record_add_artefact_buffer(_ record: OpaquePointer?, _ kind: UnsafePointer<CChar>?,
                                           _ data: UnsafeRawPointer?, _ size: UInt) -> Int32 {
-    withRecord(record) { box in
+    RecordBox.with(record) { box in
         let k = try cString(kind, "kind")
         guard let data else { throw SpikeVaultError(.nullArgument, "data is NULL") }
         guard size > 0 else { throw SpikeVaultError(.empty, "artefact '\(k)' is empty (0 bytes)") }

@@ -101,10 +101,8 @@ private func template(_ raw: Int32) throws -> AnalyticsTemplate {
 }
 
 private func filterOf(_ filter: OpaquePointer?) throws -> RecordFilter {
-    filter == nil ? RecordFilter() : try Handles.shared.lookup(filter, as: FilterBox.self, "filter").filter
+    filter == nil ? RecordFilter() : try FilterBox.from(filter).filter
 }
-
-private func vaultOf(_ vault: OpaquePointer?) throws -> Vault { try Handles.shared.lookup(vault, as: Vault.self, "vault") }
 
 private func giveString(_ s: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) throws {
     guard let p = strdup(s) else { throw SpikeVaultError(.noMemory, "allocating \(s.utf8.count) bytes") }
@@ -115,13 +113,13 @@ private func giveString(_ s: String, _ out: UnsafeMutablePointer<UnsafeMutablePo
 /// *out_filter and releases it with sv_filter_free. Use one filter from one thread at a time.
 @c(sv_filter_new)
 public func sv_filter_new(_ out_filter: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    newHandle(out_filter, "out_filter") { FilterBox() }
+    FilterBox.new(out_filter) { FilterBox() }
 }
 
 /// Releases a filter. NULL is a no-op (SV_OK); freeing twice gives SV_ERR_CLOSED.
 @c(sv_filter_free)
 public func sv_filter_free(_ filter: OpaquePointer?) -> Int32 {
-    guarded { _ = try Handles.shared.remove(filter, as: FilterBox.self, "filter") }
+    FilterBox.freeHandle(filter)
 }
 
 /// Sets an integer criterion: SV_FILTER_METRIC and SV_FILTER_STATUS add one value each call;
@@ -131,7 +129,7 @@ public func sv_filter_free(_ filter: OpaquePointer?) -> Int32 {
 @c(sv_filter_set_int)
 public func sv_filter_set_int(_ filter: OpaquePointer?, _ filter_field: Int32, _ value: Int64) -> Int32 {
     guarded {
-        let box = try Handles.shared.lookup(filter, as: FilterBox.self, "filter")
+        let box = try FilterBox.from(filter)
         switch sv_filter_field(rawValue: filter_field) {
         case .metric:
             guard let raw = Int32(exactly: value) else { throw SpikeVaultError(.invalidArgument, "unknown metric \(value)") }
@@ -171,7 +169,7 @@ public func sv_filter_set_int(_ filter: OpaquePointer?, _ filter_field: Int32, _
 @c(sv_filter_set_double)
 public func sv_filter_set_double(_ filter: OpaquePointer?, _ filter_field: Int32, _ value: Double) -> Int32 {
     guarded {
-        let box = try Handles.shared.lookup(filter, as: FilterBox.self, "filter")
+        let box = try FilterBox.from(filter)
         guard value.isFinite else { throw SpikeVaultError(.invalidArgument, "value must be finite, got \(value)") }
         switch sv_filter_field(rawValue: filter_field) {
         case .minValue: box.filter.minValue = value
@@ -187,7 +185,7 @@ public func sv_filter_set_double(_ filter: OpaquePointer?, _ filter_field: Int32
 @c(sv_filter_set_text)
 public func sv_filter_set_text(_ filter: OpaquePointer?, _ filter_field: Int32, _ text: UnsafePointer<CChar>?) -> Int32 {
     guarded {
-        let box = try Handles.shared.lookup(filter, as: FilterBox.self, "filter")
+        let box = try FilterBox.from(filter)
         let value = try optionalCString(text, "text")
         switch sv_filter_field(rawValue: filter_field) {
         case .process: box.filter.process = value
@@ -205,7 +203,7 @@ public func sv_filter_set_text(_ filter: OpaquePointer?, _ filter_field: Int32, 
 @c(sv_filter_clear)
 public func sv_filter_clear(_ filter: OpaquePointer?, _ filter_field: Int32) -> Int32 {
     guarded {
-        let box = try Handles.shared.lookup(filter, as: FilterBox.self, "filter")
+        let box = try FilterBox.from(filter)
         switch sv_filter_field(rawValue: filter_field) {
         case .metric: box.filter.metrics = []
         case .status: box.filter.statuses = []
@@ -236,7 +234,7 @@ public func sv_vault_query(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ 
     guarded {
         let out = try requireOut(out_cursor, "out_cursor")
         out.pointee = nil
-        let source = try vaultOf(vault).cursor(try filterOf(filter))
+        let source = try Vault.from(vault).cursor(try filterOf(filter))
         out.pointee = Handles.shared.register(CursorBox(streaming: source))
     }
 }
@@ -247,7 +245,7 @@ public func sv_vault_query(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ 
 public func sv_vault_count(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ out_count: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let out = try requireOut(out_count, "out_count")
-        let n = try vaultOf(vault).count(try filterOf(filter))
+        let n = try Vault.from(vault).count(try filterOf(filter))
         out.pointee = n
     }
 }
@@ -257,7 +255,7 @@ public func sv_vault_count(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ 
 @c(sv_cursor_key)
 public func sv_cursor_key(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
     guardedValue(nil) {
-        let c = try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor")
+        let c = try CursorBox.from(cursor)
         return c.keep(RecordKey(try c.current).token)
     }
 }
@@ -278,7 +276,7 @@ public func sv_vault_summary(_ vault: OpaquePointer?, _ id: Int64, _ format: Int
         case .json: f = .json
         default: throw SpikeVaultError(.invalidArgument, "a summary is SV_FORMAT_TEXT or SV_FORMAT_JSON, got \(format)")
         }
-        let text = try vaultOf(vault).summary(id: id, format: f, redactor: try exportOptions(flags).redactor)
+        let text = try Vault.from(vault).summary(id: id, format: f, redactor: try exportOptions(flags).redactor)
         try giveString(text, out)
     }
 }
@@ -303,7 +301,7 @@ public func sv_vault_export_stacks(_ vault: OpaquePointer?, _ id: Int64, _ kind:
                                        "stacks are SV_FORMAT_FOLDED, SV_FORMAT_SPEEDSCOPE or SV_FORMAT_PPROF, got \(format)")
         }
         let dest = try cString(dest_path, "dest_path")
-        try vaultOf(vault).exportStacks(captureID: id, kind: try optionalCString(kind, "kind"), format: f, to: dest,
+        try Vault.from(vault).exportStacks(captureID: id, kind: try optionalCString(kind, "kind"), format: f, to: dest,
                                         options: try exportOptions(flags))
     }
 }
@@ -327,7 +325,7 @@ public func sv_vault_export_records(_ vault: OpaquePointer?, _ filter: OpaquePoi
         default: throw SpikeVaultError(.invalidArgument, "records export as SV_FORMAT_JSON, _NDJSON or _CSV, got \(format)")
         }
         let dest = try cString(dest_path, "dest_path")
-        let n = try vaultOf(vault).exportRecords(try filterOf(filter), format: f, to: dest, options: try exportOptions(flags))
+        let n = try Vault.from(vault).exportRecords(try filterOf(filter), format: f, to: dest, options: try exportOptions(flags))
         out_count?.pointee = Int64(n)
     }
 }
@@ -375,7 +373,7 @@ private func writeBundle(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ de
                          _ progress: (@convention(c) (Int64, Int64, UnsafeMutableRawPointer?) -> Int32)?,
                          _ user_data: UnsafeMutableRawPointer?) throws -> BundleResult {
     let dest = try cString(dest_path, "dest_path")
-    return try vaultOf(vault).exportBundle(try filterOf(filter), to: dest, options: try exportOptions(flags)) { p in
+    return try Vault.from(vault).exportBundle(try filterOf(filter), to: dest, options: try exportOptions(flags)) { p in
         guard let progress else { return true }
         return progress(p.doneBytes, p.totalBytes, user_data) == 0
     }
@@ -391,7 +389,7 @@ public func sv_vault_analytics(_ vault: OpaquePointer?, _ analysis: Int32, _ sin
     guarded {
         let out = try requireOut(out_json, "out_json")
         out.pointee = nil
-        let text = try vaultOf(vault).analytics(try template(analysis), since: Timestamp(milliseconds: since_ms),
+        let text = try Vault.from(vault).analytics(try template(analysis), since: Timestamp(milliseconds: since_ms),
                                                 until: Timestamp(milliseconds: until_ms))
         try giveString(text, out)
     }
@@ -409,7 +407,7 @@ public func sv_vault_export_duckdb(_ vault: OpaquePointer?, _ dest_path: UnsafeP
                                    _ out_count: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let dest = try cString(dest_path, "dest_path")
-        let n = try vaultOf(vault).exportDuckDB(to: dest, options: try exportOptions(flags),
+        let n = try Vault.from(vault).exportDuckDB(to: dest, options: try exportOptions(flags),
                                                 duckdbPath: try optionalCString(duckdb_path, "duckdb_path"))
         out_count?.pointee = Int64(n)
     }
@@ -443,7 +441,7 @@ public func sv_duckdb_analytics(_ snapshot_path: UnsafePointer<CChar>?, _ analys
 @c(sv_vault_rerun)
 public func sv_vault_rerun(_ vault: OpaquePointer?, _ id: Int64, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
-        let record = try vaultOf(vault).rerun(id: id)
+        let record = try Vault.from(vault).rerun(id: id)
         out_id?.pointee = record.id
     }
 }

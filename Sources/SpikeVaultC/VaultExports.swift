@@ -1,10 +1,5 @@
 import SpikeVault
 
-
-private func withVault(_ vault: OpaquePointer?, _ body: (Vault) throws -> Void) -> Int32 {
-    guarded { try body(try Handles.shared.lookup(vault, as: Vault.self, "vault")) }
-}
-
 /// Opens the vault directory at `path` (UTF-8), creating it with mode 0700 if missing, and
 /// its database and artefacts/ inside (files 0600 whatever the umask). A path that is a
 /// symlink, a directory owned by another user or writable by group or others, or a vault
@@ -22,7 +17,7 @@ public func sv_vault_open(_ path: UnsafePointer<CChar>?, _ options: OpaquePointe
         out.pointee = nil
         let p = try cString(path, "path")
         var opts = VaultOptions()
-        if options != nil { opts = try Handles.shared.lookup(options, as: OptionsBox.self, "options").options }
+        if options != nil { opts = try OptionsBox.from(options).options }
         out.pointee = Handles.shared.register(try Vault(path: p, options: opts))
     }
 }
@@ -37,7 +32,7 @@ public func sv_vault_open(_ path: UnsafePointer<CChar>?, _ options: OpaquePointe
 @c(sv_vault_close)
 public func sv_vault_close(_ vault: OpaquePointer?) -> Int32 {
     guarded {
-        guard let v = try Handles.shared.remove(vault, as: Vault.self, "vault") else { return }
+        guard let v = try Vault.remove(vault) else { return }
         let inherited = v.isInheritedThroughFork
         v.close()
         if inherited {
@@ -52,8 +47,8 @@ public func sv_vault_close(_ vault: OpaquePointer?) -> Int32 {
 /// The record is not consumed. Thread-safe.
 @c(sv_vault_save)
 public func sv_vault_save(_ vault: OpaquePointer?, _ record: OpaquePointer?, _ out_id: UnsafeMutablePointer<Int64>?) -> Int32 {
-    withVault(vault) { v in
-        let box = try Handles.shared.lookup(record, as: RecordBox.self, "record")
+    Vault.with(vault) { v in
+        let box = try RecordBox.from(record)
         try box.requireComplete()
         let saved = try v.save(box.record, artefacts: box.artefacts)
         out_id?.pointee = saved.id
@@ -70,7 +65,7 @@ public func sv_vault_save(_ vault: OpaquePointer?, _ record: OpaquePointer?, _ o
 @c(sv_vault_save_many)
 public func sv_vault_save_many(_ vault: OpaquePointer?, _ records: UnsafePointer<OpaquePointer?>?, _ count: UInt,
                                _ out_ids: UnsafeMutablePointer<Int64>?) -> Int32 {
-    withVault(vault) { v in
+    Vault.with(vault) { v in
         guard count >= 1 && count <= UInt(Vault.maxSaveBatch) else {
             throw SpikeVaultError(.invalidArgument, "count must be 1-\(Vault.maxSaveBatch), got \(count)")
         }
@@ -96,7 +91,7 @@ public func sv_vault_save_many(_ vault: OpaquePointer?, _ records: UnsafePointer
 /// owns *out_cursor and closes it with sv_cursor_close. Thread-safe.
 @c(sv_vault_get)
 public func sv_vault_get(_ vault: OpaquePointer?, _ id: Int64, _ out_cursor: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    withVault(vault) { v in
+    Vault.with(vault) { v in
         let out = try requireOut(out_cursor, "out_cursor")
         out.pointee = nil
         out.pointee = Handles.shared.register(CursorBox([try v.record(id: id)]))
@@ -108,7 +103,7 @@ public func sv_vault_get(_ vault: OpaquePointer?, _ id: Int64, _ out_cursor: Uns
 /// The caller owns *out_cursor and closes it with sv_cursor_close. Thread-safe.
 @c(sv_vault_recent)
 public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_cursor: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    withVault(vault) { v in
+    Vault.with(vault) { v in
         let out = try requireOut(out_cursor, "out_cursor")
         out.pointee = nil
         guard limit >= 0 && limit <= 1_000_000 else {
@@ -124,7 +119,7 @@ public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_curso
 @c(sv_vault_delete_older_than)
 public func sv_vault_delete_older_than(_ vault: OpaquePointer?, _ cutoff_unix_ms: Int64,
                                        _ out_deleted: UnsafeMutablePointer<Int64>?) -> Int32 {
-    withVault(vault) { v in
+    Vault.with(vault) { v in
         // Evaluated first: `out?.pointee = try f()` would skip the call when out is NULL.
         let deleted = try v.deleteOlderThan(Timestamp(milliseconds: cutoff_unix_ms))
         out_deleted?.pointee = Int64(deleted)
@@ -161,7 +156,7 @@ public func sv_vault_read_artefact_redacted(_ vault: OpaquePointer?, _ id: Int64
 /// any error), then the bytes handed over in a malloc'd buffer the caller frees with sv_free.
 private func giveArtefact(_ vault: OpaquePointer?, _ out_data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
                           _ out_size: UnsafeMutablePointer<UInt>?, _ read: (Vault) throws -> [UInt8]) -> Int32 {
-    withVault(vault) { v in
+    Vault.with(vault) { v in
         let data = try requireOut(out_data, "out_data")
         let size = try requireOut(out_size, "out_size")
         data.pointee = nil
@@ -180,7 +175,7 @@ private func giveArtefact(_ vault: OpaquePointer?, _ out_data: UnsafeMutablePoin
 @c(sv_vault_export_artefact)
 public func sv_vault_export_artefact(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
                                      _ dest_path: UnsafePointer<CChar>?) -> Int32 {
-    withVault(vault) { v in
+    Vault.with(vault) { v in
         let dest = try cString(dest_path, "dest_path")
         try v.exportArtefact(captureID: id, kind: try optionalCString(kind, "kind"), to: dest)
     }
@@ -193,7 +188,7 @@ public func sv_vault_export_artefact(_ vault: OpaquePointer?, _ id: Int64, _ kin
 @c(sv_vault_artefact_path)
 public func sv_vault_artefact_path(_ vault: OpaquePointer?, _ id: Int64, _ kind: UnsafePointer<CChar>?,
                                    _ out_path: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    withVault(vault) { v in
+    Vault.with(vault) { v in
         let out = try requireOut(out_path, "out_path")
         out.pointee = nil
         out.pointee = strdup(try v.artefactPath(captureID: id, kind: try optionalCString(kind, "kind")))

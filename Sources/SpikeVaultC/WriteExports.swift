@@ -8,7 +8,7 @@ private func startWrite(_ vault: OpaquePointer?, _ callback: WriteCallback?, _ u
                         _ body: (Vault, (@Sendable (WriteJob) -> Void)?) throws -> WriteJob) -> Int32 {
     guarded {
         out_job?.pointee = nil
-        let v = try Handles.shared.lookup(vault, as: Vault.self, "vault")
+        let v = try Vault.from(vault)
         let box = JobBox()
         let handle: OpaquePointer? = out_job == nil ? nil : Handles.shared.register(box)
         let handleBits = UInt(bitPattern: Int(bitPattern: handle))
@@ -23,7 +23,7 @@ private func startWrite(_ vault: OpaquePointer?, _ callback: WriteCallback?, _ u
         do {
             box.write = try body(v, completion)
         } catch {
-            if let handle { _ = try? Handles.shared.remove(handle, as: JobBox.self, "job") }
+            if let handle { _ = try? JobBox.remove(handle) }
             throw error
         }
         out_job?.pointee = handle
@@ -56,7 +56,7 @@ func writeStatus(_ result: Result<Int64, SpikeVaultError>?) -> (Int32, Int64) {
 public func sv_vault_save_start(_ vault: OpaquePointer?, _ record: OpaquePointer?, _ callback: (@convention(c) (OpaquePointer?, Int32, Int64, UnsafeMutableRawPointer?) -> Void)?,
                                 _ user_data: UnsafeMutableRawPointer?, _ out_job: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     startWrite(vault, callback, user_data, out_job) { v, completion in
-        let box = try Handles.shared.lookup(record, as: RecordBox.self, "record")
+        let box = try RecordBox.from(record)
         try box.requireComplete()
         return try v.saveInBackground(box.record, artefacts: box.artefacts, completion: completion)
     }

@@ -39,15 +39,9 @@ static const char folded[] =
 
 static const char summary[] = "93.5% CPU for 2.0 s; hottest frame btreeNext (61%)\n";
 
-static const char *metric_name(sv_metric m) {
-    static const char *names[] = {"?", "cpu", "memory", "diskIO", "network", "threads", "fds"};
-    return (m >= SV_METRIC_CPU && m <= SV_METRIC_FDS) ? names[m] : "?";
-}
-
-static const char *status_name(sv_capture_status s) {
-    static const char *names[] = {"?", "complete", "partial", "failed", "missing", "quarantined"};
-    return (s >= SV_CAPTURE_COMPLETE && s <= SV_CAPTURE_QUARANTINED) ? names[s] : "?";
-}
+/* Names come from the library (sv_metric_name, sv_capture_status_name: NULL only for a value
+ * it does not know), so the example carries no tables of its own. */
+static const char *or_unknown(const char *name) { return name ? name : "?"; }
 
 /* Milliseconds since the epoch (UTC) as ISO 8601, e.g. 2026-11-27T14:35:12.123Z. */
 static void iso_utc(int64_t ms, char *out, size_t size) {
@@ -132,7 +126,7 @@ static int capture_child(sv_vault *vault) {
     CHECK(sv_vault_get(vault, id, &cursor));
     if (sv_cursor_next(cursor) != SV_ROW) goto done;
     printf("stored capture %lld: process %s, pid %lld, %s, %.1f s, %d artefact(s):\n", (long long)id,
-           sv_cursor_process_name(cursor), (long long)sv_cursor_pid(cursor), status_name(sv_cursor_status(cursor)),
+           sv_cursor_process_name(cursor), (long long)sv_cursor_pid(cursor), or_unknown(sv_capture_status_name(sv_cursor_status(cursor))),
            sv_cursor_duration(cursor), (int)sv_cursor_artefact_count(cursor));
     for (i = 0; i < sv_cursor_artefact_count(cursor); i++)
         printf("  %-14s %8lld bytes (%lld stored)\n", sv_cursor_artefact_kind(cursor, i),
@@ -204,7 +198,7 @@ int main(int argc, char **argv) {
         iso_utc(sv_cursor_captured_at(cursor), when, sizeof when);
         printf("%6lld  %-24s  %-16.16s  %7lld  %-7s  %6.1f  %5d  %lld/%lld\n",
                (long long)sv_cursor_id(cursor), when, sv_cursor_process_name(cursor),
-               (long long)sv_cursor_pid(cursor), metric_name(sv_cursor_metric(cursor)),
+               (long long)sv_cursor_pid(cursor), or_unknown(sv_metric_name(sv_cursor_metric(cursor))),
                sv_cursor_trigger_value(cursor), (int)count, (long long)stored, (long long)raw);
     }
     if (step != SV_DONE) CHECK(step); /* SV_DONE ends the rows; anything else is an error */

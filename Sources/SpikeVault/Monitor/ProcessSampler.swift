@@ -107,8 +107,10 @@ public final class ProcessSampler: @unchecked Sendable {
         let n = readFile(name, "/stat", owner: &st, wantOwner: wantOwner)
         guard n > 0 else { count(failure: Int32(-n)); return .skipped }
         let now = Self.monotonicNs()
-        guard let s = ProcfsBytes.parseStat(buffer, n) else { counters.unreadable += 1; return .skipped }
-        if s.flags & ProcfsBytes.pfKthread != 0 { return .kernel }
+        guard let s = ProcBytes.parseStat(UnsafeBufferPointer(start: buffer, count: n)) else {
+            counters.unreadable += 1; return .skipped
+        }
+        if s.flags & ProcBytes.pfKthread != 0 { return .kernel }
         if s.state == UInt8(ascii: "Z") || s.state == UInt8(ascii: "X") { counters.vanished += 1; return .skipped }
         let samePrev = prev.flatMap { $0.startTime == s.startTime ? $0 : nil }
         var uid = st.st_uid
@@ -151,7 +153,7 @@ public final class ProcessSampler: @unchecked Sendable {
         samples.append(ProcessSample(
             pid: pid, startTimeTicks: s.startTime, comm: comm, uid: uid, inspectable: inspectable,
             cpuPercent: rates.cpu, rssMiB: Double(s.rssPages) * pageMiB,
-            diskIOMiBPerSecond: rates.ioPerSecond.map { $0 / 1_048_576 }, threads: s.threads,
+            diskIOMiBPerSecond: rates.ioPerSecond.map { $0 / 1_048_576 }, threads: s.numThreads,
             fds: fds, sockets: sockets))
         return .sampled
     }
@@ -232,7 +234,7 @@ public final class ProcessSampler: @unchecked Sendable {
         let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard n > 0 else { return nil }
         return buf.withUnsafeBufferPointer { p -> (UInt64, String, UInt32)? in
-            guard let s = ProcfsBytes.parseStat(p.baseAddress!, n) else { return nil }
+            guard let s = ProcBytes.parseStat(UnsafeBufferPointer(rebasing: p[0..<n])) else { return nil }
             let comm = String(decoding: p[s.commStart..<s.commEnd], as: UTF8.self)
             return (s.startTime, comm, st.st_uid)
         }

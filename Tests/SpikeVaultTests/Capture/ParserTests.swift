@@ -323,6 +323,18 @@ my proc 42  3078   182.090000:   10101010 cpu-clock:ppp:
         #expect(ProcStat.parse(text)?.comm == comm)
     }
 
+    /// The monitor's sampler reads the same parser (one /proc/PID/stat parser in the library):
+    /// the kernel-thread flag (field 9) and the resident pages (field 24).
+    @Test func statGivesTheMonitorsFields() throws {
+        let text = "5 (kworker/0:1) I 2 0 0 0 -1 2129984 0 0 0 0 7 8 0 0 20 0 1 0 55 4096 321 18446744073709551615\n"
+        let r = try #require(withBytes(text) { ProcBytes.parseStat($0) })
+        #expect(r.flags & ProcBytes.pfKthread != 0 && r.rssPages == 321 && r.numThreads == 1 && r.startTime == 55)
+        #expect(r.utime == 7 && r.stime == 8 && r.state == UInt8(ascii: "I"))
+        let short = "9 (a) S 1 1 1 1 1 0 1 1 1 1 1 1 1 1 1 1 1 1 77\n"  // ends at field 22
+        let s = try #require(withBytes(short) { ProcBytes.parseStat($0) })
+        #expect(s.rssPages == 0 && s.flags == 0 && s.startTime == 77)
+    }
+
     @Test func statRejectsGarbage() {
         for bad in ["", "12 (x) R 1 2", "no parens", "x (a) R 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
                     "1 (a) RR 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ._enums import (
     Analytics, Backend, CaptureStatus, ExportFlag, FilterField, Format, Metric, MonitorCounter, Option, Order,
-    ReportField, Status,
+    OPTION_SPECS, ReportField, Status,
 )
 from ._options import option_bounds
 from .errors import (
@@ -46,7 +46,7 @@ def library_version() -> str:
 
 
 __all__ = [
-    "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
+    "__version__", "library_version", "option_bounds", "OPTION_SPECS", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
     "Monitor", "Rule", "Firing", "CaptureDone", "default_rules", "MonitorCounter", "ProcessTable", "ProcessRow",
     "Status", "Metric", "CaptureStatus", "Backend", "Option", "ReportField",
     "FilterField", "Order", "Format", "ExportFlag", "Analytics", "duckdb_analytics", "record_key",

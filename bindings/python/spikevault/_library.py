@@ -21,7 +21,7 @@ from . import _functions
 from ._enums import Status
 from .errors import LibraryLoadError
 
-__all__ = ["ENV_VAR", "SUPPORTED_MAJOR", "lib", "library_path", "find_candidates"]
+__all__ = ["ENV_VAR", "SUPPORTED_MAJOR", "lib", "api", "library_path", "find_candidates"]
 
 ENV_VAR = "SPIKEVAULT_LIBRARY"
 SUPPORTED_MAJOR = 0
@@ -30,6 +30,7 @@ _SYSTEM_NAME = "libspikevault.so.0"
 _lock = threading.Lock()
 _loaded: Optional[ctypes.CDLL] = None
 _loaded_path: Optional[str] = None
+_checked: Optional[ctypes.CDLL] = None
 
 
 def _bundled() -> List[str]:
@@ -111,8 +112,9 @@ def _probe(library: ctypes.CDLL, path: str) -> None:
 
 
 def lib() -> ctypes.CDLL:
-    """The loaded, checked library (loaded on first call; thread-safe)."""
-    global _loaded, _loaded_path
+    """The loaded, version-checked library with the raw table: ``sv_status`` comes back as an int
+    (loaded on first call; thread-safe)."""
+    global _loaded, _loaded_path, _checked
     library = _loaded
     if library is not None:
         return library
@@ -126,8 +128,24 @@ def lib() -> ctypes.CDLL:
                     Status.ERR_NOT_FOUND,
                 )
             _probe(library, path)
-            _loaded, _loaded_path = library, path
+            # The same library again (dlopen returns the same handle) for function objects of
+            # their own, which carry the table's errcheck: a call through api() raises on an error.
+            checked = ctypes.CDLL(path)
+            _functions.apply(checked, checked=True)
+            _loaded, _loaded_path, _checked = library, path, checked
         return _loaded
+
+
+def api() -> ctypes.CDLL:
+    """The library with the checked table: every ``sv_status`` function raises its
+    ``SpikeVaultError`` subclass (with ``sv_errmsg()``) on a negative status and returns the
+    status otherwise. Package code calls the C API through this; ``lib()`` is the raw form."""
+    checked = _checked
+    if checked is None:
+        lib()
+        checked = _checked
+    assert checked is not None
+    return checked
 
 
 def library_path() -> str:

@@ -6,20 +6,20 @@ import ctypes
 from typing import Dict, Optional, Tuple
 
 from ._convert import int64, text
-from ._enums import Option
-from ._library import lib
-from .errors import check
+from ._enums import TEXT_OPTION_SPECS, Option
+from ._library import api, lib
+
 
 __all__ = ["OptionsHandle", "option_bounds", "STRING_OPTIONS"]
 
 #: Keys set with ``sv_options_set_string`` (host identity, docs/fleet.md).
-STRING_OPTIONS = frozenset({Option.HOST_NAME, Option.MACHINE_ID})
+STRING_OPTIONS = frozenset(TEXT_OPTION_SPECS)
 
 
 def option_bounds(key: Option) -> Tuple[int, int, int]:
     """``(minimum, maximum, default)`` of a tunable, as the library reports them."""
     low, high, default = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
-    check(lib().sv_option_bounds(int(Option(key)), ctypes.byref(low), ctypes.byref(high), ctypes.byref(default)))
+    api().sv_option_bounds(int(Option(key)), ctypes.byref(low), ctypes.byref(high), ctypes.byref(default))
     return low.value, high.value, default.value
 
 
@@ -35,14 +35,14 @@ class OptionsHandle:
             return None
         library = lib()
         handle = ctypes.c_void_p()
-        check(library.sv_options_new(ctypes.byref(handle)))
+        api().sv_options_new(ctypes.byref(handle))
         self._handle = handle.value
         try:
             for key, value in self._values.items():
                 if key in STRING_OPTIONS:
-                    check(library.sv_options_set_string(self._handle, int(key), text(value, key.name.lower())))
+                    api().sv_options_set_string(self._handle, int(key), text(value, key.name.lower()))
                 else:
-                    check(library.sv_options_set_int(self._handle, int(key), int64(value, key.name.lower())))
+                    api().sv_options_set_int(self._handle, int(key), int64(value, key.name.lower()))
         except BaseException:
             self.__exit__()
             raise

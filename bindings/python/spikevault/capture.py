@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequen
 from . import _convert
 from ._enums import Backend, Metric, Status
 from ._functions import CAPTURE_CALLBACK
-from ._library import lib
-from .errors import InvalidArgumentError, SpikeVaultError, check, error_for_status
+from ._library import api, lib
+from .errors import InvalidArgumentError, SpikeVaultError, error_for_status
 
 if TYPE_CHECKING:
     from .vault import Vault
@@ -53,31 +53,31 @@ def request_handle(
         raise InvalidArgumentError(str(exc)) from None
     library = lib()
     handle = ctypes.c_void_p()
-    check(library.sv_request_new(ctypes.byref(handle)))
+    api().sv_request_new(ctypes.byref(handle))
     try:
-        check(library.sv_request_set_pid(handle, _convert.int64(pid, "pid")))
-        check(library.sv_request_set_trigger(handle, int(metric_value), _convert.finite_float(value, "value")))
-        check(library.sv_request_set_duration(handle, _convert.finite_float(duration, "duration")))
+        api().sv_request_set_pid(handle, _convert.int64(pid, "pid"))
+        api().sv_request_set_trigger(handle, int(metric_value), _convert.finite_float(value, "value"))
+        api().sv_request_set_duration(handle, _convert.finite_float(duration, "duration"))
         if interval is not None:
-            check(library.sv_request_set_interval(handle, _convert.finite_float(interval, "interval")))
-        check(library.sv_request_set_backend(handle, int(parse_backend(backend))))
+            api().sv_request_set_interval(handle, _convert.finite_float(interval, "interval"))
+        api().sv_request_set_backend(handle, int(parse_backend(backend)))
         if command is not None:
             if isinstance(command, (str, bytes)):
                 raise InvalidArgumentError("command must be a sequence of arguments, not one string (no shell is used)")
             args = [_convert.text(a, f"command[{i}]") for i, a in enumerate(command)]
             argv = (ctypes.c_char_p * max(1, len(args)))(*args)
-            check(library.sv_request_set_command(handle, argv, len(args)))
+            api().sv_request_set_command(handle, argv, len(args))
         if rate is not None:
-            check(library.sv_request_set_rate(handle, _convert.finite_float(rate, "rate")))
+            api().sv_request_set_rate(handle, _convert.finite_float(rate, "rate"))
         if collectors is not None:
             if isinstance(collectors, (str, bytes)):
                 raise InvalidArgumentError("collectors must be a sequence of names such as ['fds', 'threads'], not one string")
             names = [_convert.text(c, f"collectors[{i}]") for i, c in enumerate(collectors)]
             if any(b"," in n for n in names):
                 raise InvalidArgumentError("a collector name cannot contain ','")
-            check(library.sv_request_set_collectors(handle, b",".join(names)))
+            api().sv_request_set_collectors(handle, b",".join(names))
         if notes is not None:
-            check(library.sv_request_set_notes(handle, _convert.text(notes, "notes")))
+            api().sv_request_set_notes(handle, _convert.text(notes, "notes"))
         yield handle
     finally:
         library.sv_request_free(handle)
@@ -151,7 +151,7 @@ def start(vault: "Vault", handle: int, request: ctypes.c_void_p) -> CaptureFutur
         _pending[token] = (future, vault)
     job = ctypes.c_void_p()
     try:
-        check(lib().sv_capture_start(handle, request, _CALLBACK, token, ctypes.byref(job)))
+        api().sv_capture_start(handle, request, _CALLBACK, token, ctypes.byref(job))
     except SpikeVaultError:
         with _pending_lock:
             _pending.pop(token, None)
@@ -186,5 +186,5 @@ def notes_text(notes: Union[Mapping[str, Any], str, None]) -> Optional[str]:
 
 def run(vault_handle: int, request: ctypes.c_void_p) -> int:
     new_id = ctypes.c_int64()
-    check(lib().sv_capture_run(vault_handle, request, ctypes.byref(new_id)))
+    api().sv_capture_run(vault_handle, request, ctypes.byref(new_id))
     return new_id.value

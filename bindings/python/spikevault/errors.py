@@ -12,7 +12,7 @@ __all__ = [
     "NotFoundError", "CorruptError", "TooLargeError", "DatabaseError", "ClosedError",
     "BusyError", "UnsupportedError", "NoSuchProcessError", "UnsafePathError",
     "SpikeVaultTimeoutError", "CancelledError", "EmptyError", "NoMemoryError",
-    "ForkedError", "InternalError", "AlreadyExistsError", "CooldownError", "error_for_status", "check",
+    "ForkedError", "InternalError", "AlreadyExistsError", "CooldownError", "error_for_status", "check", "raise_for_status",
 ]
 
 
@@ -178,6 +178,15 @@ def check(status: int) -> int:
     if not message:
         message = _status_text(status)
     raise error_for_status(status, message)
+
+
+def raise_for_status(result: int, function: object, arguments: object) -> int:
+    """ctypes ``errcheck`` of every ``sv_status`` function on the checked namespace (``_library.api()``).
+
+    Runs on the calling thread right after the call, so ``sv_errmsg()`` is that call's detail.
+    Returns the status unchanged when it is not an error (``SV_OK``, ``SV_ROW``, ``SV_DONE``).
+    """
+    return check(result)
 
 
 def _status_text(status: int) -> str:

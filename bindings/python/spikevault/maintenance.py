@@ -6,8 +6,8 @@ import ctypes
 from dataclasses import dataclass, fields
 
 from ._enums import ReportField
-from ._library import lib
-from .errors import check
+from ._library import api, lib
+
 
 __all__ = ["MaintenanceReport"]
 
@@ -39,6 +39,6 @@ class MaintenanceReport:
         values = {}
         out = ctypes.c_int64()
         for f in fields(cls):
-            check(library.sv_report_get_int(report, int(ReportField[f.name.upper()]), ctypes.byref(out)))
+            api().sv_report_get_int(report, int(ReportField[f.name.upper()]), ctypes.byref(out))
             values[f.name] = bool(out.value) if f.name == "interrupted" else out.value
         return cls(**values)

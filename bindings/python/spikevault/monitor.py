@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional,
 from . import _convert
 from ._enums import Backend, Metric, MonitorCounter, Status
 from ._functions import MONITOR_CAPTURE_CALLBACK, MONITOR_FIRED_CALLBACK
-from ._library import lib
+from ._library import api, lib
 from .capture import parse_backend
 from .errors import ClosedError, InvalidArgumentError, SpikeVaultError, check, error_for_status
 
@@ -111,22 +111,22 @@ class _RuleHandle:
             raise InvalidArgumentError(str(exc)) from None
         library = lib()
         handle = ctypes.c_void_p()
-        check(library.sv_rule_new(int(metric), _convert.finite_float(rule.threshold, "threshold"), ctypes.byref(handle)))
+        api().sv_rule_new(int(metric), _convert.finite_float(rule.threshold, "threshold"), ctypes.byref(handle))
         self.handle = handle
         try:
-            check(library.sv_rule_set_below(handle, 1 if rule.below else 0))
-            check(library.sv_rule_set_sustain(handle, _convert.finite_float(rule.sustain, "sustain")))
-            check(library.sv_rule_set_cooldown(handle, _convert.finite_float(rule.cooldown, "cooldown")))
+            api().sv_rule_set_below(handle, 1 if rule.below else 0)
+            api().sv_rule_set_sustain(handle, _convert.finite_float(rule.sustain, "sustain"))
+            api().sv_rule_set_cooldown(handle, _convert.finite_float(rule.cooldown, "cooldown"))
             for glob in _strings(rule.include, "include"):
-                check(library.sv_rule_add_include(handle, glob))
+                api().sv_rule_add_include(handle, glob)
             for glob in _strings(rule.exclude, "exclude"):
-                check(library.sv_rule_add_exclude(handle, glob))
+                api().sv_rule_add_exclude(handle, glob)
             for uid in rule.uids:
-                check(library.sv_rule_add_uid(handle, _convert.int64(uid, "uid")))
-            check(library.sv_rule_set_capture(handle, int(parse_backend(rule.backend)),
-                                              _convert.finite_float(rule.duration, "duration")))
-            check(library.sv_rule_set_notify_only(handle, 0 if rule.capture else 1))
-            check(library.sv_rule_set_history_stacks(handle, _convert.finite_float(rule.history_stacks, "history_stacks")))
+                api().sv_rule_add_uid(handle, _convert.int64(uid, "uid"))
+            api().sv_rule_set_capture(handle, int(parse_backend(rule.backend)),
+                                              _convert.finite_float(rule.duration, "duration"))
+            api().sv_rule_set_notify_only(handle, 0 if rule.capture else 1)
+            api().sv_rule_set_history_stacks(handle, _convert.finite_float(rule.history_stacks, "history_stacks"))
         except BaseException:
             self.close()
             raise
@@ -225,20 +225,20 @@ class Monitor:
         library = lib()
         handle = ctypes.c_void_p()
         with vault._using() as vault_handle:
-            check(library.sv_monitor_new(vault_handle, ctypes.byref(handle)))
+            api().sv_monitor_new(vault_handle, ctypes.byref(handle))
         self._handle = handle.value
         try:
-            check(library.sv_monitor_set_interval(self._handle, _convert.finite_float(interval, "interval")))
-            check(library.sv_monitor_set_max_per_hour(self._handle, _convert.int64(max_per_hour, "max_per_hour")))
-            check(library.sv_monitor_set_sampling(self._handle, 1 if sampling else 0))
-            check(library.sv_monitor_set_history(self._handle, _convert.finite_float(history, "history")))
-            check(library.sv_monitor_set_history_memory(self._handle, _convert.int64(history_memory, "history_memory")))
+            api().sv_monitor_set_interval(self._handle, _convert.finite_float(interval, "interval"))
+            api().sv_monitor_set_max_per_hour(self._handle, _convert.int64(max_per_hour, "max_per_hour"))
+            api().sv_monitor_set_sampling(self._handle, 1 if sampling else 0)
+            api().sv_monitor_set_history(self._handle, _convert.finite_float(history, "history"))
+            api().sv_monitor_set_history_memory(self._handle, _convert.int64(history_memory, "history_memory"))
             for rule in self.rules:
                 with rule._handle() as rh:
-                    check(library.sv_monitor_add_rule(self._handle, rh.handle, None))
+                    api().sv_monitor_add_rule(self._handle, rh.handle, None)
             self._token = next(_tokens)
             _monitors[self._token] = self
-            check(library.sv_monitor_set_callbacks(self._handle, _FIRED, _CAPTURED, self._token))
+            api().sv_monitor_set_callbacks(self._handle, _FIRED, _CAPTURED, self._token)
         except BaseException:
             self.close()
             raise
@@ -250,13 +250,13 @@ class Monitor:
         return self._handle
 
     def start(self) -> "Monitor":
-        check(lib().sv_monitor_start(self._live()))
+        api().sv_monitor_start(self._live())
         return self
 
     def stop(self) -> None:
         """Stops and waits (see the class doc). Raises ``BusyError`` from a monitor callback."""
         if self._handle is not None:
-            check(lib().sv_monitor_stop(self._handle))
+            api().sv_monitor_stop(self._handle)
 
     def close(self) -> None:
         """Stops the monitor and releases it. Idempotent."""
@@ -284,8 +284,8 @@ class Monitor:
     def observe(self, pid: int, metric: Union[Metric, str], value: float, time_ms: Optional[int] = None) -> None:
         """One observation (units as in ``Rule``) at ``time_ms`` (default: now, epoch ms)."""
         t = int(time.time() * 1000) if time_ms is None else _convert.int64(time_ms, "time_ms")
-        check(lib().sv_monitor_observe(self._live(), _convert.int64(pid, "pid"), int(_metric(metric)),
-                                       _convert.finite_float(value, "value"), t))
+        api().sv_monitor_observe(self._live(), _convert.int64(pid, "pid"), int(_metric(metric)),
+                                       _convert.finite_float(value, "value"), t)
 
     def observe_many(self, observations: Iterable[Tuple[int, Union[Metric, str], float, int]]) -> None:
         """``(pid, metric, value, time_ms)`` tuples in order, in one call."""
@@ -295,7 +295,7 @@ class Monitor:
         metrics = (ctypes.c_int32 * max(1, n))(*[int(_metric(r[1])) for r in rows])
         values = (ctypes.c_double * max(1, n))(*[_convert.finite_float(r[2], "value") for r in rows])
         times = (ctypes.c_int64 * max(1, n))(*[_convert.int64(r[3], "time_ms") for r in rows])
-        check(lib().sv_monitor_observe_batch(self._live(), pids, metrics, values, times, n))
+        api().sv_monitor_observe_batch(self._live(), pids, metrics, values, times, n)
 
     # -- figures --
     def counters(self) -> Dict[str, int]:
@@ -303,14 +303,14 @@ class Monitor:
         out: Dict[str, int] = {}
         value = ctypes.c_int64()
         for counter in MonitorCounter:
-            check(lib().sv_monitor_get_counter(self._live(), int(counter), ctypes.byref(value)))
+            api().sv_monitor_get_counter(self._live(), int(counter), ctypes.byref(value))
             out[counter.name.lower()] = value.value
         return out
 
     def sample(self) -> int:
         """One sampler pass now (no rules evaluated); returns the number of processes."""
         n = ctypes.c_int64()
-        check(lib().sv_monitor_sample(self._live(), ctypes.byref(n)))
+        api().sv_monitor_sample(self._live(), ctypes.byref(n))
         return n.value
 
     # -- callback plumbing (library threads) --

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, 
 from . import _convert
 from ._enums import Analytics, CaptureStatus, ExportFlag, FilterField, Format, Metric, Order
 from ._functions import PROGRESS_CALLBACK
-from ._library import lib
+from ._library import api, lib
 from .errors import InvalidArgumentError, check
 from .records import Record, RecordIterator
 
@@ -132,15 +132,15 @@ class FilterHandle:
             key = record_key(after) if isinstance(after, Record) else after
             texts.append((FilterField.AFTER, _convert.text(key, "after")))
         handle = ctypes.c_void_p()
-        check(library.sv_filter_new(ctypes.byref(handle)))
+        api().sv_filter_new(ctypes.byref(handle))
         self.handle: Optional[int] = handle.value
         try:
             for field, value in ints:
-                check(library.sv_filter_set_int(handle, int(field), value))
+                api().sv_filter_set_int(handle, int(field), value)
             for field, value in doubles:
-                check(library.sv_filter_set_double(handle, int(field), value))
+                api().sv_filter_set_double(handle, int(field), value)
             for field, value in texts:
-                check(library.sv_filter_set_text(handle, int(field), value))
+                api().sv_filter_set_text(handle, int(field), value)
         except BaseException:
             self.close()
             raise
@@ -161,7 +161,7 @@ def query(handle: int, criteria: dict) -> RecordIterator:
     library = lib()
     cursor = ctypes.c_void_p()
     with FilterHandle(**criteria) as f:
-        check(library.sv_vault_query(handle, f.handle, ctypes.byref(cursor)))
+        api().sv_vault_query(handle, f.handle, ctypes.byref(cursor))
     return RecordIterator(library, cursor.value)
 
 
@@ -169,7 +169,7 @@ def count(handle: int, criteria: dict) -> int:
     out = ctypes.c_int64()
     criteria = {k: v for k, v in criteria.items() if k not in ("order", "limit", "after")}
     with FilterHandle(**criteria) as f:
-        check(lib().sv_vault_count(handle, f.handle, ctypes.byref(out)))
+        api().sv_vault_count(handle, f.handle, ctypes.byref(out))
     return out.value
 
 
@@ -178,7 +178,7 @@ def summary(handle: int, id: int, fmt: str, redact: bool) -> Union[str, dict]:
     if fmt not in formats:
         raise InvalidArgumentError(f"summary format must be 'text' or 'json', not {fmt!r}")
     out = ctypes.c_void_p()
-    check(lib().sv_vault_summary(handle, _convert.int64(id, "id"), int(formats[fmt]), _flags(redact), ctypes.byref(out)))
+    api().sv_vault_summary(handle, _convert.int64(id, "id"), int(formats[fmt]), _flags(redact), ctypes.byref(out))
     text = _take_string(out)
     return json.loads(text) if fmt == "json" else text
 
@@ -188,8 +188,8 @@ def export_stacks(handle: int, id: int, dest: Any, fmt: str, kind: Optional[str]
     if fmt not in formats:
         raise InvalidArgumentError(f"stack format must be 'folded', 'speedscope' or 'pprof', not {fmt!r}")
     raw_kind = None if kind is None else _convert.text(kind, "kind")
-    check(lib().sv_vault_export_stacks(handle, _convert.int64(id, "id"), raw_kind, int(formats[fmt]),
-                                       _convert.fs_path(dest, "dest"), _flags(redact, overwrite)))
+    api().sv_vault_export_stacks(handle, _convert.int64(id, "id"), raw_kind, int(formats[fmt]),
+                                       _convert.fs_path(dest, "dest"), _flags(redact, overwrite))
 
 
 def export_records(handle: int, dest: Any, fmt: str, redact: bool, overwrite: bool, criteria: dict) -> int:
@@ -199,8 +199,8 @@ def export_records(handle: int, dest: Any, fmt: str, redact: bool, overwrite: bo
     out = ctypes.c_int64()
     raw_dest = _convert.fs_path(dest, "dest")
     with FilterHandle(**criteria) as f:
-        check(lib().sv_vault_export_records(handle, f.handle, int(formats[fmt]), raw_dest,
-                                            _flags(redact, overwrite), ctypes.byref(out)))
+        api().sv_vault_export_records(handle, f.handle, int(formats[fmt]), raw_dest,
+                                            _flags(redact, overwrite), ctypes.byref(out))
     return out.value
 
 
@@ -273,15 +273,15 @@ def _range(since: TimeLike, until: TimeLike) -> tuple:
 def analytics(handle: int, template: Union[str, Analytics], since: TimeLike, until: TimeLike) -> List[dict]:
     out = ctypes.c_void_p()
     s, u = _range(since, until)
-    check(lib().sv_vault_analytics(handle, _analysis(template), s, u, ctypes.byref(out)))
+    api().sv_vault_analytics(handle, _analysis(template), s, u, ctypes.byref(out))
     return json.loads(_take_string(out))
 
 
 def export_duckdb(handle: int, dest: Any, redact: bool, overwrite: bool, duckdb: Optional[str]) -> int:
     out = ctypes.c_int64()
     tool = None if duckdb is None else _convert.fs_path(duckdb, "duckdb")
-    check(lib().sv_vault_export_duckdb(handle, _convert.fs_path(dest, "dest"), tool, _flags(redact, overwrite),
-                                       ctypes.byref(out)))
+    api().sv_vault_export_duckdb(handle, _convert.fs_path(dest, "dest"), tool, _flags(redact, overwrite),
+                                       ctypes.byref(out))
     return out.value
 
 
@@ -298,12 +298,12 @@ def duckdb_analytics(snapshot: Any, template: Union[str, Analytics], since: Time
     out = ctypes.c_void_p()
     s, u = _range(since, until)
     tool = None if duckdb is None else _convert.fs_path(duckdb, "duckdb")
-    check(lib().sv_duckdb_analytics(_convert.fs_path(snapshot, "snapshot"), _analysis(template), s, u, tool,
-                                    ctypes.byref(out)))
+    api().sv_duckdb_analytics(_convert.fs_path(snapshot, "snapshot"), _analysis(template), s, u, tool,
+                                    ctypes.byref(out))
     return json.loads(_take_string(out))
 
 
 def rerun(handle: int, id: int) -> int:
     out = ctypes.c_int64()
-    check(lib().sv_vault_rerun(handle, _convert.int64(id, "id"), ctypes.byref(out)))
+    api().sv_vault_rerun(handle, _convert.int64(id, "id"), ctypes.byref(out))
     return out.value

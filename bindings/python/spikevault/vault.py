@@ -14,7 +14,7 @@ from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
 from concurrent.futures import Future
 
 from . import _convert, background as _background, capture as _capture, errors as spikevault_errors, review as _review
-from ._enums import Backend, Metric, Option
+from ._enums import OPTION_KEYWORDS, OPTION_SPECS, TEXT_OPTION_SPECS, Backend, Metric, Option
 from ._library import lib
 from ._options import OptionsHandle
 from .errors import ClosedError, InvalidArgumentError, NotFoundError, check
@@ -38,20 +38,12 @@ class Vault:
     ``close()`` raises ``ClosedError``. One Vault may be shared by threads: ``close()`` waits
     for calls already running on other threads, and refuses new ones.
 
-    Tunables (``None`` keeps the library default; see ``option_bounds``):
-    ``compression_level`` (zstd level 1–19), ``durability`` (0 off, 1 normal, 2 full),
-    ``busy_timeout_ms``, ``max_artefact_bytes`` (reads of bigger artefacts fail with
-    ``TooLargeError``), ``window_log_max`` (zstd window bound on reads); capture:
-    ``capture_workers`` (2), ``capture_queue_capacity`` (8), ``capture_cooldown_seconds`` (60);
-    retention: ``max_age_seconds`` (72 h; 0 = no age limit), ``max_footprint_bytes`` (50 MB =
-    50,000,000; 0 = none), ``min_free_percent`` (5), ``maintenance_interval_seconds`` (3600;
-    0 = no background maintenance), ``maintenance_first_delay_seconds`` (600),
-    ``orphan_grace_seconds`` (3600); background writes: ``write_queue_capacity`` (1024 waiting
-    ``save_async`` calls; more raise ``BusyError``); periodic companions, both off by default:
-    ``duckdb_snapshot_interval_seconds``, ``idle_vacuum_seconds``; host identity (text, recorded
-    with every capture instead of the detected hostname and /etc/machine-id): ``host_name``,
-    ``machine_id``. ``create=False`` opens an existing vault only: a missing
-    directory or database raises ``NotFoundError`` and nothing is created (for read-only tools).
+    Tunables are keyword arguments, one per ``SV_OPT_*`` key (``None`` keeps the library
+    default); their names, bounds, defaults and meanings come from abi/manifest.json and are
+    listed at the end of this text, in ``OPTION_SPECS`` and in docs/abi-reference.md. An
+    unknown keyword raises ``TypeError``; a value outside its bounds ``InvalidArgumentError``.
+    ``create=False`` opens an existing vault only: a missing directory or database raises
+    ``NotFoundError`` and nothing is created (for read-only tools).
 
     Raises ``UnsafePathError`` if ``path`` or ``artefacts/`` is a symlink, owned by another
     user or writable by group or others, or if a vault file is another user's (docs/trust.md).
@@ -62,26 +54,8 @@ class Vault:
         self,
         path: PathLike,
         *,
-        compression_level: Optional[int] = None,
-        durability: Optional[int] = None,
-        busy_timeout_ms: Optional[int] = None,
-        max_artefact_bytes: Optional[int] = None,
-        window_log_max: Optional[int] = None,
-        capture_workers: Optional[int] = None,
-        capture_queue_capacity: Optional[int] = None,
-        capture_cooldown_seconds: Optional[int] = None,
-        max_age_seconds: Optional[int] = None,
-        max_footprint_bytes: Optional[int] = None,
-        min_free_percent: Optional[int] = None,
-        maintenance_interval_seconds: Optional[int] = None,
-        maintenance_first_delay_seconds: Optional[int] = None,
-        orphan_grace_seconds: Optional[int] = None,
-        write_queue_capacity: Optional[int] = None,
-        duckdb_snapshot_interval_seconds: Optional[int] = None,
-        idle_vacuum_seconds: Optional[int] = None,
-        host_name: Optional[str] = None,
-        machine_id: Optional[str] = None,
         create: bool = True,
+        **tunables: Optional[int],
     ) -> None:
         self._handle: Optional[int] = None  # first, so close()/__del__ work if opening fails
         self._users = 0
@@ -91,28 +65,11 @@ class Vault:
             raise InvalidArgumentError("vault path is empty")
         self._path = os.fsdecode(raw_path)
         library = lib()
-        options = {
-            Option.COMPRESSION_LEVEL: compression_level,
-            Option.DURABILITY: durability,
-            Option.BUSY_TIMEOUT_MS: busy_timeout_ms,
-            Option.MAX_ARTEFACT_BYTES: max_artefact_bytes,
-            Option.WINDOW_LOG_MAX: window_log_max,
-            Option.CAPTURE_WORKERS: capture_workers,
-            Option.CAPTURE_QUEUE_CAPACITY: capture_queue_capacity,
-            Option.CAPTURE_COOLDOWN_SECONDS: capture_cooldown_seconds,
-            Option.MAX_AGE_SECONDS: max_age_seconds,
-            Option.MAX_FOOTPRINT_BYTES: max_footprint_bytes,
-            Option.MIN_FREE_PERCENT: min_free_percent,
-            Option.MAINTENANCE_INTERVAL_SECONDS: maintenance_interval_seconds,
-            Option.MAINTENANCE_FIRST_DELAY_SECONDS: maintenance_first_delay_seconds,
-            Option.ORPHAN_GRACE_SECONDS: orphan_grace_seconds,
-            Option.OPEN_EXISTING: None if create else 1,
-            Option.WRITE_QUEUE_CAPACITY: write_queue_capacity,
-            Option.DUCKDB_SNAPSHOT_INTERVAL_SECONDS: duckdb_snapshot_interval_seconds,
-            Option.IDLE_VACUUM_SECONDS: idle_vacuum_seconds,
-            Option.HOST_NAME: host_name,
-            Option.MACHINE_ID: machine_id,
-        }
+        unknown = sorted(set(tunables) - set(OPTION_KEYWORDS))
+        if unknown:
+            raise TypeError(f"Vault() got an unexpected keyword argument {unknown[0]!r}")
+        options = {OPTION_KEYWORDS[name]: value for name, value in tunables.items()}
+        options[Option.OPEN_EXISTING] = None if create else 1
         handle = ctypes.c_void_p()
         with OptionsHandle(options) as options_handle:
             check(library.sv_vault_open(raw_path, options_handle, ctypes.byref(handle)))
@@ -625,3 +582,11 @@ def _add_artefact(library: ctypes.CDLL, record: ctypes.c_void_p, raw_kind: bytes
     raise InvalidArgumentError(
         f"artefact {kind!r} must be bytes, bytearray, memoryview or os.PathLike, not {type(source).__name__}"
     )
+
+
+# The tunables' list in help(Vault), from the manifest's table (one source: abi/manifest.json).
+Vault.__doc__ = (Vault.__doc__ or "") + "\n    Tunables (keyword, bounds, default):\n\n" + "".join(
+    f"    ``{spec.keyword}`` ({spec.minimum:,}..{spec.maximum:,}, default {spec.default:,}): {spec.doc}\n"
+    for spec in OPTION_SPECS.values() if spec.keyword)
+Vault.__doc__ += "\n    Text tunables (keyword, rule; None keeps the detected value):\n\n" + "".join(
+    f"    ``{spec.keyword}`` ({spec.rule}): {spec.doc}\n" for spec in TEXT_OPTION_SPECS.values())

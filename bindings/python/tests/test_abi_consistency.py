@@ -100,7 +100,7 @@ def test_header_parses(header: str) -> None:
 
 def test_every_header_function_is_in_the_table_with_same_arity(header: str) -> None:
     declared = _declarations(header)
-    table = {name: (argtypes, restype) for name, argtypes, restype in FUNCTIONS}
+    table = {name: (argtypes, restype) for name, argtypes, restype, _ in FUNCTIONS}
     assert len(table) == len(FUNCTIONS), "a function appears twice in the table"
     missing = sorted(set(declared) - set(table))
     extra = sorted(set(table) - set(declared))
@@ -111,7 +111,7 @@ def test_every_header_function_is_in_the_table_with_same_arity(header: str) -> N
 
 
 def test_table_types_follow_the_conventions(header: str) -> None:
-    table = {name: (argtypes, restype) for name, argtypes, restype in FUNCTIONS}
+    table = {name: (argtypes, restype) for name, argtypes, restype, _ in FUNCTIONS}
     for name, (restype, params) in _declarations(header).items():
         argtypes, table_restype = table[name]
         assert table_restype == _ctype_for(restype), f"{name}: return type {restype!r}"
@@ -157,7 +157,7 @@ def test_callback_typedef_matches(header: str) -> None:
 
 def test_every_c_call_in_the_package_is_declared() -> None:
     """Like clang's cindex test: walk the package source; every sv_* used is in the table."""
-    table = {name for name, _, _ in FUNCTIONS}
+    table = {name for name, _, _, _ in FUNCTIONS}
     used = set()
     for source in (PACKAGE_ROOT / "spikevault").glob("*.py"):
         used |= set(re.findall(r"\.(sv_\w+)\b", source.read_text()))
@@ -166,7 +166,7 @@ def test_every_c_call_in_the_package_is_declared() -> None:
 
 
 def test_table_is_applied_to_the_loaded_library(lib) -> None:
-    for name, argtypes, restype in FUNCTIONS:
+    for name, argtypes, restype, _ in FUNCTIONS:
         function = getattr(lib, name)
         assert list(function.argtypes) == list(argtypes), name
         assert function.restype == restype, name
@@ -186,3 +186,33 @@ def test_status_strings_exist_for_every_status(lib) -> None:
         text = lib.sv_status_string(status)
         assert text and text.decode()
     assert lib.sv_status_string(-999)  # unknown codes get a generic text
+
+
+def test_checked_namespace_raises_the_status_exception(lib, header: str) -> None:
+    """The table's errcheck: api() raises the status's exception with sv_errmsg(); lib() stays raw."""
+    from spikevault import _library
+    from spikevault.errors import InvalidArgumentError, NullArgumentError
+
+    assert lib.sv_options_new(None) == Status.ERR_NULL_ARGUMENT  # raw: the status itself
+    with pytest.raises(NullArgumentError) as info:
+        _library.api().sv_options_new(None)
+    assert info.value.status == Status.ERR_NULL_ARGUMENT and "out_options" in info.value.message
+    with pytest.raises(InvalidArgumentError):
+        _library.api().sv_option_bounds(9999, None, None, None)
+    declared = _declarations(header)
+    for name, _, _, errcheck in FUNCTIONS:
+        assert (errcheck is not None) == (declared[name][0] == "sv_status"), name
+        assert getattr(getattr(lib, name), "errcheck", None) is None, name  # the raw table stays raw
+
+
+def test_manifest_bounds_are_the_libraries(lib) -> None:
+    """Every option of abi/manifest.json has the bounds and default the Swift core validates with,
+    and the core has no key the manifest lacks."""
+    from spikevault._enums import OPTION_SPECS
+
+    low, high, default = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+    for key, spec in OPTION_SPECS.items():
+        assert lib.sv_option_bounds(int(key), ctypes.byref(low), ctypes.byref(high), ctypes.byref(default)) == 0, key
+        assert (low.value, high.value, default.value) == (spec.minimum, spec.maximum, spec.default), key
+    core_keys = {k for k in range(-5, 200) if lib.sv_option_bounds(k, None, None, None) == 0}
+    assert core_keys == {int(k) for k in OPTION_SPECS}

@@ -397,3 +397,10 @@ def test_failed_open_leaves_a_closed_object(lib, tmp_path: Path) -> None:
     except UnsafePathError as exc:
         assert exc.__traceback__ is not None
     # __del__ of the half-built object must not raise: warnings would show in the output
+
+
+def test_unknown_tunable_keyword_is_a_type_error(tmp_path) -> None:
+    """Tunable keywords come from the manifest's table; a misspelt one is refused, nothing is created."""
+    with pytest.raises(TypeError, match="compresion_level"):
+        Vault(tmp_path / "v", compresion_level=3)
+    assert not (tmp_path / "v").exists()

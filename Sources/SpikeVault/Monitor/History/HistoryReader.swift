@@ -58,7 +58,7 @@ final class HistoryReader {
                 ProcfsBytes.pid($0)
             }
             guard let tid, let n = readFile(at: dfd, "\(tid)/stat"), n > 0,
-                  let s = ProcfsBytes.parseStat(buffer, n) else { continue }
+                  let s = ProcBytes.parseStat(UnsafeBufferPointer(start: buffer, count: n)) else { continue }
             let name = String(decoding: UnsafeBufferPointer(start: buffer + s.commStart, count: s.commEnd - s.commStart),
                               as: UTF8.self)
             out.append(ThreadReading(tid: tid, ticks: s.utime &+ s.stime, state: s.state, name: name))

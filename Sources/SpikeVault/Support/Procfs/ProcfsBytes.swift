@@ -1,54 +1,7 @@
 /// Allocation-free parsing of `/proc` text held in a byte buffer (the sampler's hot path:
 /// no String, no Array per process).
 enum ProcfsBytes {
-    /// Fields of `/proc/PID/stat` the sampler needs.
-    struct Stat {
-        var state: UInt8 = 0
-        var flags: UInt64 = 0
-        var utime: UInt64 = 0
-        var stime: UInt64 = 0
-        var threads: Int = 0
-        var startTime: UInt64 = 0
-        var rssPages: Int64 = 0
-        /// Byte range of comm inside the buffer.
-        var commStart = 0
-        var commEnd = 0
-    }
-
-    static let pfKthread: UInt64 = 0x0020_0000
-
-    /// Parses a stat line. comm may contain spaces and parentheses: it ends at the LAST `)`.
-    static func parseStat(_ p: UnsafePointer<UInt8>, _ count: Int) -> Stat? {
-        var open = -1
-        for i in 0..<count where p[i] == UInt8(ascii: "(") { open = i; break }
-        var close = -1
-        var j = count - 1
-        while j > open { if p[j] == UInt8(ascii: ")") { close = j; break }; j -= 1 }
-        guard open >= 0, close > open, close + 2 < count else { return nil }
-        var s = Stat()
-        s.commStart = open + 1
-        s.commEnd = close
-        var field = 3
-        var i = close + 2
-        s.state = p[i]
-        // Walk the space-separated fields after comm; field numbers follow proc(5).
-        while i < count && field <= 24 {
-            let start = i
-            while i < count && p[i] != UInt8(ascii: " ") && p[i] != UInt8(ascii: "\n") { i += 1 }
-            switch field {
-            case 9: s.flags = number(p, start, i)
-            case 14: s.utime = number(p, start, i)
-            case 15: s.stime = number(p, start, i)
-            case 20: s.threads = Int(truncatingIfNeeded: number(p, start, i))
-            case 22: s.startTime = number(p, start, i)
-            case 24: s.rssPages = Int64(truncatingIfNeeded: number(p, start, i))
-            default: break
-            }
-            field += 1
-            i += 1
-        }
-        return field > 24 ? s : nil
-    }
+    // /proc/PID/stat is parsed by ProcBytes.parseStat, the library's one stat parser.
 
     /// Unsigned decimal in [start, end); a leading '-' gives 0.
     @inline(__always)

@@ -5,17 +5,23 @@ import Glibc
 /// Allocation-free parsing of procfs file contents held as raw bytes (the hot path of the
 /// procfs sampler reads into a reused buffer and parses it in place).
 enum ProcBytes {
-    /// The fields of a stat line the sampler needs; `comm` stays a byte range of the buffer.
+    /// The fields of a stat line the capture and monitor samplers need; `comm` stays a byte
+    /// range of the buffer. The one `/proc/PID/stat` parser of the library (ProcStat wraps it).
     struct Stat: Equatable {
         var pid: Int32
         var commStart: Int, commEnd: Int  // bytes of field 2, without the parentheses
         var state: UInt8                   // field 3
         var ppid: Int32                    // field 4
+        var flags: UInt64                  // field 9 (PF_* bits: pfKthread)
         var utime: UInt64                  // field 14
         var stime: UInt64                  // field 15
         var numThreads: Int                // field 20
         var startTime: UInt64              // field 22
+        var rssPages: Int64                // field 24 (0 when a short line ends before it)
     }
+
+    /// PF_KTHREAD in field 9: a kernel thread.
+    static let pfKthread: UInt64 = 0x0020_0000
 
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D }
 
@@ -35,11 +41,12 @@ enum ProcBytes {
         while ps < pe && isSpace(b[ps]) { ps += 1 }
         while pe > ps && isSpace(b[pe - 1]) { pe -= 1 }
         guard let pid = signed(b, ps, pe).flatMap({ Int32(exactly: $0) }) else { return nil }
-        // Fields 3... : record [start, end) of fields 3, 4, 14, 15, 20, 22.
+        // Fields 3... : record [start, end) of fields 3, 4, 9, 14, 15, 20, 22, 24.
         var field = 3
         var i = close + 1
         var state: UInt8 = 0
         var ppid: Int32 = 0, ut: UInt64 = 0, st: UInt64 = 0, nt = 0, start: UInt64 = 0
+        var flags: UInt64 = 0, rss: Int64 = 0
         var seen = 0
         while i < n {
             while i < n && (b[i] == 0x20 || b[i] == 0x0A) { i += 1 }
@@ -53,21 +60,23 @@ enum ProcBytes {
             case 4:
                 guard let v = signed(b, s, i).flatMap({ Int32(exactly: $0) }) else { return nil }
                 ppid = v
+            case 9: guard let v = unsigned(b, s, i) else { return nil }; flags = v
             case 14: guard let v = unsigned(b, s, i) else { return nil }; ut = v
             case 15: guard let v = unsigned(b, s, i) else { return nil }; st = v
             case 20:
                 guard let v = signed(b, s, i) else { return nil }
                 nt = Int(v)
             case 22: guard let v = unsigned(b, s, i) else { return nil }; start = v
+            case 24: guard let v = signed(b, s, i) else { return nil }; rss = v
             default: break
             }
             seen = field
             field += 1
-            if field > 22 { break }
+            if field > 24 { break }
         }
         guard seen >= 22 else { return nil }
-        return Stat(pid: pid, commStart: open + 1, commEnd: close, state: state, ppid: ppid,
-                    utime: ut, stime: st, numThreads: nt, startTime: start)
+        return Stat(pid: pid, commStart: open + 1, commEnd: close, state: state, ppid: ppid, flags: flags,
+                    utime: ut, stime: st, numThreads: nt, startTime: start, rssPages: rss)
     }
 
     /// Decimal digits in `b[s..<e]` (all of them, at least one), nil otherwise or on overflow.

@@ -115,5 +115,7 @@ def run(ctx: Context) -> int:
                                 sources(args.engine, args.dirs, "stacks") or "stacks", since, until).strip() + "\n")
         return 0
     rows = fleet_rows(args.engine, args.dirs, args.template, since, until)
-    ctx.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    # ASCII JSON: names and frames came from processes, and raw C1 controls (U+009B is CSI)
+    # or bidi overrides would reach the terminal; \uXXXX escapes reach none.
+    ctx.stdout.write(json.dumps(rows, indent=1) + "\n")
     return 0

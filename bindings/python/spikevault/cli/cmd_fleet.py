@@ -78,7 +78,7 @@ def query(engine: str, sql: str) -> List[dict]:
             text = chdb.query(sql, "JSONEachRow").bytes().decode("utf-8")
         except Exception as exc:  # chDB raises its own error types
             raise CliError(f"clickhouse (chDB) failed: {str(exc)[:600]}") from None
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return [json.loads(line) for line in text.split("\n") if line.strip()]  # a name may hold U+0085
     tool = os.environ.get("SPIKEVAULT_DUCKDB") or shutil.which("duckdb")
     if not tool:
         raise CliError("--engine duckdb needs the duckdb CLI: pip install duckdb-cli (or set SPIKEVAULT_DUCKDB)")

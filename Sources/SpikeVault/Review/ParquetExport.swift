@@ -104,8 +104,10 @@ extension Vault {
         try Parquet.checkTarget(directory)
         let real = realpath(directory, nil).map { p -> String in defer { free(p) }; return String(cString: p) } ?? directory
         let key = exportKey
-        let markerDir = real + "/_spikevault"
+        let markerDir = try ParquetTree.markerDirectory(real)
         let marker = markerDir + "/" + key + ".watermark"
+        let lock = try ParquetTree.lock(markerDir)
+        defer { Posix.close(lock) }
         let stored: Int64 = try withDatabase { db in
             let q = try db.statement("SELECT lastId FROM export_watermark WHERE target = ?1")
             q.bind(1, "parquet:" + real)
@@ -113,9 +115,11 @@ extension Vault {
             return try q.step() ? q.int64(0) : 0
         }
         // The tree's own marker must agree, else the tree was removed or replaced: start over.
+        // A watermark past the last capture is as untrustworthy as a disagreeing one.
         let onDisk = Int64(DuckDB.readFile(marker).split(separator: "\n").first.map(String.init) ?? "") ?? -1
-        let from = onDisk == stored ? stored : 0
         let last: Int64 = try withDatabase { db in try db.scalarInt("SELECT coalesce(max(id), 0) FROM profile_capture") }
+        let from = onDisk == stored && stored <= last ? stored : 0
+        if from == 0 { try ParquetTree.removeFiles(of: key, in: real) }
         guard last > from else {
             return ParquetExportResult(captures: 0, stackRows: 0, watermark: from)
         }
@@ -130,7 +134,6 @@ extension Vault {
                                    to: real, pattern: "stacks-" + pattern)
         }
         _ = try DuckDB.run(tool: tool, database: ":memory:", sql: sql, readOnly: false, json: false, scratchDir: scratchDir)
-        if mkdir(markerDir, 0o700) != 0 && errno != EEXIST { throw SpikeVaultError.errno(errno, "creating \(markerDir)") }
         try AtomicFile.write(to: marker, overwrite: true) { fd in
             var out = OutputBuffer(fd: fd, what: "writing \(marker)")
             out.append("\(last)\n")

@@ -30,3 +30,82 @@ def test_fleet_output_escapes_hostile_names_and_frames(lib, tmp_path: Path) -> N
         rows = json.loads(r.stdout)
         text = rows[0]["processName"] if template == "top-processes" else rows[0]["stack"]
         assert "\u009b31m\u202eRTL" in text  # the same text, only escaped on the way out
+
+
+def _ids(tree: Path) -> list:
+    from test_fleet import parquet_rows
+    return sorted(r["captureId"] for r in parquet_rows(tree, "captures"))
+
+
+def _save(v: spikevault.Vault, n: int) -> None:
+    for _ in range(n):
+        v.save(process_name="p", pid=1, metric="cpu", value=1.0, artefacts={"oncpu.folded": b"a;b 3\n"})
+
+
+def test_lost_or_tampered_watermark_does_not_duplicate_rows(lib, tmp_path: Path) -> None:
+    import sqlite3
+    need_duckdb()
+    tree = tmp_path / "tree"
+    with spikevault.Vault(tmp_path / "v", durability=0, max_age_seconds=0, host_name="h1") as v:
+        _save(v, 5)
+        assert v.export_parquet(tree) == 5
+        _save(v, 3)
+        assert v.export_parquet(tree) == 3
+        for marker in (tree / "_spikevault").glob("*.watermark"):
+            marker.unlink()  # the tree's marker lost, its files kept: everything again, once
+        assert v.export_parquet(tree) == 8 and _ids(tree) == list(range(1, 9))
+        db = sqlite3.connect(tmp_path / "v" / "vault.sqlite3")
+        db.execute("UPDATE export_watermark SET lastId = 2")  # disagrees with the marker
+        db.commit()
+        _save(v, 1)
+        assert v.export_parquet(tree) == 9 and _ids(tree) == list(range(1, 10))
+        db.execute("UPDATE export_watermark SET lastId = 1000")  # past the last capture, marker too
+        db.commit()
+        db.close()
+        (next((tree / "_spikevault").glob("*.watermark"))).write_text("1000\n")
+        _save(v, 1)
+        assert v.export_parquet(tree) == 10 and _ids(tree) == list(range(1, 11))
+
+
+def test_parquet_marker_directory_symlink_refused(lib, tmp_path: Path) -> None:
+    need_duckdb()
+    (tmp_path / "tree").mkdir(mode=0o700)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "tree" / "_spikevault").symlink_to(tmp_path / "elsewhere")
+    with spikevault.Vault(tmp_path / "v", durability=0, max_age_seconds=0, host_name="h1") as v:
+        _save(v, 1)
+        try:
+            v.export_parquet(tmp_path / "tree")
+            raise AssertionError("exported through a symlinked _spikevault")
+        except spikevault.UnsafePathError:
+            pass
+    assert not any((tmp_path / "elsewhere").iterdir())
+
+
+def test_concurrent_exports_into_one_tree(lib, tmp_path: Path) -> None:
+    import threading
+    need_duckdb()
+    tree = tmp_path / "tree"
+    with spikevault.Vault(tmp_path / "v", durability=0, max_age_seconds=0, host_name="h1") as v:
+        _save(v, 2)
+        stop, errors = threading.Event(), []
+        def saver() -> None:
+            while not stop.is_set():
+                _save(v, 1)
+        def exporter() -> None:
+            try:
+                for _ in range(4):
+                    v.export_parquet(tree)
+            except Exception as exc:
+                errors.append(exc)
+        s = threading.Thread(target=saver)
+        s.start()
+        exporters = [threading.Thread(target=exporter) for _ in range(2)]
+        [t.start() for t in exporters]
+        [t.join() for t in exporters]
+        stop.set()
+        s.join()
+        assert errors == []
+        v.export_parquet(tree)
+        last = max(r.id for r in v.query())
+    assert _ids(tree) == list(range(1, last + 1))  # every capture once, none twice

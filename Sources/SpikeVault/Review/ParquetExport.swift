@@ -39,6 +39,24 @@ enum Parquet {
     /// The host directory value for a row without a recorded host.
     static let unknownHost = "unknown"
 
+    /// The `host=` value of a row: the recorded name when valid, else made valid as a detected
+    /// name is. The database is a file another tool may have written: a host of 300 bytes would
+    /// fail every export (ENAMETOOLONG), and one with `/` or `..` is not a name to partition by.
+    /// A valid name longer than `maxPartitionHost` (`host=` + 250 is NAME_MAX, 255) keeps its
+    /// first 233 bytes, then `-` and 16 hex digits of its XXH64, so two long names stay apart.
+    static func partitionHost(_ recorded: String?) -> String {
+        guard let r = recorded else { return unknownHost }
+        let h = HostIdentity.isValidHostName(r) ? r : HostIdentity.sanitize(Array(r.utf8)) ?? unknownHost
+        guard h.utf8.count > maxPartitionHost else { return h }
+        var x = XXH64()
+        Array(h.utf8).withUnsafeBytes { x.update($0) }
+        let hex = String(x.digest(), radix: 16)
+        return String(decoding: h.utf8.prefix(maxPartitionHost - 17), as: UTF8.self) + "-"
+            + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static let maxPartitionHost = 250
+
     /// `dir` must be a directory we own, not a symlink, not writable by group or others;
     /// created (0700) when missing and its parent exists.
     static func checkTarget(_ dir: String) throws {
@@ -181,7 +199,7 @@ extension Vault {
                 }
                 guard let lastRecord = page.last else { break }
                 for r in page {
-                    let host = r.host ?? Parquet.unknownHost
+                    let host = Parquet.partitionHost(r.host)
                     let date = String(r.capturedAt.description.prefix(10))
                     let name = redactor.enabled ? redactor.redact(text: r.processName) : r.processName
                     var w = JSONWriter(); w.double(r.triggerValue); let value = w.takeText()

@@ -109,3 +109,36 @@ def test_concurrent_exports_into_one_tree(lib, tmp_path: Path) -> None:
         v.export_parquet(tree)
         last = max(r.id for r in v.query())
     assert _ids(tree) == list(range(1, last + 1))  # every capture once, none twice
+
+
+def test_tampered_host_in_the_database_is_partitioned_safely(lib, tmp_path: Path) -> None:
+    import sqlite3
+    need_duckdb()
+    with spikevault.Vault(tmp_path / "v", durability=0, max_age_seconds=0, host_name="h1") as v:
+        _save(v, 3)
+        db = sqlite3.connect(tmp_path / "v" / "vault.sqlite3")
+        for rid, host in ((1, "../../escaped"), (2, "x" * 300), (3, "a/b\x1b[2J")):
+            db.execute("UPDATE profile_capture SET host = ? WHERE id = ?", (host, rid))
+        db.commit()
+        db.close()
+        assert v.export_parquet(tmp_path / "tree") == 3
+    hosts = sorted(p.name for p in (tmp_path / "tree" / "captures").iterdir())
+    assert len(hosts) == 3 and "host=h..-..-escaped" in hosts and "host=a-b--2J" in hosts
+    long = next(h for h in hosts if h.startswith("host=xxx"))
+    assert len(long) == 255 and re.fullmatch(r"host=x{233}-[0-9a-f]{16}", long)
+    assert not (tmp_path / "escaped").exists() and _ids(tmp_path / "tree") == [1, 2, 3]
+
+
+def test_longest_valid_host_name_exports(lib, tmp_path: Path) -> None:
+    need_duckdb()
+    names = ["a" * 253, "a" * 252 + "b"]  # valid names; host=NAME would pass NAME_MAX (255)
+    for i, name in enumerate(names):
+        with spikevault.Vault(tmp_path / f"v{i}", durability=0, max_age_seconds=0, host_name=name) as v:
+            _save(v, 1)
+            assert v.get(1).host == name
+            assert v.export_parquet(tmp_path / "tree") == 1
+    hosts = [p.name for p in (tmp_path / "tree" / "captures").iterdir()]
+    assert len(hosts) == 2 and all(len(h) <= 255 for h in hosts)  # kept apart by the hash
+    r = run_cli(["fleet", str(tmp_path / "tree"), "--template", "top-processes"])
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["hosts"] == 2

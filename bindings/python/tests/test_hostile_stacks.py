@@ -42,3 +42,14 @@ def test_ndjson_export_of_names_with_line_separators(lib, tmp_path: Path) -> Non
     assert r.returncode == 0, r.stderr
     lines = (tmp_path / "o.ndjson").read_bytes().split(b"\n")
     assert [json.loads(x)["processName"] for x in lines if x] == [SEPARATORS]
+
+
+def test_show_escapes_line_separators_as_textsafe_does(lib, tmp_path: Path) -> None:
+    from spikevault.textsafe import visible
+    with spikevault.Vault(tmp_path / "v", durability=0, max_age_seconds=0) as v:
+        rid = v.save(process_name=SEPARATORS, pid=1, metric="cpu", value=1.0, artefacts={"x.txt": b"x"})
+        path = Path(v.path)
+    r = run_cli(["show", str(rid), "--no-redact"], vault=path)
+    assert r.returncode == 0, r.stderr
+    assert "\u2028".encode() not in r.stdout and "\u2029".encode() not in r.stdout and b"\xc2\x85" not in r.stdout
+    assert visible(SEPARATORS).encode() in r.stdout  # the library's escape is the Python one

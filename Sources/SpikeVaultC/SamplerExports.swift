@@ -4,27 +4,52 @@ import Glibc
 import SpikeVault
 
 /// Heap box behind an `sv_sampler *` handle: a ProcessTable and the names it handed out.
+/// Every call on it runs under its own lock: the header asks for one thread at a time, but a
+/// host breaking that rule gets serialised calls, not a corrupted heap (the table and the name
+/// list are plain Swift arrays).
 final class SamplerBox: @unchecked Sendable {
     let table: ProcessTable
-    private var names: [UnsafeMutablePointer<CChar>] = []
-    init(_ table: ProcessTable) { self.table = table }
-    deinit { release() }
+    /// One C copy per row name asked for, until the next refresh: asking again is free.
+    private var names: [Int64: UnsafeMutablePointer<CChar>] = [:]
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
+    init(_ table: ProcessTable) {
+        self.table = table
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        release()
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func serialised<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Called under the lock (or from deinit).
     func release() {
-        for p in names { free(p) }
+        for p in names.values { free(p) }
         names.removeAll()
     }
 
-    /// A C copy of `s` owned by the sampler until its next refresh.
-    func keep(_ s: String) -> UnsafePointer<CChar> {
-        let p = strdup(s)!
-        names.append(p)
+    /// A C copy of row `row`'s name owned by the sampler until its next refresh. Under the lock.
+    func name(_ row: Int64) throws -> UnsafePointer<CChar> {
+        if let p = names[row] { return UnsafePointer(p) }
+        let p = strdup(try table.row(row).comm)!
+        names[row] = p
         return UnsafePointer(p)
     }
 }
 
 private func withSampler(_ sampler: OpaquePointer?, _ body: (SamplerBox) throws -> Void) -> Int32 {
-    guarded { try body(try Handles.shared.lookup(sampler, as: SamplerBox.self, "sampler")) }
+    guarded {
+        let box = try Handles.shared.lookup(sampler, as: SamplerBox.self, "sampler")
+        try box.serialised { try body(box) }
+    }
 }
 
 /// Creates a process sampler: the monitor's /proc sampler, on its own, for hosts that show
@@ -98,6 +123,6 @@ public func sv_sampler_row_value(_ sampler: OpaquePointer?, _ row: Int64, _ metr
 public func sv_sampler_row_name(_ sampler: OpaquePointer?, _ row: Int64) -> UnsafePointer<CChar>? {
     guardedValue(nil) {
         let box = try Handles.shared.lookup(sampler, as: SamplerBox.self, "sampler")
-        return box.keep(try box.table.row(row).comm)
+        return try box.serialised { try box.name(row) }
     }
 }

@@ -39,6 +39,24 @@ enum Parquet {
     /// The host directory value for a row without a recorded host.
     static let unknownHost = "unknown"
 
+    /// The `host=` value of a row: the recorded name when valid, else made valid as a detected
+    /// name is. The database is a file another tool may have written: a host of 300 bytes would
+    /// fail every export (ENAMETOOLONG), and one with `/` or `..` is not a name to partition by.
+    /// A valid name longer than `maxPartitionHost` (`host=` + 250 is NAME_MAX, 255) keeps its
+    /// first 233 bytes, then `-` and 16 hex digits of its XXH64, so two long names stay apart.
+    static func partitionHost(_ recorded: String?) -> String {
+        guard let r = recorded else { return unknownHost }
+        let h = HostIdentity.isValidHostName(r) ? r : HostIdentity.sanitize(Array(r.utf8)) ?? unknownHost
+        guard h.utf8.count > maxPartitionHost else { return h }
+        var x = XXH64()
+        Array(h.utf8).withUnsafeBytes { x.update($0) }
+        let hex = String(x.digest(), radix: 16)
+        return String(decoding: h.utf8.prefix(maxPartitionHost - 17), as: UTF8.self) + "-"
+            + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static let maxPartitionHost = 250
+
     /// `dir` must be a directory we own, not a symlink, not writable by group or others;
     /// created (0700) when missing and its parent exists.
     static func checkTarget(_ dir: String) throws {
@@ -104,8 +122,10 @@ extension Vault {
         try Parquet.checkTarget(directory)
         let real = realpath(directory, nil).map { p -> String in defer { free(p) }; return String(cString: p) } ?? directory
         let key = exportKey
-        let markerDir = real + "/_spikevault"
+        let markerDir = try ParquetTree.markerDirectory(real)
         let marker = markerDir + "/" + key + ".watermark"
+        let lock = try ParquetTree.lock(markerDir)
+        defer { Posix.close(lock) }
         let stored: Int64 = try withDatabase { db in
             let q = try db.statement("SELECT lastId FROM export_watermark WHERE target = ?1")
             q.bind(1, "parquet:" + real)
@@ -113,9 +133,11 @@ extension Vault {
             return try q.step() ? q.int64(0) : 0
         }
         // The tree's own marker must agree, else the tree was removed or replaced: start over.
+        // A watermark past the last capture is as untrustworthy as a disagreeing one.
         let onDisk = Int64(DuckDB.readFile(marker).split(separator: "\n").first.map(String.init) ?? "") ?? -1
-        let from = onDisk == stored ? stored : 0
         let last: Int64 = try withDatabase { db in try db.scalarInt("SELECT coalesce(max(id), 0) FROM profile_capture") }
+        let from = onDisk == stored && stored <= last ? stored : 0
+        if from == 0 { try ParquetTree.removeFiles(of: key, in: real) }
         guard last > from else {
             return ParquetExportResult(captures: 0, stackRows: 0, watermark: from)
         }
@@ -130,7 +152,6 @@ extension Vault {
                                    to: real, pattern: "stacks-" + pattern)
         }
         _ = try DuckDB.run(tool: tool, database: ":memory:", sql: sql, readOnly: false, json: false, scratchDir: scratchDir)
-        if mkdir(markerDir, 0o700) != 0 && errno != EEXIST { throw SpikeVaultError.errno(errno, "creating \(markerDir)") }
         try AtomicFile.write(to: marker, overwrite: true) { fd in
             var out = OutputBuffer(fd: fd, what: "writing \(marker)")
             out.append("\(last)\n")
@@ -178,7 +199,7 @@ extension Vault {
                 }
                 guard let lastRecord = page.last else { break }
                 for r in page {
-                    let host = r.host ?? Parquet.unknownHost
+                    let host = Parquet.partitionHost(r.host)
                     let date = String(r.capturedAt.description.prefix(10))
                     let name = redactor.enabled ? redactor.redact(text: r.processName) : r.processName
                     var w = JSONWriter(); w.double(r.triggerValue); let value = w.takeText()

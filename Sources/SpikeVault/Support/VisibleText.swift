@@ -34,5 +34,6 @@ enum VisibleText {
         let v = s.value
         return v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0x5C
             || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F || v == 0x061C
+            || v == 0x2028 || v == 0x2029  // line and paragraph separators: a forged line, as `\n`
     }
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any, List, Optional
 
@@ -57,6 +58,9 @@ class ProcessTable:
 
     def __init__(self) -> None:
         self._handle: Optional[int] = None
+        # refresh() reads rows by index after the pass: a second thread's pass in between
+        # would mix two passes (or index past the new table), so passes are serialised.
+        self._lock = threading.Lock()
         handle = ctypes.c_void_p()
         check(lib().sv_sampler_new(ctypes.byref(handle)))
         self._handle = handle.value
@@ -67,7 +71,11 @@ class ProcessTable:
         return self._handle
 
     def refresh(self) -> List[ProcessRow]:
-        """One pass over /proc; the rows in /proc order."""
+        """One pass over /proc; the rows in /proc order. Safe to call from several threads."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> List[ProcessRow]:
         library = lib()
         handle = self._live()
         n = ctypes.c_int64()
@@ -94,7 +102,8 @@ class ProcessTable:
 
     def close(self) -> None:
         """Releases the sampler. Idempotent."""
-        handle, self._handle = self._handle, None
+        with self._lock:
+            handle, self._handle = self._handle, None
         if handle is not None:
             check(lib().sv_sampler_free(handle))
 

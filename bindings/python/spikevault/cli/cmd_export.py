@@ -119,5 +119,5 @@ def _one_time_representation(path: str, fmt: str) -> None:
         out = "[\n" + ",\n".join(rows) + ("\n" if rows else "") + "]\n"
     else:
         out = "".join(json.dumps(normalise_times(json.loads(line)), separators=(",", ":"), ensure_ascii=False) + "\n"
-                      for line in text.splitlines() if line.strip())
+                      for line in text.split("\n") if line.strip())  # not splitlines: U+2028 may sit in a name
     write_atomically(path, out.encode("utf-8"))

@@ -78,7 +78,7 @@ def query(engine: str, sql: str) -> List[dict]:
             text = chdb.query(sql, "JSONEachRow").bytes().decode("utf-8")
         except Exception as exc:  # chDB raises its own error types
             raise CliError(f"clickhouse (chDB) failed: {str(exc)[:600]}") from None
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return [json.loads(line) for line in text.split("\n") if line.strip()]  # a name may hold U+0085
     tool = os.environ.get("SPIKEVAULT_DUCKDB") or shutil.which("duckdb")
     if not tool:
         raise CliError("--engine duckdb needs the duckdb CLI: pip install duckdb-cli (or set SPIKEVAULT_DUCKDB)")
@@ -115,5 +115,7 @@ def run(ctx: Context) -> int:
                                 sources(args.engine, args.dirs, "stacks") or "stacks", since, until).strip() + "\n")
         return 0
     rows = fleet_rows(args.engine, args.dirs, args.template, since, until)
-    ctx.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    # ASCII JSON: names and frames came from processes, and raw C1 controls (U+009B is CSI)
+    # or bidi overrides would reach the terminal; \uXXXX escapes reach none.
+    ctx.stdout.write(json.dumps(rows, indent=1) + "\n")
     return 0

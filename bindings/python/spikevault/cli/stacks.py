@@ -10,20 +10,25 @@ from typing import Dict, List, Tuple
 __all__ = ["parse_folded", "Node", "build_tree"]
 
 
+#: The largest count one line may carry, as the library's FoldedStacks.maxLineCount.
+MAX_LINE_COUNT = 2**32 - 1
+
+
 def parse_folded(data: bytes) -> List[Tuple[List[str], int]]:
-    """``b"main;work 42\\n"`` → ``[(["main", "work"], 42)]``. Lines without a trailing count
-    or with a count below 1 are skipped; repeated stacks are kept as separate entries."""
+    """``b"main;work 42\\n"`` → ``[(["main", "work"], 42)]``, by the library's rules
+    (FoldedStacks.parse): lines end at ``\\n`` only (a frame may hold U+0085 or U+2028,
+    which ``str.splitlines`` would split at), and a count is a whole number in
+    1…MAX_LINE_COUNT; other lines are skipped. Repeated stacks are kept as separate entries."""
     out: List[Tuple[List[str], int]] = []
-    for raw in data.decode("utf-8", "replace").splitlines():
-        line = raw.rstrip()
+    for raw in data.decode("utf-8", "replace").split("\n"):
+        line = raw.rstrip("\r")
         if not line or line.startswith("#"):
             continue
         stack, _, count = line.rpartition(" ")
-        try:
-            n = int(float(count))
-        except ValueError:
+        if not (count.isascii() and count.isdigit()) or not stack:
             continue
-        if n < 1 or not stack:
+        n = int(count)
+        if not 1 <= n <= MAX_LINE_COUNT:
             continue
         out.append(([f for f in stack.split(";") if f != ""] or ["[unknown]"], n))
     return out

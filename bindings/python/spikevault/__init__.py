@@ -45,8 +45,18 @@ def library_version() -> str:
     return lib().sv_version_string().decode("ascii")
 
 
+def serve(vault, **options):  # type: ignore[no-untyped-def]
+    """A local review web server for ``vault`` (a ``Vault`` or a directory), already running:
+    ``server.url`` (with its access token), ``server.stop()`` or ``with serve(v) as server:``.
+    Options: ``host``, ``port``, ``read_only``, ``token``, ``page_size``, ``log``; see
+    spikevault.web.serve and docs/serve.md. Installs no signal handler."""
+    from .web import serve as _serve
+
+    return _serve(vault, **options)
+
+
 __all__ = [
-    "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
+    "__version__", "library_version", "serve", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
     "Monitor", "Rule", "Firing", "CaptureDone", "default_rules", "MonitorCounter", "ProcessTable", "ProcessRow",
     "Status", "Metric", "CaptureStatus", "Backend", "Option", "ReportField",
     "FilterField", "Order", "Format", "ExportFlag", "Analytics", "duckdb_analytics", "record_key",

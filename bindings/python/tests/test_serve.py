@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -216,8 +217,10 @@ def test_copy_summary_and_rerun(served, browser) -> None:
     assert copied == served["vault"].summary(hot.id, "text", redact=True)
     before = served["vault"].count()
     drv.find_element(By.ID, "rerun").click()
-    assert wait_until(lambda: "/capture/" in drv.current_url and not drv.current_url.endswith(f"/{hot.id}"), 120)
-    new_id = int(drv.current_url.rsplit("/", 1)[1])
+    done = re.compile(r"/capture/(\d+)$")
+    assert wait_until(lambda: done.search(drv.current_url) and not drv.current_url.endswith(f"/{hot.id}"), 120), \
+        drv.page_source[:2000]
+    new_id = int(done.search(drv.current_url).group(1))
     new = served["vault"].get(new_id)
     assert new.pid == hot.pid and new_id != hot.id and served["vault"].count() == before + 1
 

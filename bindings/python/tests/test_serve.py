@@ -295,3 +295,58 @@ def test_read_only_server_offers_and_accepts_no_action(served) -> None:
                         data=f"csrf={ro.auth.csrf}".encode(), headers=cookie) == 403
         assert vault.count() == before
     assert ro.host == "127.0.0.1"
+
+
+def test_python_serve_installs_no_signal_handler(served) -> None:
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    server = spikevault.serve(served["vault"])
+    try:
+        assert {s: signal.getsignal(s) for s in before} == before
+    finally:
+        server.stop()
+        server.stop()  # idempotent
+
+
+def test_cli_serve_prints_a_token_url_and_stops_on_sigint_and_sigterm(served) -> None:
+    import signal
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        p = subprocess.Popen([sys.executable, "-m", "spikevault", "--vault", served["vault"].path, "serve"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            assert p.stdout.readline().startswith("Serving ")
+            url = p.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:") and "/?token=" in url
+            base = url.split("/?token=")[0]
+            assert _request(base + "/") == 403
+            assert _request(url) == 403  # followed without keeping the cookie: refused
+            import http.cookiejar
+
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            with opener.open(url) as r:  # the redirect sets the cookie and lands on the list
+                assert r.status == 200 and r.url == base + "/" and b'id="captures"' in r.read()
+            p.send_signal(sig)
+            out, err = p.communicate(timeout=60)
+            assert p.returncode == 0 and "Stopped." in out, err
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def test_host_other_than_loopback_warns(served) -> None:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    p = subprocess.Popen([sys.executable, "-m", "spikevault", "--vault", served["vault"].path, "serve",
+                          "--host", "0.0.0.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert p.stdout.readline().startswith("Serving ")
+        p.terminate()
+        _, err = p.communicate(timeout=60)
+        assert "warning" in err and "0.0.0.0" in err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

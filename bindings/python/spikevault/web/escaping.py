@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from ..textsafe import visible
 
-__all__ = ["text", "attr", "json_block", "query"]
+__all__ = ["text", "lines", "attr", "json_block", "query"]
 
 _JSON_UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
                 0x2028: "\\u2028", 0x2029: "\\u2029"}
@@ -22,6 +22,11 @@ _JSON_UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
 def text(value: object) -> str:
     """Safe as element content: ``<``, ``>``, ``&`` and quotes become entities."""
     return html.escape(visible(value), quote=True)
+
+
+def lines(value: object) -> str:
+    """Like ``text`` for multi-line text (a summary in <pre>): newlines kept, each line escaped."""
+    return "\n".join(text(line) for line in str(value).split("\n"))
 
 
 def attr(value: object) -> str:

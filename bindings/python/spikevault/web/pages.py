@@ -9,7 +9,9 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .._enums import CaptureStatus, Metric
 from ..cli.render import format_value, human_size, utc_time
-from .escaping import attr, json_block, query, text
+import json
+
+from .escaping import attr, json_block, lines, query, text
 from .filters import ORDERS, Filters
 
 __all__ = ["layout", "list_page", "capture_page", "analytics_page", "error_page"]
@@ -133,7 +135,8 @@ def capture_page(r: Any, summary: str, kinds: List[str], kind: Optional[str], ar
     trigger = _kv([("metric", text(metric)), ("value", text(format_value(metric, r.value))),
                    ("captured (UTC)", text(utc_time(r.captured_at))), ("duration", text(f"{r.duration:g} s")),
                    ("status", text(r.status.stored_name))])
-    notes = _kv([(k, text(v)) for k, v in sorted((r.notes or {}).items())]) if r.notes else "<p>none</p>"
+    notes = _kv([(k, text(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)))
+                  for k, v in sorted((r.notes or {}).items())]) if r.notes else "<p>none</p>"
     arts = "".join(
         f'<tr><td>{text(a.kind)}</td><td class="num">{text(human_size(a.raw_bytes))}</td>'
         f'<td class="num">{text(human_size(a.stored_bytes))}</td>'
@@ -172,11 +175,11 @@ def capture_page(r: Any, summary: str, kinds: List[str], kind: Optional[str], ar
         thread_chart = (f'<section><h2>Threads (procfs timeline, peak {peak})</h2>'
                         f'<svg class="threads" viewBox="0 0 {max(6 * min(len(threads), 150), 6)} 60">{bars}</svg>'
                         "</section>")
-    body = (f"<h1>Capture {r.id}: <span class=\"proc\">{text(r.process_name)}</span></h1>{actions}"
+    body = (f"<h1>Capture {r.id}: <span class=\"proc\">{text(r.process_name)}</span></h1>{actions}{flame}"
             f'<div class="cols"><section><h2>Identity</h2>{identity}</section>'
             f"<section><h2>Trigger</h2>{trigger}</section><section><h2>Notes</h2>{notes}</section></div>"
-            f'<section><h2>Summary</h2><pre id="summary">{text(summary)}</pre></section>'
-            f"{flame}{thread_chart}<section><h2>Compare</h2>{compare}{diff_html}</section>"
+            f'<section><h2>Summary</h2><pre id="summary">{lines(summary)}</pre></section>'
+            f"{thread_chart}<section><h2>Compare</h2>{compare}{diff_html}</section>"
             "<section><h2>Artefacts</h2><table><thead><tr><th>kind</th><th>raw</th><th>stored</th><th>path (reveal)"
             f"</th></tr></thead><tbody>{arts}</tbody></table></section>")
     return layout(f"Capture {r.id}", body, csrf, scripts=("app.js", "flame.js"), read_only=read_only)

@@ -56,7 +56,7 @@ def serve(vault, **options):  # type: ignore[no-untyped-def]
 
 
 __all__ = [
-    "__version__", "library_version", "serve", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
+    "__version__", "library_version", "option_bounds", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
     "Monitor", "Rule", "Firing", "CaptureDone", "default_rules", "MonitorCounter", "ProcessTable", "ProcessRow",
     "Status", "Metric", "CaptureStatus", "Backend", "Option", "ReportField",
     "FilterField", "Order", "Format", "ExportFlag", "Analytics", "duckdb_analytics", "record_key",
@@ -67,3 +67,4 @@ __all__ = [
     "SpikeVaultTimeoutError", "CancelledError", "EmptyError", "NoMemoryError",
     "ForkedError", "InternalError", "AlreadyExistsError", "CooldownError",
 ]
+__all__.append("serve")  # its own line: spikevault.serve (docs/serve.md)

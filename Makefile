@@ -29,7 +29,7 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 .PHONY: all deps lib header manifest check check-swift check-manifest check-header check-header-compile check-symbols \
 	check-abi check-ldd check-c check-python demo size install uninstall bench bench-retention bench-monitor bench-history bench-review bench-save-async bench-capture-fidelity soak clean \
-	wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli wheel-local deb check-packaging check-deb check-cmake check-wheel check-swift-consumer bench-stream bench-fleet
+	wheel fuzz check-fuzz check-faults check-asan check-tsan check-version check-man man bench-cli wheel-local deb check-packaging check-deb check-cmake check-wheel check-swift-consumer bench-stream bench-fleet bench-serve
 
 all: lib
 
@@ -269,7 +269,7 @@ demo: lib
 bench: lib
 	SPIKEVAULT_BENCH_DEPS=1 scripts/deps.sh
 	$(MAKE) --no-print-directory -C bench run
-	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli bench-metric bench-stream bench-fleet
+	$(MAKE) --no-print-directory bench-retention bench-review bench-monitor bench-history bench-save-async bench-capture-fidelity bench-cli bench-metric bench-stream bench-fleet bench-serve
 
 # Streaming cursors, the command's list/export and the save path at any vault size (#19).
 bench-stream: lib
@@ -378,3 +378,7 @@ check-tsan: | deps
 
 clean:
 	rm -rf build bindings/c/build bench/retention/build bench/monitor/build
+
+# spikevault serve: first page of a 100,000-capture vault vs sqlite3 -html, and its RSS (N=, REPEAT=).
+bench-serve: lib
+	SPIKEVAULT_LIBRARY=$(CURDIR)/build/lib/libspikevault.so $(PYTHON) bench/serve/serve_bench.py $(N)

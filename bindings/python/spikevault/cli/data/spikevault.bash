@@ -3,7 +3,7 @@
 _spikevault() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="" verb="" i w dashdash=""
     [ "$COMP_CWORD" -gt 0 ] && prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local verbs='list show dump path flamegraph diff export stats purge capture record rerun watch top fleet'
+    local verbs='list show dump path flamegraph diff export stats purge capture record rerun watch top fleet serve'
     local globals='-h --help --vault -v --verbose --no-pager --version'
     local valued='--vault'
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -36,6 +36,7 @@ _spikevault() {
         watch) opts='-h --help --vault -v --verbose --no-pager --cpu --memory --io --disk-io --threads --fds --network --sustain --include --exclude --uid --history-stacks --defaults --rules --cooldown --max-per-hour --interval --backend --duration --history --history-memory --for --check';;
         top) opts='-h --help --vault -v --verbose --no-pager -s --sort --process -n --limit -d --interval --iterations -b --batch --json --backend --duration';;
         fleet) opts='-h --help --vault -v --verbose --no-pager --engine --template --since --until --sql';;
+        serve) opts='-h --help --vault -v --verbose --no-pager --port --host --read-only --page-size';;
     esac
     case "$verb:$prev" in
         *:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
@@ -150,6 +151,10 @@ _spikevault() {
         fleet:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         fleet:--since) return 0;;  # a value: nothing to offer
         fleet:--until) return 0;;  # a value: nothing to offer
+        serve:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
+        serve:--port) return 0;;  # a value: nothing to offer
+        serve:--host) return 0;;  # a value: nothing to offer
+        serve:--page-size) return 0;;  # a value: nothing to offer
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

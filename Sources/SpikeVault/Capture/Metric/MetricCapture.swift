@@ -56,7 +56,7 @@ enum MetricCapture {
         if !collectors.isEmpty {
             let remaining = max(0.2, deadline - CaptureSys.monotonicSeconds())
             let hz = PerfEventRecorder.frequency(seconds: remaining, targetSamples: targetStackSamples)
-            let sampling = "sampled at up to \(hz) Hz per event, each sample weighted by the period perf recorded for it"
+            let sampling = "sampled at up to \(hz) Hz per event (perf -F), weights scaled to the kernel's count over the window"
             func start(_ c: MetricCollector, _ e: PerfEventRecorder.Event, what: String) {
                 do {
                     recorders.append((c, try PerfEventRecorder.start(tool: perfTool, event: e, pid: pid, seconds: remaining,

@@ -103,7 +103,7 @@ struct MetricArtefacts {
 
     // MARK: call stacks (opens, clones, connect/send)
 
-    /// `kind` (`opens.folded`…) from syscall samples, one per call, root frame the syscall;
+    /// `kind` (`opens.folded`…) from syscall samples weighted by the calls each stands for (period), root frame the syscall;
     /// the answer's tail naming the dominant program function, or nil without samples.
     mutating func callStacks(_ kind: String, _ samples: [PerfEventSample]?, verb: String) throws -> String? {
         guard let samples, !samples.isEmpty else { return nil }

@@ -288,11 +288,13 @@ bench-history: lib
 	$(MAKE) --no-print-directory -C bench/monitor run-history
 
 # Capture fidelity (#12): slowdown of a fixed workload under perf 999 Hz / eu-stack 10 Hz /
-# py-spy, with attribution and samples per second, side by side (about 3 minutes).
+# py-spy, with attribution and samples per second, side by side; then py-spy's own options
+# (--native, --nonblocking) against the uncaptured work (about 5 minutes).
 bench-capture-fidelity: lib
 	$(MAKE) --no-print-directory -C bench build
 	PYTHONPATH=$(CURDIR)/bindings/python $(PYTHON) bench/capture/fidelity.py build/bench/target build/bench/fidelity $(or $(ROUNDS),3) \
 		| tee -a build/bench-results.txt
+	$(PYTHON) bench/capture/pyspy_options.py $(or $(ROUNDS),7) | tee -a build/bench-results.txt
 
 # Metric captures (#18): slowdown of fixed work per metric during a 5 s capture, artefact
 # sizes beside gcore + zstd of the same process (RUNS=, default 3); results in build/bench-metric.txt.

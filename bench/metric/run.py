@@ -3,10 +3,14 @@
 while a 5 s capture of it runs (auto: procfs + stack backend + the metric's collectors; and
 the collectors alone on procfs), and the capture's artefact sizes beside a core dump of the
 same process (gdb's gcore) compressed with zstd -3. Baseline and captured runs alternate in
-one session; figures are medians of RUNS. Usage: run.py [RUNS] (library from SPIKEVAULT_LIBRARY)."""
+one session (order reversed every round); the slowdown that counts is CPU time of the target
+per fixed work (robust to other load on a shared machine, unlike wall time), as the median of
+the per-round ratios captured/baseline with their min-max spread. Usage: run.py [RUNS]
+(library from SPIKEVAULT_LIBRARY; METRICS=memory,diskIO runs a subset)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -20,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "bindings" / "python"))
 import spikevault  # noqa: E402
 
-METRICS = ["cpu", "memory", "diskIO", "network", "threads", "fds"]
+METRICS = [m for m in os.environ.get("METRICS", "cpu,memory,diskIO,network,threads,fds").split(",") if m]
 DURATION = 5.0
 
 
@@ -64,6 +68,15 @@ def one_run(exe: Path, metric: str, vault, mode: str, scratch: Path, want_core: 
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _perf_note(vault, rec) -> str:
+    """The sampling the metric's perf recorder used, from the artefact's own note."""
+    for a in rec.artefacts:
+        if a.kind in ("mappings.json", "io.json"):
+            doc = json.loads(vault.read_artefact(rec.id, a.kind))
+            return (doc.get("growthStacks") or doc.get("ioStacks") or {}).get("perf") or ""
+    return ""
+
+
 def main() -> int:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     scratch = Path(tempfile.mkdtemp(prefix="sv-bench-metric-"))
@@ -75,6 +88,7 @@ def main() -> int:
             times = {"none": [], "auto": [], "collectors": []}
             sizes = {"auto": [], "collectors": []}
             kinds = {}
+            perf_notes = set()
             core = 0
             for r in range(runs):
                 order = ["none", "auto", "collectors"] if r % 2 == 0 else ["collectors", "auto", "none"]
@@ -87,26 +101,39 @@ def main() -> int:
                         sizes[mode].append((sum(a.raw_bytes for a in rec.artefacts), sum(a.stored_bytes for a in rec.artefacts)))
                         if mode == "auto":
                             kinds = {a.kind: a.stored_bytes for a in rec.artefacts}
+                            perf_notes.add(_perf_note(vault, rec))
             def med(mode: str, i: int) -> float:
                 return statistics.median(t[i] for t in times[mode])
+
+            def paired(mode: str) -> tuple:
+                """Median and spread of the per-round CPU ratios (same round, adjacent runs)."""
+                r = sorted(c[1] / b[1] for c, b in zip(times[mode], times["none"]))
+                return statistics.median(r), r[0], r[-1]
             base = med("none", 0)
             auto_stored = statistics.median(s for _, s in sizes["auto"])
             coll_stored = statistics.median(s for _, s in sizes["collectors"])
             rows.append((metric, base, med("auto", 0) / base, med("collectors", 0) / base,
-                         med("auto", 1) / med("none", 1), med("collectors", 1) / med("none", 1),
-                         statistics.median(r for r, _ in sizes["auto"]), auto_stored, coll_stored, core, kinds))
+                         paired("auto"), paired("collectors"),
+                         statistics.median(r for r, _ in sizes["auto"]), auto_stored, coll_stored, core, kinds,
+                         sorted(n for n in perf_notes if n)))
         vault.close()
-        lines = [f"metric capture benchmark: {DURATION:.0f} s captures, median of {runs} runs; slowdown = the fixed work's "
-                 "wall (and CPU) time with the capture running / without; auto = procfs + stack backend + the metric's "
-                 "collectors, coll = procfs + collectors", ""]
-        lines.append(f"{'metric':8} {'work s':>7} {'auto x':>7} {'coll x':>7} {'autoCPUx':>8} {'collCPUx':>8} {'auto raw':>10} "
-                     f"{'auto zst':>10} {'coll zst':>10} {'gcore zst':>11} {'gcore/auto':>10}")
-        for m, base, ax, cx, acx, ccx, araw, ast, cst, core, kinds in rows:
+        lines = [f"metric capture benchmark: {DURATION:.0f} s captures, {runs} interleaved rounds; wall x = median wall time "
+                 "of the fixed work captured / uncaptured (load-sensitive); CPU x = median of the per-round ratios of the "
+                 "target's CPU time for the same work, captured / uncaptured [min-max over rounds] (the figure that counts, "
+                 "goal <= 1.05); auto = procfs + stack backend + the metric's collectors, coll = procfs + collectors", ""]
+        lines.append(f"{'metric':8} {'work s':>7} {'auto x':>7} {'coll x':>7} {'auto CPU x [spread]':>22} {'coll CPU x [spread]':>22} "
+                     f"{'auto raw':>10} {'auto zst':>10} {'coll zst':>10} {'gcore zst':>11} {'gcore/auto':>10}")
+        def cell(t: tuple) -> str:
+            return f"{t[0]:.3f} [{t[1]:.2f}-{t[2]:.2f}]"
+        for m, base, ax, cx, acx, ccx, araw, ast, cst, core, kinds, _ in rows:
             ratio = f"{core / ast:10.0f}" if core and ast else f"{'n/a':>10}"
-            lines.append(f"{m:8} {base:7.2f} {ax:7.3f} {cx:7.3f} {acx:8.3f} {ccx:8.3f} {araw:10,} {ast:10,} {cst:10,} {core:11,} {ratio}")
+            lines.append(f"{m:8} {base:7.2f} {ax:7.3f} {cx:7.3f} {cell(acx):>22} {cell(ccx):>22} {araw:10,} {ast:10,} {cst:10,} "
+                         f"{core:11,} {ratio}")
         lines.append("")
-        for m, *_, kinds in rows:
+        for m, *_, kinds, notes in rows:
             lines.append(f"  {m}: stored per artefact (auto): " + ", ".join(f"{k} {v:,} B" for k, v in sorted(kinds.items())))
+            for n in notes:
+                lines.append(f"  {m}: perf: {n}")
         text = "\n".join(lines) + "\n"
         print(text, end="")
         out = HERE.parent.parent / "build" / "bench-metric.txt"

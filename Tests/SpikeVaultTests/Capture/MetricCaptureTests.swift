@@ -54,6 +54,30 @@ import Testing
                                   txQueue: 16, rxQueue: 32, inode: 4242)])
     }
 
+    @Test func perfEventRecorderSamplesByBoundedFrequency() {
+        #expect(PerfEventRecorder.frequency(seconds: 5, targetSamples: 3000) == PerfEventRecorder.maxFrequencyHz)
+        #expect(PerfEventRecorder.frequency(seconds: 60, targetSamples: 3000) == 50)
+        #expect(PerfEventRecorder.frequency(seconds: 3600, targetSamples: 3000) == PerfEventRecorder.minFrequencyHz)
+        #expect(PerfEventRecorder.frequency(seconds: 0, targetSamples: 3000) == PerfEventRecorder.maxFrequencyHz)
+        let argv = PerfEventRecorder.recordArgv(tool: "perf", event: .pageFaults, pid: 7, dataPath: "/w/d", seconds: 2,
+                                                frequencyHz: 123)
+        #expect(argv.starts(with: ["perf", "record", "-N", "-e", "page-faults", "-F", "123", "--call-graph", "dwarf,8192"]))
+        #expect(!argv.contains("-c"))
+    }
+
+    /// Frequency-mode periods overshoot on bursty events: the weights are scaled to the kernel's count.
+    @Test func sampleWeightsScaleToTheKernelTotal() {
+        func sample(_ period: Int) -> PerfEventSample { PerfEventSample(tid: 1, period: period, event: "page-faults", args: [:], framesLeafFirst: []) }
+        let samples = [sample(30), sample(30), sample(60)]
+        let s = SampleScaling(samples, kernelTotal: 40) { $0.period }
+        #expect(s.sampled == 120 && s.kernel == 40)
+        #expect(samples.map { s.weight($0.period) } == [10, 10, 20])
+        #expect(s.weight(1) == 1 && s.weight(0) == 0)
+        let unknown = SampleScaling(samples, kernelTotal: nil) { $0.period }
+        #expect(unknown.weight(30) == 30 && unknown.kernel == nil)
+        #expect(SampleScaling([], kernelTotal: 5) { $0.period }.weight(7) == 7)
+    }
+
     @Test func perfEventScriptParses() {
         let text = """
         wr 16888  1703.199045:          1 syscalls:sys_enter_write: fd: 0x00000003, buf: 0x55fbd4933060, count: 0x00010000
@@ -150,7 +174,11 @@ import Testing
         #expect(Poll.until(timeout: 60) { (SmapsSnapshot.read(pid: target.pid).groups["[heap]"]?.rssKiB ?? 0) >= 2048 })
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
+        let faultsBefore = ProcessIO.faults(pid: target.pid) ?? 0
+        let t0 = CaptureSys.monotonicSeconds()
         let out = try capture(target.pid, .memory, seconds: 2, work: work)
+        let faultsDuring = Int((ProcessIO.faults(pid: target.pid) ?? 0) &- faultsBefore)
+        let seconds = CaptureSys.monotonicSeconds() - t0
         let doc = try json(MetricPrograms.artefact(out, "mappings.json"))
         let maps = try #require(doc["mappings"] as? [[String: Any]])
         #expect(maps.first?["label"] as? String == "[heap]")
@@ -167,6 +195,17 @@ import Testing
         #expect(growth.totalSamples > 0)
         #expect(Double(under) >= 0.8 * Double(growth.totalSamples), "\(under) of \(growth.totalSamples) faults under grow_cache")
         #expect(headline.contains("under grow_cache ← load_index"), "\(headline)")
+        // Sampled by frequency, weighted by period: fewer samples than faults once the target
+        // faults faster than perf samples, and the weights still add up to the faults counted by
+        // the kernel while perf was attached (a subset of the capture window).
+        let stacks = try #require(doc["growthStacks"] as? [String: Any])
+        let samples = try #require(stacks["samples"] as? Int), weighted = try #require(stacks["faults"] as? Int)
+        #expect((stacks["perf"] as? String ?? "").contains("Hz"), "\(stacks)")
+        if Double(faultsDuring) / seconds > 4 * Double(PerfEventRecorder.maxFrequencyHz) {
+            #expect(samples < faultsDuring / 2, "\(samples) samples for \(faultsDuring) faults")
+        }
+        #expect(weighted <= faultsDuring && Double(weighted) >= 0.4 * Double(faultsDuring),
+                "weighted \(weighted) vs \(faultsDuring) faults counted by the kernel")
     }
 
     @Test func perfRefusedSkipsStacksAndTheRestAnswers() throws {
@@ -201,7 +240,9 @@ import Testing
         #expect(Poll.until(timeout: 60) { (ProcessIO.read(pid: target.pid)?.values["wchar"] ?? 0) >= 1 << 20 })
         let work = CaptureTestSupport.makeTempDir()
         defer { CaptureTestSupport.removeTree(work) }
+        let wcharBefore = ProcessIO.read(pid: target.pid)?.values["wchar"] ?? 0
         let out = try capture(target.pid, .diskIO, work: work)
+        let written = Int((ProcessIO.read(pid: target.pid)?.values["wchar"] ?? 0) &- wcharBefore)
         let doc = try json(MetricPrograms.artefact(out, "io.json"))
         let files = try #require(doc["files"] as? [[String: Any]])
         #expect(files.first?["path"] as? String == "\(dir)/debug.log")
@@ -214,6 +255,12 @@ import Testing
         let fromFlush = io.counts.filter { $0.key.split(separator: ";").contains("flush_log") }.values.reduce(0, +)
         #expect(Double(fromFlush) >= 0.8 * Double(io.totalSamples), "\(fromFlush) of \(io.totalSamples) bytes from flush_log")
         #expect(headline.contains("from flush_log"), "\(headline)")
+        // Weighted by count × period, the sampled calls estimate the bytes written while perf was
+        // attached (a subset of the window; 1.2: one sample's period may end past the window).
+        let stacks = try #require(doc["ioStacks"] as? [String: Any])
+        let bytes = try #require(stacks["bytes"] as? Int)
+        #expect(Double(bytes) <= 1.2 * Double(written) && Double(bytes) >= 0.4 * Double(written),
+                "weighted \(bytes) B vs \(written) B written (wchar)")
     }
 
     @Test func socketsToListenerGrouped() throws {

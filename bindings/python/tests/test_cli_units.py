@@ -169,3 +169,25 @@ def test_rules_documents() -> None:
     for doc, message in bad:
         with pytest.raises(RulesError, match=message):
             parse_rules_document(doc, "r.toml")
+
+
+def _backend_choices(verb: str) -> tuple:
+    from spikevault.cli.main import build_parser
+
+    sub = next(a for a in build_parser(verb)._actions if a.dest == "verb").choices[verb]
+    return tuple(next(a for a in sub._actions if a.dest == "backend").choices)
+
+
+def test_every_verb_offers_the_same_backends() -> None:
+    """record/top/watch (and rules files) offer capture's backends, all but `command` (whose argv
+    only `capture ... -- TOOL` gives): py-spy was missing from watch and top."""
+    from spikevault.cli.cmd_capture import BACKENDS
+
+    tools = tuple(b for b in BACKENDS if b != "command")
+    assert "py-spy" in tools and _backend_choices("capture") == BACKENDS
+    for verb in ("record", "top", "watch"):
+        assert _backend_choices(verb) == tools, verb
+    for b in tools:
+        assert parse_rules_document({"rules": [{"metric": "cpu", "above": 50}], "capture": {"backend": b}}, "r").backend == b
+    with pytest.raises(RulesError, match="py-spy"):
+        parse_rules_document({"rules": [{"metric": "cpu", "above": 50}], "capture": {"backend": "command"}}, "r")

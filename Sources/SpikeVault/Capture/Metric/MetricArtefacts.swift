@@ -103,7 +103,7 @@ struct MetricArtefacts {
 
     // MARK: call stacks (opens, clones, connect/send)
 
-    /// `kind` (`opens.folded`…) from syscall samples, one per call, root frame the syscall;
+    /// `kind` (`opens.folded`…) from syscall samples weighted by the calls each stands for (period), root frame the syscall;
     /// the answer's tail naming the dominant program function, or nil without samples.
     mutating func callStacks(_ kind: String, _ samples: [PerfEventSample]?, verb: String) throws -> String? {
         guard let samples, !samples.isEmpty else { return nil }
@@ -136,7 +136,9 @@ struct MetricArtefacts {
         return (top.key, caller, top.value, total)
     }
 
-    mutating func memory(start: SmapsSnapshot, end: SmapsSnapshot, samples: [PerfEventSample]?, perfNote: String?) throws -> String {
+    /// `kernelFaults`: the faults /proc counted over the window, the total the samples are scaled to.
+    mutating func memory(start: SmapsSnapshot, end: SmapsSnapshot, samples: [PerfEventSample]?, perfNote: String?,
+                         kernelFaults: Int? = nil) throws -> String {
         if let e = start.error ?? end.error { throw SpikeVaultError(.permission, e) }
         let growth = MappingAnalysis.growth(start: start, end: end)
         func total(_ s: SmapsSnapshot) -> MappingSizes { var t = MappingSizes(); for g in s.groups.values { t.add(g) }; return t }
@@ -162,11 +164,13 @@ struct MetricArtefacts {
         w.key("growthStacks"); w.beginObject()
         w.field("perf", perfNote)
         if let samples {
+            let scale = SampleScaling(samples, kernelTotal: kernelFaults) { $0.period }
             var folded = FoldedStacks()
-            for s in samples { folded.add(s.rootFirst, count: s.period) }
+            for s in samples { folded.add(s.rootFirst, count: scale.weight(s.period)) }
             w.field("samples", samples.count)
             w.field("faults", folded.totalSamples)
-            if let d = Self.dominant(samples, weight: { $0.period }) {
+            scale.write(&w, sampledKey: "sampledPeriods", kernelKey: "kernelFaults")
+            if let d = Self.dominant(samples, weight: { scale.weight($0.period) }) {
                 w.field("topFunction", d.0); w.field("topCaller", d.1); w.field("topFaults", d.2)
                 stackAnswer = "\(Figures.percent(d.2, of: d.3)) of faults under \(d.0)" + (d.1.map { " ← \($0)" } ?? "")
             }
@@ -241,13 +245,22 @@ struct MetricArtefacts {
                 guard let fd = s.args["fd"] else { return true }
                 return fileFds.contains(Int32(truncatingIfNeeded: fd)) || !known.contains(Int32(truncatingIfNeeded: fd))
             }
-            func weight(_ s: PerfEventSample) -> Int { counts(s) ? Int(clamping: s.args["count"] ?? 0) * s.period : 0 }
+            // Scaled to the bytes /proc/PID/io says were read and written (all fds: the scale
+            // is taken over every sample, the file filter applied after).
+            func raw(_ s: PerfEventSample) -> Int { Int(clamping: s.args["count"] ?? 0).multipliedReportingOverflow(by: s.period).partialValue }
+            var kernelBytes: Int?
+            if let a = ioStart, let b = ioEnd {
+                kernelBytes = Int(clamping: ((b.values["rchar"] ?? 0) &- (a.values["rchar"] ?? 0)) &+ ((b.values["wchar"] ?? 0) &- (a.values["wchar"] ?? 0)))
+            }
+            let scale = SampleScaling(samples, kernelTotal: kernelBytes, raw: raw)
+            func weight(_ s: PerfEventSample) -> Int { counts(s) ? scale.weight(raw(s)) : 0 }
             for s in samples {
                 let name = s.event.split(separator: ":").last.map { String($0.dropFirst("sys_enter_".count)) } ?? s.event
                 folded.add([name] + s.rootFirst, count: weight(s))
             }
             w.field("samples", samples.count)
             w.field("bytes", folded.totalSamples)
+            scale.write(&w, sampledKey: "sampledBytes", kernelKey: "kernelBytes")
             if let d = Self.dominant(samples, weight: weight) {
                 w.field("topFunction", d.0); w.field("topCaller", d.1); w.field("topBytes", d.2)
                 stackAnswer = "\(Figures.percent(d.2, of: d.3)) of read/write bytes from \(d.0)" + (d.1.map { " ← \($0)" } ?? "")

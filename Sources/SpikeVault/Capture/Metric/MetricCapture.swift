@@ -24,8 +24,8 @@ public struct MetricResult: Sendable {
 /// each interval, and perf where a collector's stacks need it (skipped with the reason when
 /// perf is missing or refused; the procfs parts answer regardless).
 enum MetricCapture {
-    /// Samples for the perf-based stacks: about this many over the window bound the cost and
-    /// the temporary perf.data (8 KiB of stack per sample).
+    /// Samples per event for the perf-based stacks: about this many over the window bound the
+    /// cost and the temporary perf.data (8 KiB of stack per sample); sets the frequency.
     static let targetStackSamples = 3000.0
 
     static func run(_ collectors: [MetricCollector], identity: ProcessIdentity, durationSeconds: Double,
@@ -47,49 +47,36 @@ enum MetricCapture {
         let smapsStart = has.contains(.memory) ? SmapsSnapshot.read(pid: pid) : SmapsSnapshot()
         let socketsStart = has.contains(.network) ? SocketTable.read(pid: pid) : ([:], [])
         let ioStart = ProcessIO.read(pid: pid)
+        let faultsStart = has.contains(.memory) ? ProcessIO.faults(pid: pid) : nil
 
-        // perf: the rate over a short probe sets the sampling period (faults) or the window (I/O).
+        // perf by frequency: the kernel adapts each event's period, so no rate probe is needed and
+        // a burst that starts mid-window is still sampled at the same bounded rate.
         var recorders: [(MetricCollector, PerfEventRecorder)] = []
         var perfNotes: [MetricCollector: String] = [:]
         if !collectors.isEmpty {
-            let needsProbe = has.contains(.memory) || has.contains(.diskIO)
-            let probe = needsProbe ? min(0.1, durationSeconds / 10) : 0
-            let f0 = ProcessIO.faults(pid: pid), s0 = ioStart?.syscalls
-            if needsProbe { CaptureSys.sleep(seconds: probe) }
-            let f1 = ProcessIO.faults(pid: pid), s1 = ProcessIO.read(pid: pid)?.syscalls
             let remaining = max(0.2, deadline - CaptureSys.monotonicSeconds())
-            func start(_ c: MetricCollector, _ e: PerfEventRecorder.Event, seconds: Double) {
+            let hz = PerfEventRecorder.frequency(seconds: remaining, targetSamples: targetStackSamples)
+            let sampling = "sampled at up to \(hz) Hz per event (perf -F), weights scaled to the kernel's count over the window"
+            func start(_ c: MetricCollector, _ e: PerfEventRecorder.Event, what: String) {
                 do {
-                    recorders.append((c, try PerfEventRecorder.start(tool: perfTool, event: e, pid: pid, seconds: seconds,
-                                                                     workDirectory: workDirectory, tag: c.rawValue)))
+                    recorders.append((c, try PerfEventRecorder.start(tool: perfTool, event: e, pid: pid, seconds: remaining,
+                                                                     frequencyHz: hz, workDirectory: workDirectory,
+                                                                     tag: c.rawValue)))
+                    perfNotes[c] = "\(what) \(sampling)"
                 } catch {
                     out.skipped.append(SkippedBackend(backend: "\(c.rawValue).stacks", reason: "perf not started: \(error)"))
                 }
             }
             for c in collectors {
                 switch c {
-                case .memory:
-                    let rate = Double((f1 ?? 0) &- (f0 ?? 0)) / probe
-                    let period = max(1, Int(rate * remaining / targetStackSamples))
-                    perfNotes[.memory] = "page-faults, one sample per \(period) fault(s)"
-                    start(.memory, .pageFaults(period: period), seconds: remaining)
-                case .diskIO:
-                    let rate = Double((s1 ?? 0) &- (s0 ?? 0)) / probe
-                    let window = rate > 0 ? min(remaining, max(0.2, targetStackSamples / rate)) : remaining
-                    perfNotes[.diskIO] = window < remaining
-                        ? "read/write syscalls recorded for \(CaptureSummary.fixed(window, 2)) s of \(CaptureSummary.fixed(remaining, 2)) s (\(Int(rate)) syscalls/s; every call is a sample)"
-                        : "read/write syscalls over the whole window"
-                    start(.diskIO, .io, seconds: window)
-                case .fds:
-                    perfNotes[.fds] = "open/openat/socket/accept calls, each a sample"
-                    start(.fds, .opens, seconds: remaining)
+                case .memory: start(.memory, .pageFaults, what: "page-faults")
+                case .diskIO: start(.diskIO, .io, what: "read/write syscalls")
+                case .fds: start(.fds, .opens, what: "open/openat/socket/accept calls")
                 case .threads:
                     // No clone stacks: glibc's clone3 wrapper ends the unwind (its CFI marks the
                     // return address undefined) and frame pointers give garbage there.
                     break
-                case .network:
-                    perfNotes[.network] = "connect/sendto/sendmsg calls, each a sample"
-                    start(.network, .sends, seconds: remaining)
+                case .network: start(.network, .sends, what: "connect/sendto/sendmsg calls")
                 }
             }
         }
@@ -122,6 +109,7 @@ enum MetricCapture {
         let smapsEnd = has.contains(.memory) ? SmapsSnapshot.read(pid: pid) : SmapsSnapshot()
         let socketsEnd = has.contains(.network) ? SocketTable.read(pid: pid) : ([:], [])
         let ioEnd = ProcessIO.read(pid: pid)
+        let faultsEnd = has.contains(.memory) ? ProcessIO.faults(pid: pid) : nil
         let elapsed = CaptureSys.monotonicSeconds() - t0
         let after = IdentityCheck.check(identity)
 
@@ -143,7 +131,8 @@ enum MetricCapture {
                     out.answers.append((c, try w.threads(tracker, timeline: timeline)))
                 case .memory:
                     out.answers.append((c, try w.memory(start: smapsStart, end: smapsEnd, samples: samplesByCollector[.memory],
-                                                       perfNote: perfNotes[.memory])))
+                                                       perfNote: perfNotes[.memory],
+                                                       kernelFaults: faultsStart.flatMap { s in faultsEnd.map { Int(clamping: $0 &- s) } })))
                 case .diskIO:
                     out.answers.append((c, try w.io(start: fdsStart, end: fdsEnd, ioStart: ioStart, ioEnd: ioEnd,
                                                    samples: samplesByCollector[.diskIO], perfNote: perfNotes[.diskIO])))

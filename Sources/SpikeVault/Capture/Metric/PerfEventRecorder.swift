@@ -2,15 +2,20 @@
 import Glibc
 #endif
 
-/// `perf record -e EVENT --call-graph dwarf -p PID` for the metric collectors: page faults
-/// (memory growth) and write/read syscall tracepoints (I/O). DWARF unwinding, because the
+/// `perf record -e EVENT -F HZ --call-graph dwarf -p PID` for the metric collectors: page faults
+/// (memory growth) and syscall tracepoints (I/O, opens, sends). DWARF unwinding, because the
 /// frame-pointer chain loses the caller of a libc leaf (`write`, `memset`), which is exactly
-/// the function the answer must name. Spawned through `ToolRunner` (argv, own process group).
+/// the function the answer must name. Sampled by frequency, not every event: the kernel adapts
+/// each event's period so that it fires about `HZ` times a second, and every sample carries
+/// the period it stands for, so weighting by it still estimates faults and bytes. Sampling every
+/// event cost the target 12-14% of its CPU on a fault- or write-bound workload (the per-sample
+/// interrupt and stack copy, not the stack's size: 1 KiB stacks cost as much; bench-metric).
+/// Spawned through `ToolRunner` (argv, own process group).
 struct PerfEventRecorder {
     enum Event {
-        /// The `page-faults` software event, one sample per `period` faults.
-        case pageFaults(period: Int)
-        /// `syscalls:sys_enter_NAME` tracepoints (every call is a sample).
+        /// The `page-faults` software event.
+        case pageFaults
+        /// `syscalls:sys_enter_NAME` tracepoints.
         case syscalls([String])
 
         static let io = Event.syscalls(["write", "pwrite64", "read", "pread64"])
@@ -20,35 +25,48 @@ struct PerfEventRecorder {
 
     static let stackBytes = 8192
     static let maxDataSize = "48M"
+    /// Samples per second and event at most; odd so it does not beat with periodic work.
+    static let maxFrequencyHz = 499
+    static let minFrequencyHz = 10
+
+    /// The frequency that keeps a window near `targetSamples` per event (a 5 s capture gets
+    /// the maximum, a 10 min one 10 Hz), bounding perf.data at about 8 KiB per sample.
+    static func frequency(seconds: Double, targetSamples: Double) -> Int {
+        guard seconds > 0, seconds.isFinite else { return maxFrequencyHz }
+        return min(maxFrequencyHz, max(minFrequencyHz, Int(targetSamples / seconds)))
+    }
 
     let event: Event
+    let frequencyHz: Int
     let child: SpawnedProcess
     let dataPath: String
     let logPath: String
     let windowSeconds: Double
     let workDirectory: String
 
-    static func recordArgv(tool: String, event: Event, pid: Int32, dataPath: String, seconds: Double) -> [String] {
+    static func recordArgv(tool: String, event: Event, pid: Int32, dataPath: String, seconds: Double, frequencyHz: Int) -> [String] {
         // -N: no build-id cache (perf writes nothing outside the work directory, see PerfBackend).
         var argv = [tool, "record", "-N"]
         switch event {
-        case .pageFaults(let period): argv += ["-e", "page-faults", "-c", String(period)]
+        case .pageFaults: argv += ["-e", "page-faults"]
         case .syscalls(let names):
             for e in names { argv += ["-e", "syscalls:sys_enter_\(e)"] }
         }
-        argv += ["--call-graph", "dwarf,\(stackBytes)", "--max-size=\(maxDataSize)", "-p", String(pid), "-o", dataPath,
+        argv += ["-F", String(frequencyHz), "--call-graph", "dwarf,\(stackBytes)", "--max-size=\(maxDataSize)", "-p", String(pid), "-o", dataPath,
                  "--", "sleep", CommandTemplate.formatSeconds(seconds)]
         return argv
     }
 
     /// Starts recording for `seconds`. Throws `.notFound` when perf is missing.
-    static func start(tool: String, event: Event, pid: Int32, seconds: Double, workDirectory: String, tag: String) throws -> PerfEventRecorder {
+    static func start(tool: String, event: Event, pid: Int32, seconds: Double, frequencyHz: Int, workDirectory: String,
+                      tag: String) throws -> PerfEventRecorder {
         let data = "\(workDirectory)/\(tag).perf.data.tmp"
         let log = "\(workDirectory)/\(tag).perf.log.tmp"
-        let child = try ToolRunner.spawn(recordArgv(tool: tool, event: event, pid: pid, dataPath: data, seconds: seconds),
+        let child = try ToolRunner.spawn(recordArgv(tool: tool, event: event, pid: pid, dataPath: data, seconds: seconds,
+                                                    frequencyHz: frequencyHz),
                                          stdoutPath: log, stderrPath: log,
                                          environment: PerfBackend.environment(workDirectory: workDirectory))
-        return PerfEventRecorder(event: event, child: child, dataPath: data, logPath: log, windowSeconds: seconds,
+        return PerfEventRecorder(event: event, frequencyHz: frequencyHz, child: child, dataPath: data, logPath: log, windowSeconds: seconds,
                                  workDirectory: workDirectory)
     }
 

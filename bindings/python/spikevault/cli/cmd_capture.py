@@ -14,6 +14,9 @@ from .records import record_dict
 
 HELP = "capture what a process is doing now (stacks and /proc samples)"
 BACKENDS = ("auto", "procfs", "eu-stack", "perf", "gdb", "py-spy", "command", "sample", "spindump")
+# Every verb's --backend choices (record, top, watch, rules files): all but `command`, whose argv
+# only `capture ... -- TOOL {pid}` can give.
+TOOL_BACKENDS = tuple(b for b in BACKENDS if b != "command")
 
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from typing import Any, List
 
+from .cmd_capture import TOOL_BACKENDS
 from .common import CliError, Context, UsageError
 from .parsing import arg_duration, arg_metric, format_duration
 from .records import record_dict
@@ -27,7 +28,6 @@ HELP = "run a command and capture it for its lifetime (exit status passed throug
 LIFETIME = 3600.0  # "for its lifetime": the capture ends when the process does (the library's longest is 1 h)
 DEFAULT_INTERVAL = 0.1  # the library's sampling period when none is given
 EXIT_NOT_FOUND, EXIT_NOT_RUN = 127, 126
-BACKENDS = ("auto", "procfs", "eu-stack", "perf", "gdb")
 
 
 def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
@@ -39,7 +39,7 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
                               "  spikevault record --backend perf --duration 30s -- ./server\n"
                               "  spikevault record --json -- make -j2 > record.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--backend", choices=BACKENDS, default="auto", help="capture backend (default auto)")
+    p.add_argument("--backend", choices=TOOL_BACKENDS, default="auto", help="capture backend (default auto)")
     p.add_argument("--duration", type=arg_duration, metavar="DUR",
                    help="capture only the first DUR (default: the command's whole lifetime)")
     p.add_argument("--interval", type=arg_duration, metavar="DUR", help="sampling period (default the library's)")

@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any, List, Optional
 
+from .cmd_capture import TOOL_BACKENDS
 from .common import CliError, Context, UsageError
 from .parsing import arg_duration, arg_positive_int, format_duration
 from .topdata import (SORT_KEYS, captures_lines, header_line, name_matcher, snapshot_dict, table_lines,
@@ -49,7 +50,7 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
                    help="stop after N refreshes (default: 1 in a snapshot, until q on a terminal)")
     p.add_argument("-b", "--batch", action="store_true", help="print snapshots even on a terminal (as top -b)")
     p.add_argument("--json", action="store_true", help="one JSON object per snapshot, one per line")
-    p.add_argument("--backend", choices=("auto", "procfs", "eu-stack", "perf", "gdb"), default="auto",
+    p.add_argument("--backend", choices=TOOL_BACKENDS, default="auto",
                    help="capture backend for the capture key (default auto)")
     p.add_argument("--duration", type=arg_duration, default=5.0, metavar="DUR",
                    help="capture duration for the capture key (default 5s)")

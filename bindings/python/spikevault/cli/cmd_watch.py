@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from ..textsafe import visible
+from .cmd_capture import TOOL_BACKENDS
 from .common import CliError, Context, UsageError
 from .parsing import (arg_duration, arg_nonneg_int, arg_percent, arg_positive_int, arg_size, format_duration)
 from .render import format_value
@@ -72,7 +73,7 @@ def add_parser(sub: Any, parents: List[argparse.ArgumentParser]) -> None:
     p.add_argument("--cooldown", type=arg_duration, metavar="DUR", help="per-process pause between captures (default 10m)")
     p.add_argument("--max-per-hour", type=arg_positive_int, metavar="N", help="cap on captures per hour (default 6)")
     p.add_argument("--interval", type=arg_duration, metavar="DUR", help="sampling period (default 1s)")
-    p.add_argument("--backend", choices=("auto", "procfs", "eu-stack", "perf", "gdb", "sample", "spindump"),
+    p.add_argument("--backend", choices=TOOL_BACKENDS,
                    help="capture backend (default auto)")
     p.add_argument("--duration", type=arg_duration, metavar="DUR", help="capture duration (default 5s)")
     p.add_argument("--history", type=arg_duration, metavar="DUR",

@@ -211,12 +211,11 @@ def parse_rules_document(doc: Dict[str, Any], name: str) -> WatchConfig:
     unknown = set(capture) - _CAPTURE_KEYS
     if unknown:
         raise RulesError(f"{name}: [capture]: unknown key {sorted(unknown)[0]!r} (known: backend, duration)")
-    from .cmd_capture import BACKENDS
+    from .cmd_capture import TOOL_BACKENDS
 
     backend = capture.get("backend", "auto")
-    if backend not in BACKENDS or backend == "command":
-        raise RulesError(f"{name}: [capture] backend {backend!r} (use one of: "
-                         f"{', '.join(b for b in BACKENDS if b != 'command')})")
+    if backend not in TOOL_BACKENDS:
+        raise RulesError(f"{name}: [capture] backend {backend!r} (use one of: {', '.join(TOOL_BACKENDS)})")
     history = _duration(doc["history"], f"{name}: history") if "history" in doc else None
     history_memory = (_quantity(doc["history_memory"], f"{name}: history_memory", parse_size, 'a size like "16MiB"',
                                 fractions=False) if "history_memory" in doc else None)

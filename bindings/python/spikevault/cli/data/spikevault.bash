@@ -106,14 +106,14 @@ _spikevault() {
         capture:--perf-frequency) return 0;;  # a value: nothing to offer
         capture:--collectors) return 0;;  # a value: nothing to offer
         capture:--notes) return 0;;  # a value: nothing to offer
-        record:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb' -- "$cur")); return 0;;
+        record:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb py-spy sample spindump' -- "$cur")); return 0;;
         record:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         record:--duration) return 0;;  # a value: nothing to offer
         record:--interval) return 0;;  # a value: nothing to offer
         record:--metric) return 0;;  # a value: nothing to offer
         rerun:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         rerun:--pid) return 0;;  # a value: nothing to offer
-        watch:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb sample spindump' -- "$cur")); return 0;;
+        watch:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb py-spy sample spindump' -- "$cur")); return 0;;
         watch:--rules) COMPREPLY=($(compgen -f -- "$cur")); return 0;;
         watch:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         watch:--cpu) return 0;;  # a value: nothing to offer
@@ -137,7 +137,7 @@ _spikevault() {
         watch:--for) return 0;;  # a value: nothing to offer
         top:-s) COMPREPLY=($(compgen -W 'cpu rss io fds threads pid' -- "$cur")); return 0;;
         top:--sort) COMPREPLY=($(compgen -W 'cpu rss io fds threads pid' -- "$cur")); return 0;;
-        top:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb' -- "$cur")); return 0;;
+        top:--backend) COMPREPLY=($(compgen -W 'auto procfs eu-stack perf gdb py-spy sample spindump' -- "$cur")); return 0;;
         top:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
         top:--process) return 0;;  # a value: nothing to offer
         top:-n) return 0;;  # a value: nothing to offer

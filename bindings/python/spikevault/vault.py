@@ -7,7 +7,7 @@ import json
 import os
 import threading
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from types import MappingProxyType, TracebackType
 from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
 
@@ -481,6 +481,19 @@ class Vault:
         with self._using() as handle:
             rows = _review.query(handle, criteria)
         return rows.to_list() if as_list else rows
+
+    def write_list(self, fd: int, *, now: Optional[datetime] = None, **criteria: Any) -> int:
+        """Write the matching captures to the open descriptor ``fd`` as the table ``spikevault
+        list`` prints to a pipe (the library formats and writes the rows; same criteria as
+        ``query``); return the number of rows (0: nothing written). Relative times are measured
+        from ``now`` (default: the current time). ``InvalidArgumentError`` for a bad ``fd``,
+        ``BrokenPipeError`` when the reader left."""
+        when = now or datetime.now(timezone.utc)
+        if when.tzinfo is None:
+            raise InvalidArgumentError("now must be an aware datetime (e.g. datetime.now(timezone.utc))")
+        now_us = (when - _convert.EPOCH) // timedelta(microseconds=1)
+        with self._using() as handle:
+            return _review.write_list(handle, fd, now_us, criteria)
 
     def count(self, **criteria: Any) -> int:
         """How many captures match (same criteria as ``query``; order, limit, after ignored)."""

@@ -64,6 +64,21 @@ def test_the_check_fails_on_a_stale_file(tmp_path: Path) -> None:
     assert run.returncode == 1 and "include/spikevault.h" in run.stdout
 
 
+@pytest.mark.parametrize("rel", abi_gen.GENERATED)
+def test_the_check_fails_when_any_generated_file_is_edited_or_missing(tmp_path: Path, rel: str) -> None:
+    """make check-manifest runs this check: one changed line of any generated file fails it, and so does its absence."""
+    _generate(ROOT / "abi" / "manifest.json", tmp_path)
+    ok = subprocess.run([sys.executable, str(GEN), "check", str(tmp_path)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout
+    target = tmp_path / rel
+    target.write_text(target.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    edited = subprocess.run([sys.executable, str(GEN), "check", str(tmp_path)], capture_output=True, text=True)
+    assert edited.returncode == 1 and rel in edited.stdout and "1 generated file(s) differ" in edited.stdout
+    target.unlink()
+    missing = subprocess.run([sys.executable, str(GEN), "check", str(tmp_path)], capture_output=True, text=True)
+    assert missing.returncode == 1 and rel in missing.stdout
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d["options"].append(dict(d["options"][0])), "share"),
     (lambda d: d["options"][0].update(default=99), "outside"),
@@ -114,3 +129,12 @@ def test_a_bad_text_option_is_refused(tmp_path: Path, edit, message: str) -> Non
     run = subprocess.run([sys.executable, str(GEN), "--manifest", str(copy), "write", str(tmp_path / "out")],
                          capture_output=True, text=True)
     assert run.returncode != 0 and message in run.stderr
+
+
+def test_conventions_list_every_handle() -> None:
+    """docs/conventions.md names every handle type of the manifest (it once listed 6 of 10)."""
+    handles = json.loads((ROOT / "abi" / "manifest.json").read_text(encoding="utf-8"))["handles"]
+    section = (ROOT / "docs" / "conventions.md").read_text(encoding="utf-8").split("## Handles", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    missing = [h for h in handles if f"`{h}`" not in section]
+    assert not missing, f"docs/conventions.md's Handles section does not list {missing}"

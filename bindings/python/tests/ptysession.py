@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -32,6 +33,10 @@ class PtySession:
     def _controlling_tty(self) -> None:
         # The pty becomes the child's controlling terminal, so Ctrl-C typed on it is SIGINT.
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        # As a shell starts a foreground job: default dispositions, even when the test run was
+        # started in the background with SIGINT/SIGQUIT ignored (nohup cmd &), which exec keeps.
+        for sig in (signal.SIGINT, signal.SIGQUIT):
+            signal.signal(sig, signal.SIG_DFL)
 
     @property
     def text(self) -> str:

@@ -94,3 +94,30 @@ def test_abi_baseline_check_catches_removed_and_unlisted_symbols(lib, tmp_path: 
     removed.write_text("\n".join(baseline + ["sv_vault_gone 0.1"]))
     run = subprocess.run(checker + [str(removed), version], capture_output=True, text=True)
     assert run.returncode == 1 and "removed" in run.stdout and "sv_vault_gone" in run.stdout
+
+
+def test_tools_the_library_spawns_get_none_of_the_hosts_descriptors(lib, tmp_path: Path) -> None:
+    import spikevault
+
+    secret = tmp_path / "host-private.db"
+    secret.write_text("x")
+    fd = os.open(secret, os.O_RDONLY)
+    os.set_inheritable(fd, True)  # as a C host's open() without O_CLOEXEC leaves it
+    target = subprocess.Popen(["sleep", "60"])
+    lister = ("import os, sys\n"
+              "names = []\n"
+              "for n in os.listdir('/proc/self/fd'):\n"
+              "    try: names.append(os.readlink('/proc/self/fd/' + n))\n"
+              "    except OSError: pass  # listdir's own descriptor, closed by now\n"
+              "open(sys.argv[1], 'w').write('\\n'.join(names))\n")
+    try:
+        with spikevault.Vault(tmp_path / "v", durability=0) as v:
+            r = v.capture(target.pid, duration=0.5, backend="command", command=[sys.executable, "-c", lister, "{output}"])
+            assert [a.kind for a in r.artefacts] == ["command.output"], (r.status, r.notes, v.read_artefact(r.id, r.artefacts[0].kind))
+            seen = v.read_artefact(r.id, "command.output").decode()
+    finally:
+        os.close(fd)
+        target.kill()
+        target.wait()
+    assert "/dev/null" in seen  # the tool's stdin
+    assert str(secret) not in seen, seen

@@ -161,8 +161,9 @@ public enum ToolRunner {
             posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         }
         // The host's descriptors (sockets, pipes, database files not opened O_CLOEXEC) are not
-        // the tool's business: the child gets 0-2 only (glibc >= 2.34).
-        _ = spawnAddCloseFrom(&actions, 3)
+        // the tool's business: the child gets 0-2 only (glibc >= 2.34; looked up at run time,
+        // as Swift's Glibc module does not declare this GNU extension).
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -196,6 +197,12 @@ public enum ToolRunner {
         return SpawnedProcess(pid: pid, argv: argv)
     }
 
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(sym, to: AddCloseFrom.self)
+    }()
+
     /// The caller's environment (`NAME=value` strings) with `overrides` applied.
     static func childEnvironment(overrides: [String: String]) -> [String] {
         var out: [String] = []
@@ -220,8 +227,3 @@ public enum ToolRunner {
         return child.wait(timeoutSeconds: timeoutSeconds, cancel: cancel)
     }
 }
-
-/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+): Swift's Glibc module does not
-/// show it (it is declared only under _GNU_SOURCE), so it is bound by its symbol name.
-@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
-private func spawnAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

@@ -65,6 +65,7 @@ check-manifest: lib
 	$(PYTHON) scripts/abi_gen.py check .
 	$(PYTHON) scripts/abi_gen.py crosscheck "$(BIN)/SpikeVaultC.build/include/SpikeVaultC-Swift.h"
 	$(PYTHON) -m pytest -q -p no:cacheprovider scripts/tests
+	$(PYTHON) scripts/gen_terminal_cells.py check
 
 # The stripped library must stay within 8 MB (8,000,000 bytes; MB means 10^6 throughout).
 MAX_LIBRARY_BYTES := 8000000

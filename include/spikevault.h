@@ -595,6 +595,17 @@ const char *sv_cursor_key(sv_cursor *cursor);
  * single-row accessors. For bindings that pay per foreign call (ctypes). One thread at a time. */
 sv_status sv_cursor_next_page(sv_cursor *cursor, const char **out_json, size_t *out_len, int32_t *out_rows);
 
+/* Writes the cursor's remaining rows to the open descriptor fd as the table `spikevault list`
+ * prints to a pipe or a file (header first, columns aligned per block of 1,000 rows, hostile
+ * text escaped as the CLI escapes it), streaming page by page, and sets *out_rows (may be NULL)
+ * to the rows written (0: nothing is written, not even the header). now_us (microseconds since
+ * the epoch) is the instant relative times ("5 min ago") are measured from. fd stays the
+ * caller's (not closed, not synced). SV_ERR_INVALID_ARGUMENT for a negative or closed fd,
+ * SV_ERR_IO (or the errno's status) when a write fails (EPIPE: the reader left; what was
+ * written stays written), SV_ERR_CLOSED for a closed cursor or vault. Afterwards the cursor
+ * has no current row. One thread at a time per cursor. */
+sv_status sv_cursor_write_list(sv_cursor *cursor, int fd, int64_t now_us, int64_t *out_rows);
+
 /* The current row's host name (UTF-8), "" when the capture was saved before hosts were
  * recorded. Owned by the cursor: valid until the next sv_cursor_next or sv_cursor_close.
  * NULL on misuse. */

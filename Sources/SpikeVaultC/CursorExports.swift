@@ -1,4 +1,7 @@
 import SpikeVault
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Heap box behind an `sv_cursor *` handle: the current page of records (a streaming
 /// `RecordCursor` refills it, a fixed cursor holds its rows from the start) and the C strings
@@ -53,6 +56,20 @@ final class CursorBox: @unchecked Sendable {
     /// The rest of the current page (or the next page) packed as JSON (see
     /// sv_cursor_next_page); nil at the end. The cursor then has no current row.
     func advancePage() throws -> (UnsafeBufferPointer<UInt8>, Int)? {
+        guard let rows = try takeRows() else { return nil }
+        let bytes = PackedPage.encode(rows)
+        guard let p = malloc(bytes.count + 1)?.assumingMemoryBound(to: UInt8.self) else {
+            throw SpikeVaultError(.noMemory, "no memory for a packed page of \(bytes.count) bytes")
+        }
+        bytes.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: bytes.count) }
+        p[bytes.count] = 0
+        packed = p
+        return (UnsafeBufferPointer(start: p, count: bytes.count), rows.count)
+    }
+
+    /// The rest of the current page, else the next page; nil at the end. The cursor then has
+    /// no current row.
+    func takeRows() throws -> [ProfileRecord]? {
         releaseStrings()
         if ended { return nil }
         var rows = index + 1 < records.count ? Array(records[(index + 1)...]) : []
@@ -63,14 +80,7 @@ final class CursorBox: @unchecked Sendable {
             ended = true
             return nil
         }
-        let bytes = PackedPage.encode(rows)
-        guard let p = malloc(bytes.count + 1)?.assumingMemoryBound(to: UInt8.self) else {
-            throw SpikeVaultError(.noMemory, "no memory for a packed page of \(bytes.count) bytes")
-        }
-        bytes.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: bytes.count) }
-        p[bytes.count] = 0
-        packed = p
-        return (UnsafeBufferPointer(start: p, count: bytes.count), rows.count)
+        return rows
     }
 
     /// The index of the current row. Accessors read `records[try row()].field` in place:
@@ -142,6 +152,31 @@ public func sv_cursor_next_page(_ cursor: OpaquePointer?, _ out_json: UnsafeMuta
         result = .row
     }
     return status == sv_status.ok.rawValue ? sv_status(result).rawValue : status
+}
+
+/// Writes the cursor's remaining rows to the open descriptor `fd` as the table `spikevault list`
+/// prints to a pipe or file (header first, columns aligned per block of 1,000 rows, hostile text
+/// escaped; docs/streaming.md), streaming page by page, and sets *out_rows (may be NULL) to the
+/// number of rows written (0: nothing is written, not even the header). `now_us` (microseconds
+/// since the epoch) is the instant relative times ("5 min ago") are measured from. `fd` stays
+/// the caller's: it is neither closed nor synced. SV_ERR_INVALID_ARGUMENT for a negative or
+/// closed descriptor, SV_ERR_IO (or the errno's status) when a write fails (EPIPE: the reader
+/// left; rows written before stay written), SV_ERR_CLOSED when the cursor or its vault is closed.
+/// Afterwards the cursor has no current row. One thread at a time per cursor.
+@c(sv_cursor_write_list)
+public func sv_cursor_write_list(_ cursor: OpaquePointer?, _ fd: Int32, _ now_us: Int64,
+                                 _ out_rows: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        out_rows?.pointee = 0
+        let box = try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor")
+        guard fd >= 0, fcntl(fd, F_GETFL) >= 0 else {
+            throw SpikeVaultError(.invalidArgument, "fd \(fd) is not an open file descriptor")
+        }
+        var table = ListTable(fd: fd, nowMicros: now_us)
+        defer { out_rows?.pointee = table.rows }
+        while let rows = try box.takeRows() { try table.add(rows) }
+        try table.finish()
+    }
 }
 
 /// Closes a cursor and frees the strings it handed out. NULL is a no-op (SV_OK); closing twice

@@ -858,6 +858,34 @@ static void test_nothing_lost(sv_vault *v, long expected) {
     report(ok, "all %d good captures read back byte-identical", n_good);
 }
 
+/* sv_cursor_write_list: the list table written to a descriptor; bad input gets its status. */
+static void test_write_list(sv_vault *v) {
+    sv_cursor *c = NULL;
+    int64_t rows = -1;
+    int fds[2];
+    char buf[4096];
+    ssize_t n;
+    EXPECT(sv_cursor_write_list(NULL, 1, 0, &rows), SV_ERR_NULL_ARGUMENT);
+    report(rows == 0, "a failed sv_cursor_write_list sets *out_rows to 0");
+    EXPECT(sv_vault_recent(v, 10, &c), SV_OK);
+    EXPECT(sv_cursor_write_list(c, -1, 0, NULL), SV_ERR_INVALID_ARGUMENT);
+    if (pipe(fds) != 0) { report(0, "pipe"); return; }
+    close(fds[1]);
+    EXPECT(sv_cursor_write_list(c, fds[1], 0, NULL), SV_ERR_INVALID_ARGUMENT); /* a closed descriptor */
+    close(fds[0]);
+    if (pipe(fds) != 0) { report(0, "pipe"); return; }
+    EXPECT(sv_cursor_write_list(c, fds[1], now_ms() * 1000, &rows), SV_OK);
+    close(fds[1]);
+    n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    buf[n > 0 ? n : 0] = 0;
+    report(rows >= 2 && strncmp(buf, "ID  TIME", 8) == 0, "the table has a header and %lld rows", (long long)rows);
+    EXPECT(sv_cursor_write_list(c, 1, 0, &rows), SV_OK); /* the cursor is used up: nothing more */
+    report(rows == 0, "a used-up cursor writes no rows");
+    EXPECT(sv_cursor_close(c), SV_OK);
+    EXPECT(sv_cursor_write_list(c, 1, 0, NULL), SV_ERR_CLOSED);
+}
+
 int main(void) {
     sv_vault *v = NULL;
     sv_options *history = NULL;
@@ -887,6 +915,7 @@ int main(void) {
     test_record_validation(v);
     report(count_recent(v) == saved_before, "the refused saves stored nothing (%ld captures)", count_recent(v));
     test_round_trip(v, t0);
+    test_write_list(v);
     test_delete_older_than(v, t0);
     test_corruption(v);
     test_maintenance(v);

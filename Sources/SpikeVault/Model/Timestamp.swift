@@ -49,10 +49,20 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// `YYYY-MM-DD HH:MM:SS.SSSZ`, or nil outside years 0000-9999.
     public var sqlText: String? {
         guard self >= Self.minStorable && self <= Self.maxStorable else { return nil }
-        let c = Array(compactUTC)
-        guard c.count == 20 else { return nil }
-        let s = { (a: Int, b: Int) in String(c[a..<b]) }
-        return "\(s(0, 4))-\(s(4, 6))-\(s(6, 8)) \(s(9, 11)):\(s(11, 13)):\(s(13, 15))\(s(15, 20))"
+        var t = time_t(milliseconds.floorDiv(1000))
+        var parts = tm()
+        guard gmtime_r(&t, &parts) != nil else { return nil }
+        // Digits written into a fixed buffer: exports format this for every row.
+        var b = [UInt8](repeating: 0, count: 24)
+        func put(_ v: Int, _ at: Int, _ width: Int) {
+            var v = v
+            for k in stride(from: at + width - 1, through: at, by: -1) { b[k] = UInt8(48 + v % 10); v /= 10 }
+        }
+        put(Int(parts.tm_year) + 1900, 0, 4); b[4] = 0x2D; put(Int(parts.tm_mon) + 1, 5, 2); b[7] = 0x2D
+        put(Int(parts.tm_mday), 8, 2); b[10] = 0x20; put(Int(parts.tm_hour), 11, 2); b[13] = 0x3A
+        put(Int(parts.tm_min), 14, 2); b[16] = 0x3A; put(Int(parts.tm_sec), 17, 2); b[19] = 0x2E
+        put(Int(milliseconds.floorMod(1000)), 20, 3); b[23] = 0x5A
+        return String(decoding: b, as: UTF8.self)
     }
 
     /// The text to compare the column with: clamped so any Int64 bound keeps its meaning

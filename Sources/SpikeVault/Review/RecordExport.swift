@@ -35,10 +35,11 @@ enum RecordRows {
                              "rawBytes", "storedBytes", "artefactKinds", "notes", "host", "machineId"]
 
     /// Redacts the record's text fields (`notes` through SQLite's JSON1, string values only).
-    static func prepare(_ db: Database, _ records: [ProfileRecord], _ r: Redactor) throws -> [ExportRow] {
+    static func prepare(_ db: Database, _ records: [ProfileRecord], _ r: Redactor,
+                        memo: RedactionMemo? = nil) throws -> [ExportRow] {
         try records.map { rec in
-            ExportRow(record: rec, processName: r.enabled ? r.redact(text: rec.processName) : rec.processName,
-                      notes: try JSONRedaction.redact(db, rec.notes, r), machineID: r.enabled ? nil : rec.machineID)
+            ExportRow(record: rec, processName: r.enabled ? (memo?.text(rec.processName, r) ?? r.redact(text: rec.processName)) : rec.processName,
+                      notes: try JSONRedaction.redact(db, rec.notes, r, memo: memo), machineID: r.enabled ? nil : rec.machineID)
         }
     }
 
@@ -77,7 +78,9 @@ enum RecordRows {
         w.endObject()
     }
 
-    static func csvLine(_ row: ExportRow) -> String {
+    /// One CSV record (CRLF-terminated) appended as bytes: exports write 100,000s of rows, and
+    /// building Swift Strings per field cost most of the export's time.
+    static func appendCSVLine(_ row: ExportRow, to out: inout [UInt8]) {
         let r = row.record
         var w = JSONWriter()
         w.double(r.triggerValue)
@@ -85,19 +88,37 @@ enum RecordRows {
         w = JSONWriter()
         w.double(r.durationSeconds)
         let duration = w.takeText()
-        let fields: [String] = [
-            String(r.id), csvText(row.processName), String(r.pid), r.triggerMetric.rawValue, value,
-            r.capturedAt.description, r.capturedAt.description, duration, r.status.rawValue,
-            r.processStartTime.map { String($0) } ?? "", csvText(r.profilePath ?? ""), String(r.rawBytes),
-            String(r.storedBytes), csvText(r.artefacts.map(\.kind).joined(separator: ";")), csvText(row.notes),
-            csvText(r.host ?? ""), csvText(row.machineID ?? ""),
+        let time = r.capturedAt.description
+        let fields: [(String, Bool)] = [
+            (String(r.id), false), (row.processName, true), (String(r.pid), false), (r.triggerMetric.rawValue, false),
+            (value, false), (time, false), (time, false), (duration, false), (r.status.rawValue, false),
+            (r.processStartTime.map { String($0) } ?? "", false), (r.profilePath ?? "", true), (String(r.rawBytes), false),
+            (String(r.storedBytes), false), (r.artefacts.map(\.kind).joined(separator: ";"), true), (row.notes, true),
+            (r.host ?? "", true), (row.machineID ?? "", true),
         ]
-        var line = ""
         for (i, f) in fields.enumerated() {
-            if i > 0 { line += "," }
-            line += csvField(f)
+            if i > 0 { out.append(0x2C) }
+            appendCSVField(f.0, formulaGuard: f.1, to: &out)
         }
-        return line + "\r\n"
+        out += [13, 10]
+    }
+
+    /// `csvField(formulaGuard ? csvText(s) : s)`, appended as bytes.
+    static func appendCSVField(_ text: String, formulaGuard: Bool, to out: inout [UInt8]) {
+        var s = text
+        s.withUTF8 { b in
+            let guarded = formulaGuard && b.first.map { $0 == 0x3D || $0 == 0x2B || $0 == 0x2D || $0 == 0x40 || $0 == 9 || $0 == 13 } == true
+            var needs = guarded || b.first == 0x27
+            if !needs { for c in b where c == 0x2C || c == 0x22 || c == 13 || c == 10 { needs = true; break } }
+            guard needs else { out.append(contentsOf: b); return }
+            out.append(0x22)
+            if guarded { out.append(0x27) }
+            for c in b {
+                if c == 0x22 { out.append(0x22) }
+                out.append(c)
+            }
+            out.append(0x22)
+        }
     }
 
     /// A text cell that came from a process, neutralised against spreadsheet formula injection
@@ -125,11 +146,36 @@ enum RecordRows {
     }
 }
 
+/// Redaction results of one export, by input: redaction is a pure function of the text (or the
+/// argument vector), and a vault repeats the same command lines and names across captures.
+/// Bounded: emptied when it holds `limit` entries.
+final class RedactionMemo: @unchecked Sendable {  // one export, one thread
+    private var texts: [String: String] = [:]
+    private var vectors: [[String]: [String]] = [:]
+    let limit = 4096
+
+    func text(_ s: String, _ r: Redactor) -> String {
+        if let hit = texts[s] { return hit }
+        let out = r.redact(text: s)
+        if texts.count >= limit { texts.removeAll(keepingCapacity: true) }
+        texts[s] = out
+        return out
+    }
+
+    func arguments(_ a: [String], _ r: Redactor) -> [String] {
+        if let hit = vectors[a] { return hit }
+        let out = r.redact(arguments: a)
+        if vectors.count >= limit { vectors.removeAll(keepingCapacity: true) }
+        vectors[a] = out
+        return out
+    }
+}
+
 /// Redaction of every string value inside a JSON document (keys are kept). An array of
 /// strings is redacted as an argument vector (so `["--token", "x"]` masks `x`); any other
 /// string as free text. Parsing and rewriting use SQLite's JSON1 (`json_tree`, `json_set`).
 enum JSONRedaction {
-    static func redact(_ db: Database, _ json: String, _ r: Redactor) throws -> String {
+    static func redact(_ db: Database, _ json: String, _ r: Redactor, memo: RedactionMemo? = nil) throws -> String {
         guard r.enabled, json.utf8.count > 2 else { return json }
         let st = try db.statement("SELECT id, parent, type, fullkey, atom, key FROM json_tree(?1)")
         st.bind(1, json)
@@ -154,11 +200,12 @@ enum JSONRedaction {
                 var j = i
                 while j < leaves.count && leaves[j].parent == p { j += 1 }
                 let group = Array(leaves[i..<j])
-                let red = r.redact(arguments: group.map(\.text))
+                let args = group.map(\.text)
+                let red = memo?.arguments(args, r) ?? r.redact(arguments: args)
                 for (k, g) in group.enumerated() where red[k] != g.text { changes.append((i + k, g.path, red[k])) }
                 i = j
             } else {
-                let red = leaf.secretKey && !leaf.text.isEmpty ? Redactor.mask : r.redact(text: leaf.text)
+                let red = leaf.secretKey && !leaf.text.isEmpty ? Redactor.mask : (memo?.text(leaf.text, r) ?? r.redact(text: leaf.text))
                 if red != leaf.text { changes.append((i, leaf.path, red)) }
                 i += 1
             }
@@ -230,6 +277,8 @@ extension Vault {
                               options: ExportOptions = ExportOptions()) throws -> Int {
         try filter.validate()
         var count = 0
+        var line: [UInt8] = []
+        let memo = RedactionMemo()
         try AtomicFile.write(to: destination, overwrite: options.overwrite) { fd in
             var out = OutputBuffer(fd: fd, what: "writing \(destination)")
             switch format {
@@ -238,7 +287,7 @@ extension Vault {
             case .ndjson: break
             }
             try forEachPage(filter) { page in
-                let rows = try withDatabase { db in try RecordRows.prepare(db, page, options.redactor) }
+                let rows = try withDatabase { db in try RecordRows.prepare(db, page, options.redactor, memo: memo) }
                 for row in rows {
                     switch format {
                     case .json, .ndjson:
@@ -249,7 +298,9 @@ extension Vault {
                         out.append(w.takeText())
                         if format == .ndjson { out.append("\n") }
                     case .csv:
-                        out.append(RecordRows.csvLine(row))
+                        line.removeAll(keepingCapacity: true)
+                        RecordRows.appendCSVLine(row, to: &line)
+                        out.append(bytes: line)
                     }
                     count += 1
                     try out.flushIfLarge()

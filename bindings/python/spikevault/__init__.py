@@ -19,7 +19,6 @@ from ._enums import (
     Analytics, Backend, CaptureStatus, ExportFlag, FilterField, Format, Metric, MonitorCounter, Option, Order,
     OPTION_SPECS, ReportField, Status,
 )
-from ._options import option_bounds
 from .errors import (
     AlreadyExistsError, BusyError, CancelledError, CooldownError, ClosedError, CorruptError, DatabaseError,
     EmptyError, EncodingError, ForkedError, InternalError, InvalidArgumentError, LibraryLoadError,
@@ -27,13 +26,32 @@ from .errors import (
     PermissionDeniedError, SpikeVaultError, SpikeVaultIOError, SpikeVaultTimeoutError,
     TooLargeError, UnsafePathError, UnsupportedError,
 )
-from .capture import CaptureFuture
-from .maintenance import MaintenanceReport
-from .monitor import CaptureDone, Firing, Monitor, Rule, default_rules
-from .processes import ProcessRow, ProcessTable
-from .records import Artefact, Record
-from .review import duckdb_analytics, record_key
-from .vault import Vault
+
+# The rest is imported on first use (PEP 562): `spikevault list` then loads the vault and the
+# records, not the monitor, capture or maintenance modules (issue #19: a fast command).
+_LAZY = {
+    "option_bounds": "_options", "CaptureFuture": "capture", "MaintenanceReport": "maintenance",
+    "CaptureDone": "monitor", "Firing": "monitor", "Monitor": "monitor", "Rule": "monitor",
+    "default_rules": "monitor", "ProcessRow": "processes", "ProcessTable": "processes",
+    "Artefact": "records", "Record": "records", "duckdb_analytics": "review", "record_key": "review",
+    "Vault": "vault",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spikevault' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 from ._version import __version__
 

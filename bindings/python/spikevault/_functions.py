@@ -125,6 +125,7 @@ FUNCTIONS: Sequence[Tuple[str, List[Any], Optional[Any], Optional[Callable[..., 
     ("sv_cursor_artefact_stored_bytes", [_handle, c_int32], c_int64, None),
     ("sv_cursor_key", [_handle], c_char_p, None),
     ("sv_cursor_next_page", [_handle, POINTER(c_void_p), POINTER(c_size_t), POINTER(c_int32)], _status, raise_for_status),
+    ("sv_cursor_write_list", [_handle, c_int, c_int64, POINTER(c_int64)], _status, raise_for_status),
     ("sv_cursor_host", [_handle], c_char_p, None),
     ("sv_cursor_machine_id", [_handle], c_char_p, None),
     # Capture requests: what to capture and how

@@ -12,7 +12,6 @@ Lookup order:
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import threading
 from typing import List, Optional, Tuple
@@ -80,6 +79,8 @@ def find_candidates() -> Tuple[Optional[ctypes.CDLL], Optional[str], List[str]]:
         if library is not None:
             return library, path, tried
         tried.append(f"2. bundled copy {path}: cannot be loaded ({error})")
+
+    import ctypes.util  # runs ldconfig through subprocess: only when nothing else was found
 
     names = [n for n in (ctypes.util.find_library("spikevault"), _SYSTEM_NAME) if n]
     for name in dict.fromkeys(names):

@@ -2,14 +2,15 @@
 package carries a copy beside this module (setup.py puts it there); a source checkout reads
 the repository's own."""
 
-from pathlib import Path
+import os
 
 
 def _read() -> str:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "VERSION", here.parent.parent.parent / "VERSION"):
+    here = os.path.dirname(os.path.realpath(__file__))  # os.path, not pathlib: a fast import
+    for candidate in (os.path.join(here, "VERSION"), os.path.join(here, "..", "..", "..", "VERSION")):
         try:
-            return candidate.read_text(encoding="ascii").strip()
+            with open(os.path.normpath(candidate), encoding="ascii") as f:
+                return f.read().strip()
         except OSError:
             continue
     return "0+unknown"

@@ -165,6 +165,24 @@ def query(handle: int, criteria: dict) -> RecordIterator:
     return RecordIterator(library, cursor.value)
 
 
+def write_list(handle: int, fd: int, now_us: int, criteria: dict) -> int:
+    """The ``list`` table of the matching captures written by the library to descriptor ``fd``
+    (``sv_cursor_write_list``); the number of rows. ``BrokenPipeError`` when the reader left."""
+    cursor = ctypes.c_void_p()
+    rows = ctypes.c_int64()
+    with FilterHandle(**criteria) as f:
+        api().sv_vault_query(handle, f.handle, ctypes.byref(cursor))
+    try:
+        status = lib().sv_cursor_write_list(cursor, _convert.int64(fd, "fd"), _convert.int64(now_us, "now_us"),
+                                            ctypes.byref(rows))
+        if status < 0 and "Broken pipe" in lib().sv_errmsg().decode("utf-8", "replace"):
+            raise BrokenPipeError(32, "Broken pipe")
+        check(status)
+    finally:
+        lib().sv_cursor_close(cursor)
+    return rows.value
+
+
 def count(handle: int, criteria: dict) -> int:
     out = ctypes.c_int64()
     criteria = {k: v for k, v in criteria.items() if k not in ("order", "limit", "after")}

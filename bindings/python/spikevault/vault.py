@@ -7,19 +7,22 @@ import json
 import os
 import threading
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from types import MappingProxyType, TracebackType
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
+from typing import TYPE_CHECKING, Any, Iterator, List, Mapping, Optional, Sequence, Type, Union
 
-from concurrent.futures import Future
-
-from . import _convert, background as _background, capture as _capture, errors as spikevault_errors, review as _review
+from . import _convert, errors as spikevault_errors, review as _review
 from ._enums import OPTION_KEYWORDS, OPTION_SPECS, TEXT_OPTION_SPECS, Backend, Metric, Option
 from ._library import lib
 from ._options import OptionsHandle
 from .errors import ClosedError, InvalidArgumentError, NotFoundError, check
-from .maintenance import MaintenanceReport
 from .records import Record, RecordIterator, read_cursor
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from . import capture as _capture
+    from .maintenance import MaintenanceReport
 
 __all__ = ["Vault", "ArtefactSource"]
 
@@ -235,12 +238,16 @@ class Vault:
         ``write_queue_capacity`` saves are already waiting; ``ClosedError`` once closing.
         ``close()`` runs every queued write first, so each future is done when it returns.
         Done-callbacks of the future run on the library's writer thread: keep them short."""
+        from . import background as _background  # imported on first use: a fast command start
+
         with self._record(process_name, pid, metric, value, artefacts, captured_at, duration, notes,
                           process_start_time) as (library, handle, record):
             return _background.start(lambda cb, token: library.sv_vault_save_start(handle, record, cb, token, None))
 
     def purge_async(self, cutoff: datetime) -> "Future[int]":
         """``delete_older_than(cutoff)`` on the writer thread; a future of the number deleted."""
+        from . import background as _background
+
         cutoff_ms = _convert.datetime_to_ms(cutoff, "cutoff")
         library = lib()
         with self._using() as handle:
@@ -248,6 +255,8 @@ class Vault:
 
     def maintain_async(self) -> "Future[int]":
         """One maintenance pass on the writer thread; a future of the captures purged."""
+        from . import background as _background
+
         library = lib()
         with self._using() as handle:
             return _background.start(lambda cb, token: library.sv_vault_maintain_start(handle, cb, token, None))
@@ -308,6 +317,8 @@ class Vault:
     def maintain(self) -> MaintenanceReport:
         """Run one retention pass now, on this thread: purge by age and size, reconcile orphan
         files and missing rows, sweep temp files, give space back. Returns what it did."""
+        from .maintenance import MaintenanceReport
+
         library = lib()
         report = ctypes.c_void_p()
         with self._using() as handle:
@@ -359,6 +370,8 @@ class Vault:
         Errors: ``NoSuchProcessError``, ``PermissionDeniedError``, ``NotFoundError`` (tool
         missing), ``UnsupportedError``, ``CooldownError``, ``InvalidArgumentError``.
         """
+        from . import capture as _capture
+
         with _capture.request_handle(pid, metric, value, duration, interval, backend,
                                      _capture.notes_text(notes), command,
                                      _capture.pick_rate(rate, perf_frequency), collectors) as request:
@@ -388,6 +401,8 @@ class Vault:
         ``CooldownError`` within the cooldown. ``future.cancel()`` stops a running capture;
         closing the vault cancels every pending one (their futures fail with ``CancelledError``).
         """
+        from . import capture as _capture
+
         with _capture.request_handle(pid, metric, value, duration, interval, backend,
                                      _capture.notes_text(notes), command,
                                      _capture.pick_rate(rate, perf_frequency), collectors) as request:
@@ -481,6 +496,19 @@ class Vault:
         with self._using() as handle:
             rows = _review.query(handle, criteria)
         return rows.to_list() if as_list else rows
+
+    def write_list(self, fd: int, *, now: Optional[datetime] = None, **criteria: Any) -> int:
+        """Write the matching captures to the open descriptor ``fd`` as the table ``spikevault
+        list`` prints to a pipe (the library formats and writes the rows; same criteria as
+        ``query``); return the number of rows (0: nothing written). Relative times are measured
+        from ``now`` (default: the current time). ``InvalidArgumentError`` for a bad ``fd``,
+        ``BrokenPipeError`` when the reader left."""
+        when = now or datetime.now(timezone.utc)
+        if when.tzinfo is None:
+            raise InvalidArgumentError("now must be an aware datetime (e.g. datetime.now(timezone.utc))")
+        now_us = (when - _convert.EPOCH) // timedelta(microseconds=1)
+        with self._using() as handle:
+            return _review.write_list(handle, fd, now_us, criteria)
 
     def count(self, **criteria: Any) -> int:
         """How many captures match (same criteria as ``query``; order, limit, after ignored)."""

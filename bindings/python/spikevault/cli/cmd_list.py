@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, List, Optional
 
@@ -86,13 +87,32 @@ def _json_lines(records: Iterable[Any]) -> Iterator[str]:
     yield "[]" if empty else "\n]"
 
 
+def _pipe_fd(ctx: Context) -> Optional[int]:
+    """stdout's descriptor when the table needs no colour, width limit or pager (not a terminal),
+    else None (the CLI renders it: terminals are where those apply)."""
+    try:
+        fd = ctx.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return None  # a StringIO in tests, a closed stream: render in Python
+    if ctx.terminal is not None or os.isatty(fd) or ctx.palette.enabled or ctx.terminal_width is not None:
+        return None
+    return fd
+
+
 def run(ctx: Context) -> int:
     args = ctx.args
     filters = filters_from(args)
     vault = ctx.open_vault()
     # The display order straight from the library (oldest first unless -r; -n N the newest
     # N either way), so rows stream from the cursor to the output as they come.
-    records = vault.query(**export_criteria(vault, filters, newest_first=args.reverse))
+    criteria = export_criteria(vault, filters, newest_first=args.reverse)
+    fd = None if args.json else _pipe_fd(ctx)
+    if fd is not None:  # a pipe or a file: the library writes the same table, row by row
+        ctx.stdout.flush()
+        if not vault.write_list(fd, now=datetime.now(timezone.utc), **criteria):
+            print("No captures." if filters.is_empty else "No captures match.", file=ctx.stderr)
+        return 0
+    records = vault.query(**criteria)
     if args.json:
         for chunk in _json_lines(records):
             ctx.stdout.write(chunk)

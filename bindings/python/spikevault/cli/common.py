@@ -6,7 +6,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any, Dict, Iterator, List, Optional
@@ -189,6 +188,8 @@ def library_output(path: str) -> Iterator[None]:
 @contextmanager
 def private_tempdir() -> Iterator[str]:
     """A 0700 scratch directory, removed afterwards (for library files bound for stdout)."""
+    import tempfile
+
     directory = tempfile.mkdtemp(prefix="spikevault-")
     try:
         yield directory

@@ -8,7 +8,6 @@ import difflib
 import os
 import re
 import sys
-import traceback
 from typing import IO, Dict, List, NoReturn, Optional, Sequence
 
 import importlib
@@ -277,6 +276,8 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[IO[str]] = None,
         return EXIT_FAILURE
     except SpikeVaultError as exc:
         if ctx.verbose >= 2:
+            import traceback
+
             traceback.print_exc(file=ctx.stderr)
         print(f"spikevault {verb}: {_one_line(_explain(exc, ctx))}", file=ctx.stderr)
         return EXIT_FAILURE
@@ -290,6 +291,8 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[IO[str]] = None,
         return 130
     except OSError as exc:
         if ctx.verbose >= 2:
+            import traceback
+
             traceback.print_exc(file=ctx.stderr)
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"spikevault {verb}:{where} {exc.strerror or exc}", file=ctx.stderr)

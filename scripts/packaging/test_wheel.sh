@@ -47,7 +47,7 @@ cmp -s "$work/venv/share/man/man1/spikevault.1" "$root/bindings/python/spikevaul
 if command -v man >/dev/null 2>&1; then
     found=$("${clean_env[@]}" man -w spikevault)
     [ "$found" = "$work/venv/share/man/man1/spikevault.1" ] || { echo "test-wheel: man -w spikevault gave '$found'" >&2; exit 1; }
-    "${clean_env[@]}" MANWIDTH=80 man -P cat spikevault 2>/dev/null | grep -q "review, export and capture profiles of processes that spiked" \
+    "${clean_env[@]}" MANWIDTH=200 man -P cat spikevault 2>/dev/null | tr -s ' ' | grep -q "spikevault - review, export and capture profiles of processes that spiked" \
         || { echo "test-wheel: man spikevault did not render the venv's page" >&2; exit 1; }
 else
     echo "test-wheel: SKIP man spikevault in the venv: man (man-db) is not installed"

@@ -47,7 +47,9 @@ cmp -s "$work/venv/share/man/man1/spikevault.1" "$root/bindings/python/spikevaul
 if command -v man >/dev/null 2>&1; then
     found=$("${clean_env[@]}" man -w spikevault)
     [ "$found" = "$work/venv/share/man/man1/spikevault.1" ] || { echo "test-wheel: man -w spikevault gave '$found'" >&2; exit 1; }
-    "${clean_env[@]}" MANWIDTH=200 man -P cat spikevault 2>/dev/null | tr -s ' ' | grep -q "spikevault - review, export and capture profiles of processes that spiked" \
+    # Into a file, not a pipe into grep -q: with pipefail, man dying of SIGPIPE would fail it.
+    "${clean_env[@]}" MANWIDTH=200 man -P cat spikevault 2>/dev/null | tr -s ' ' > "$work/man.txt"
+    grep -q "spikevault - review, export and capture profiles of processes that spiked" "$work/man.txt" \
         || { echo "test-wheel: man spikevault did not render the venv's page" >&2; exit 1; }
 else
     echo "test-wheel: SKIP man spikevault in the venv: man (man-db) is not installed"

@@ -77,6 +77,12 @@ size: lib
 CMAKE_DIR := $(INSTALL_LIBDIR)/cmake/SpikeVault
 # The man page and shell completions, generated from the CLI's parser (scripts/gen_man.py).
 CLI_DATA := bindings/python/spikevault/cli/data
+# Where they go: zsh's upstream default directory (site-functions, in every zsh's $fpath); Debian's
+# rules pass ZSH_COMPLETIONDIR=/usr/share/zsh/vendor-completions, the directory Debian's zsh
+# reserves for packages (docs/packaging.md).
+MAN1DIR ?= $(PREFIX)/share/man/man1
+BASH_COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONDIR ?= $(PREFIX)/share/zsh/site-functions
 # The include directory seen from the library directory (the CMake config is relocatable).
 INCLUDEDIR_FROM_LIBDIR := $(shell $(PYTHON) -c 'import os,sys; print(os.path.relpath("include", sys.argv[1]))' $(INSTALL_LIBDIR))
 SUBST := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \
@@ -91,18 +97,17 @@ install: lib
 	$(SUBST) scripts/spikevault.pc.in > $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig/spikevault.pc
 	$(SUBST) scripts/cmake/SpikeVaultConfig.cmake.in > $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)/SpikeVaultConfig.cmake
 	$(SUBST) scripts/cmake/SpikeVaultConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)/SpikeVaultConfigVersion.cmake
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
-	install -m 0644 $(CLI_DATA)/spikevault.1 $(DESTDIR)$(PREFIX)/share/man/man1/spikevault.1
-	install -m 0644 $(CLI_DATA)/spikevault.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spikevault
-	install -m 0644 $(CLI_DATA)/_spikevault $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spikevault
+	install -d $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASH_COMPLETIONDIR) $(DESTDIR)$(ZSH_COMPLETIONDIR)
+	install -m 0644 $(CLI_DATA)/spikevault.1 $(DESTDIR)$(MAN1DIR)/spikevault.1
+	install -m 0644 $(CLI_DATA)/spikevault.bash $(DESTDIR)$(BASH_COMPLETIONDIR)/spikevault
+	install -m 0644 $(CLI_DATA)/_spikevault $(DESTDIR)$(ZSH_COMPLETIONDIR)/_spikevault
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/libspikevault.so* $(DESTDIR)$(PREFIX)/include/spikevault.h \
 		$(DESTDIR)$(PREFIX)/include/spikevault_version.h $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig/spikevault.pc
 	rm -rf $(DESTDIR)$(PREFIX)/$(CMAKE_DIR)
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/spikevault.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spikevault \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spikevault
+	rm -f $(DESTDIR)$(MAN1DIR)/spikevault.1 $(DESTDIR)$(BASH_COMPLETIONDIR)/spikevault \
+		$(DESTDIR)$(ZSH_COMPLETIONDIR)/_spikevault
 
 # ---- tests ----
 check: lib size check-swift check-manifest check-header-compile check-symbols check-abi check-ldd check-version \

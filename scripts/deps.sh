@@ -7,7 +7,7 @@ set -euo pipefail
 debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin man-db gcc golang-go)
 # Packaging (make deb, make check-packaging): debhelper, the Python build of python3-spikevault
 # (dh-python, pybuild's pyproject plugin, python3-all), lintian, and cmake for the CMake example.
-debs+=(dpkg-dev debhelper fakeroot lintian dh-python pybuild-plugin-pyproject python3-all cmake)
+debs+=(dpkg-dev debhelper fakeroot lintian dh-python pybuild-plugin-pyproject python3-all python3-setuptools cmake)
 # spikevault serve's browser tests (docs/serve.md): headless Chromium driven by Selenium.
 debs+=(chromium chromium-driver)
 missing=()

@@ -83,6 +83,28 @@ echo "test-deb: Python package and the spikevault command"
 grep -q "$version" "$work/version.txt"
 "${clean_env[@]}" spikevault --vault "$work/vault-py" list >/dev/null
 
+echo "test-deb: the man page and the shell completions of python3-spikevault"
+man_page=/usr/share/man/man1/spikevault.1.gz
+# man finds it from PATH alone (man-db maps /usr/bin to /usr/share/man), and it renders.
+found=$("${clean_env[@]}" man -w spikevault)
+[ "$found" = "$man_page" ] || { echo "test-deb: man -w spikevault gave '$found', not $man_page" >&2; exit 1; }
+for how in "-l $man_page" "spikevault"; do
+    # shellcheck disable=SC2086  # $how is the option and the page, split on purpose
+    # Wide and squeezed: at 80 columns man wraps and justifies the NAME line.
+    "${clean_env[@]}" MANWIDTH=200 man -P cat $how 2>/dev/null | tr -s ' ' > "$work/man.txt"
+    grep -q "spikevault - review, export and capture profiles of processes that spiked" "$work/man.txt" \
+        || { echo "test-deb: man $how did not render the page" >&2; exit 1; }
+done
+bash_completion=/usr/share/bash-completion/completions/spikevault
+zsh_completion=/usr/share/zsh/vendor-completions/_spikevault
+[ -f "$bash_completion" ] || { echo "test-deb: no $bash_completion" >&2; exit 1; }
+[ -f "$zsh_completion" ] || { echo "test-deb: no $zsh_completion" >&2; exit 1; }
+[ "$(head -n 1 "$zsh_completion")" = "#compdef spikevault" ] \
+    || { echo "test-deb: $zsh_completion has no #compdef line: compinit would not load it" >&2; exit 1; }
+# The bash completion, loaded as bash-completion loads it, completes a verb.
+words=$("${clean_env[@]}" bash -c '. "$1"; COMP_WORDS=(spikevault exp); COMP_CWORD=1; _spikevault; echo "${COMPREPLY[*]}"' _ "$bash_completion")
+[ "$words" = "export" ] || { echo "test-deb: the bash completion gave '$words' for 'spikevault exp'" >&2; exit 1; }
+
 echo "test-deb: dpkg -r"
 dpkg -r "${packages[@]}"
 installed=0

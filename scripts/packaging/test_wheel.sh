@@ -37,6 +37,24 @@ clean_env=(env -i PATH="$work/venv/bin:/usr/bin:/bin" HOME="$work" LANG=C.UTF-8)
 cd "$work"
 "${clean_env[@]}" "$work/venv/bin/python" "$root/scripts/packaging/smoke.py" "$work/vault-visible" site-packages/spikevault/
 
+# The man page and the completions (#14) are in the wheel: as package data for the command, and
+# the page as <venv>/share/man/man1, where man finds it from the venv's bin in PATH.
+for data in spikevault/cli/data/spikevault.1 spikevault/cli/data/spikevault.bash spikevault/cli/data/_spikevault; do
+    cmp -s "$work/unpacked/$data" "$root/bindings/python/$data" || { echo "test-wheel: $data missing or stale in the wheel" >&2; exit 1; }
+done
+cmp -s "$work/venv/share/man/man1/spikevault.1" "$root/bindings/python/spikevault/cli/data/spikevault.1" \
+    || { echo "test-wheel: the venv has no share/man/man1/spikevault.1" >&2; exit 1; }
+if command -v man >/dev/null 2>&1; then
+    found=$("${clean_env[@]}" man -w spikevault)
+    [ "$found" = "$work/venv/share/man/man1/spikevault.1" ] || { echo "test-wheel: man -w spikevault gave '$found'" >&2; exit 1; }
+    # Into a file, not a pipe into grep -q: with pipefail, man dying of SIGPIPE would fail it.
+    "${clean_env[@]}" MANWIDTH=200 man -P cat spikevault 2>/dev/null | tr -s ' ' > "$work/man.txt"
+    grep -q "spikevault - review, export and capture profiles of processes that spiked" "$work/man.txt" \
+        || { echo "test-wheel: man spikevault did not render the venv's page" >&2; exit 1; }
+else
+    echo "test-wheel: SKIP man spikevault in the venv: man (man-db) is not installed"
+fi
+
 libdir=/usr/lib/$(gcc -print-multiarch)
 hide=()
 for lib in libsqlite3.so.0 libzstd.so.1; do

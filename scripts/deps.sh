@@ -5,6 +5,8 @@ set -euo pipefail
 
 # golang-go: `go tool pprof` reads every pprof file the tests write (docs/fleet.md).
 debs=(pkg-config libsqlite3-dev libzstd-dev elfutils linux-perf gdb zstd sqlite3 binutils librsvg2-bin man-db gcc golang-go)
+# zsh: the generated zsh completion is parsed by zsh itself (test_cli_man.py).
+debs+=(zsh)
 # Packaging (make deb, make check-packaging): debhelper, the Python build of python3-spikevault
 # (dh-python, pybuild's pyproject plugin, python3-all), lintian, and cmake for the CMake example.
 debs+=(dpkg-dev debhelper fakeroot lintian dh-python pybuild-plugin-pyproject python3-all python3-setuptools cmake)

@@ -65,8 +65,11 @@ clean_env=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work" LANG=C.UTF-8)
 echo "test-deb: C example through pkg-config ($("${clean_env[@]}" pkg-config --modversion spikevault))"
 cd "$work"
 "${clean_env[@]}" sh -c "cc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -o example-pc '$root/bindings/c/example.c' \$(pkg-config --cflags --libs spikevault)"
-ldd ./example-pc | grep -Eq "libspikevault.so.0 => (/usr)?/lib/x86_64-linux-gnu/libspikevault.so.0 " \
-    || { ldd ./example-pc; echo "test-deb: example-pc does not use the packaged library" >&2; exit 1; }
+# grep reads a variable, not a pipe: grep -q quitting early would SIGPIPE ldd and fail the
+# pipeline under pipefail.
+linked=$(ldd ./example-pc)
+grep -Eq "libspikevault.so.0 => (/usr)?/lib/x86_64-linux-gnu/libspikevault.so.0 " <<<"$linked" \
+    || { echo "$linked"; echo "test-deb: example-pc does not use the packaged library" >&2; exit 1; }
 "${clean_env[@]}" ./example-pc "$work/vault-pc"
 
 echo "test-deb: C example through CMake find_package(SpikeVault $version)"

@@ -14,7 +14,7 @@ from spikevault import ClosedError, InvalidArgumentError, NotFoundError
 from test_cli import run_cli
 
 
-def _save(vault: spikevault.Vault, name: str, size: int = 200_000) -> spikevault.Record:
+def _save(vault: spikevault.Vault, name: str, size: int = 200_000) -> int:
     # Incompressible bytes, so the file's size shows in the footprint.
     return vault.save(process_name=name, pid=4000, metric="cpu", value=90.0,
                       artefacts={"oncpu.folded": b"main;" + os.urandom(size).hex().encode() + b" 1\n",
@@ -23,18 +23,18 @@ def _save(vault: spikevault.Vault, name: str, size: int = 200_000) -> spikevault
 
 def test_delete_removes_rows_and_files_and_keeps_the_others(vault: spikevault.Vault) -> None:
     keep, doomed = _save(vault, "keep"), _save(vault, "doomed")
-    kept_bytes = vault.read_artefact(keep.id)
-    files = [Path(vault.artefact_path(doomed.id, k)) for k in ("oncpu.folded", "procfs.json")]
+    kept_bytes = vault.read_artefact(keep)
+    files = [Path(vault.artefact_path(doomed, k)) for k in ("oncpu.folded", "procfs.json")]
     assert all(f.is_file() for f in files)
     before = vault.footprint()
-    vault.delete(doomed.id)
+    vault.delete(doomed)
     with pytest.raises(NotFoundError):
-        vault.get(doomed.id)
+        vault.get(doomed)
     assert not any(f.exists() for f in files)
-    assert vault.count() == 1 and vault.read_artefact(keep.id) == kept_bytes
+    assert vault.count() == 1 and vault.read_artefact(keep) == kept_bytes
     assert vault.footprint() <= before - 200_000  # the hex artefact was at least that compressed
-    with pytest.raises(NotFoundError, match=str(doomed.id)):
-        vault.delete(doomed.id)  # twice: gone
+    with pytest.raises(NotFoundError, match=str(doomed)):
+        vault.delete(doomed)  # twice: gone
 
 
 def test_delete_bad_ids_and_closed_vault(vault: spikevault.Vault, tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_delete_bad_ids_and_closed_vault(vault: spikevault.Vault, tmp_path: Path
         with pytest.raises(InvalidArgumentError):
             vault.delete(bad)  # type: ignore[arg-type]
     with pytest.raises(NotFoundError):
-        vault.delete(r.id + 1000)
+        vault.delete(r + 1000)
     assert vault.count() == 1
     other = spikevault.Vault(tmp_path / "other", durability=0)
     other.close()
@@ -60,27 +60,27 @@ def test_c_abi_delete_statuses(lib, vault: spikevault.Vault) -> None:
 
     L = api()
     r = _save(vault, "p", 10)
-    assert L.sv_vault_delete(None, r.id) == Status.ERR_NULL_ARGUMENT
+    assert L.sv_vault_delete(None, r) == Status.ERR_NULL_ARGUMENT
     assert L.sv_vault_delete(vault._handle, 0) == Status.ERR_INVALID_ARGUMENT
-    assert L.sv_vault_delete(vault._handle, r.id + 1) == Status.ERR_NOT_FOUND
-    assert L.sv_vault_delete(vault._handle, r.id) == Status.OK
+    assert L.sv_vault_delete(vault._handle, r + 1) == Status.ERR_NOT_FOUND
+    assert L.sv_vault_delete(vault._handle, r) == Status.OK
     assert vault.count() == 0
 
 
 def test_cli_delete_needs_yes_without_a_terminal(vault: spikevault.Vault, tmp_path: Path) -> None:
     a, b = _save(vault, "alpha", 10), _save(vault, "beta", 10)
     path = tmp_path / "vault"
-    r = run_cli(["delete", str(a.id)], path, stdin=b"y\n")
+    r = run_cli(["delete", str(a)], path, stdin=b"y\n")
     assert r.returncode == 2 and b"--yes" in r.stderr and vault.count() == 2
-    r = run_cli(["delete", str(a.id), "--yes"], path)
+    r = run_cli(["delete", str(a), "--yes"], path)
     assert r.returncode == 0, r.stderr
-    assert f"Deleted capture {a.id}".encode() in r.stdout and vault.count() == 1
-    r = run_cli(["delete", str(a.id), "--yes"], path)
-    assert r.returncode != 0 and str(a.id).encode() in r.stderr
+    assert f"Deleted capture {a}".encode() in r.stdout and vault.count() == 1
+    r = run_cli(["delete", str(a), "--yes"], path)
+    assert r.returncode != 0 and str(a).encode() in r.stderr
     r = run_cli(["delete", "--all", "--yes"], path)
     assert r.returncode == 2 and vault.count() == 1  # --all alone would empty the vault: refused
     r = run_cli(["delete", "0", "--yes"], path)
-    assert r.returncode == 2 and vault.get(b.id).id == b.id
+    assert r.returncode == 2 and vault.get(b).id == b
 
 
 def test_cli_delete_all_of_a_match_as_json(vault: spikevault.Vault, tmp_path: Path) -> None:
@@ -93,5 +93,5 @@ def test_cli_delete_all_of_a_match_as_json(vault: spikevault.Vault, tmp_path: Pa
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     check("delete", doc)
-    assert [d["id"] for d in doc["deleted"]] == [w2.id, w1.id]
-    assert [x.id for x in vault.recent()] == [other.id]
+    assert [d["id"] for d in doc["deleted"]] == [w2, w1]
+    assert [x.id for x in vault.recent()] == [other]

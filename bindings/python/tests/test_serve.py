@@ -234,15 +234,15 @@ def test_delete_button_removes_the_capture_and_returns_to_the_list(served, brows
     drv, vault = browser, served["vault"]
     doomed = vault.save(process_name="doomed", pid=4343, metric="cpu", value=50.0,
                         artefacts={"oncpu.folded": b"main;doomed 7\n"})
-    path = Path(vault.artefact_path(doomed.id))
+    path = Path(vault.artefact_path(doomed))
     assert path.is_file()
-    drv.get(served["server"].base_url + f"/capture/{doomed.id}")
+    drv.get(served["server"].base_url + f"/capture/{doomed}")
     drv.find_element(By.ID, "delete").click()
     assert wait_until(lambda: drv.current_url.rstrip("/") == served["server"].base_url.rstrip("/"), 60), drv.current_url
     with pytest.raises(spikevault.NotFoundError):
-        vault.get(doomed.id)
+        vault.get(doomed)
     assert not path.exists()
-    assert doomed.id not in _rows(drv) and served["hot"].id in _rows(drv)
+    assert doomed not in _rows(drv) and served["hot"].id in _rows(drv)
 
 
 def test_export_download_holds_the_selection_redacted(served, browser) -> None:

@@ -95,3 +95,22 @@ def test_cli_delete_all_of_a_match_as_json(vault: spikevault.Vault, tmp_path: Pa
     check("delete", doc)
     assert [d["id"] for d in doc["deleted"]] == [w2, w1]
     assert [x.id for x in vault.recent()] == [other]
+
+
+def test_cli_delete_asks_on_a_terminal(vault: spikevault.Vault, tmp_path: Path) -> None:
+    from ptysession import PtySession
+    from test_cli import cli_env
+
+    hostile = _save(vault, "evil\x1b]0;owned\x07", 10)
+    env = cli_env(tmp_path / "vault")
+    for answer, gone in ((b"n\r", False), (b"y\r", True)):
+        s = PtySession(["delete", str(hostile)], env)
+        try:
+            s.expect(r"\[y/N\]")
+            assert "\x1b]0;owned" not in s.text  # the name is shown escaped, never as a control sequence
+            s.send(answer)
+            code = s.wait()
+        finally:
+            s.close()
+        assert code == (0 if gone else 1)
+        assert (vault.count() == 0) == gone

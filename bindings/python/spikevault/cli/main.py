@@ -51,6 +51,7 @@ EPILOG = """examples:
   spikevault record -- python3 app.py           run a command and capture it for its lifetime
   spikevault diff -2 -1 -o diff.svg             what changed between the last two captures
   spikevault purge --older-than 24h --dry-run   what a purge would delete
+  spikevault delete 12                          delete capture 12 (asks first; --yes in scripts)
   spikevault export --format csv -o spikes.csv  metadata for a spreadsheet
   spikevault export --format bundle --since 2h -o support.tar   artefacts to share
   spikevault stats --template p95 --since 24h   95th percentile per process

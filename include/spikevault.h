@@ -386,6 +386,12 @@ sv_status sv_vault_recent(sv_vault *vault, int64_t limit, sv_cursor **out_cursor
  * artefacts/. *out_deleted (may be NULL) receives the number of captures deleted. Thread-safe. */
 sv_status sv_vault_delete_older_than(sv_vault *vault, int64_t cutoff_unix_ms, int64_t *out_deleted);
 
+/* Deletes capture id: its rows in one transaction, then its files (only regular files inside
+ * artefacts/), as retention purges do. SV_ERR_INVALID_ARGUMENT for id < 1, SV_ERR_NOT_FOUND
+ * if there is no such capture; a capture naming an unsafe file is quarantined instead and
+ * gives SV_ERR_UNSAFE_PATH. Thread-safe. */
+sv_status sv_vault_delete(sv_vault *vault, int64_t id);
+
 /* Reads an artefact of capture id back into memory, decompressed and verified (zstd frame
  * checksum and the stored xxh64). kind selects the artefact; NULL means the capture's first.
  * On success *out_data receives a buffer of *out_size bytes that the caller frees with

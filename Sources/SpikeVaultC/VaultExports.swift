@@ -126,6 +126,15 @@ public func sv_vault_delete_older_than(_ vault: OpaquePointer?, _ cutoff_unix_ms
     }
 }
 
+/// Deletes capture `id`: its rows in one transaction, then its files (only regular files inside
+/// artefacts/), as retention purges do. SV_ERR_INVALID_ARGUMENT for id < 1, SV_ERR_NOT_FOUND
+/// if there is no such capture; a capture naming an unsafe file is quarantined instead and
+/// gives SV_ERR_UNSAFE_PATH. Thread-safe.
+@c(sv_vault_delete)
+public func sv_vault_delete(_ vault: OpaquePointer?, _ id: Int64) -> Int32 {
+    Vault.with(vault) { v in try v.delete(captureID: id) }
+}
+
 /// Reads an artefact of capture `id` back into memory, decompressed and verified (zstd frame
 /// checksum and the stored xxh64). `kind` selects the artefact; NULL means the capture's first.
 /// On success *out_data receives a buffer of *out_size bytes that the caller frees with

@@ -332,6 +332,7 @@ static void test_null_arguments(sv_vault *v, int64_t id) {
     EXPECT(sv_vault_recent(NULL, 10, &c), SV_ERR_NULL_ARGUMENT);
     EXPECT(sv_vault_recent(v, 10, NULL), SV_ERR_NULL_ARGUMENT);
     EXPECT(sv_vault_delete_older_than(NULL, 0, NULL), SV_ERR_NULL_ARGUMENT);
+    EXPECT(sv_vault_delete(NULL, id), SV_ERR_NULL_ARGUMENT);
     EXPECT(sv_vault_read_artefact(NULL, id, NULL, &data, &size), SV_ERR_NULL_ARGUMENT);
     EXPECT(sv_vault_read_artefact(v, id, NULL, NULL, &size), SV_ERR_NULL_ARGUMENT);
     EXPECT(sv_vault_read_artefact(v, id, NULL, &data, NULL), SV_ERR_NULL_ARGUMENT);
@@ -597,6 +598,27 @@ static void test_delete_older_than(sv_vault *v, int64_t t0) {
     }
 }
 
+static void test_delete_one(sv_vault *v, int64_t t0) {
+    char f[512];
+    int64_t id = 0, kept = 0;
+    long before = count_recent(v);
+    sv_record *r = good_record("doomed", t0);
+    sv_record_add_artefact_buffer(r, "a.txt", "doomed", 6);
+    sv_vault_save(v, r, &id);
+    sv_vault_save(v, r, &kept);
+    sv_record_free(r);
+    report(artefact_file(v, id, f, sizeof f) && exists(f), "a capture to delete, with its file");
+    EXPECT(sv_vault_delete(v, 0), SV_ERR_INVALID_ARGUMENT);
+    EXPECT(sv_vault_delete(v, -1), SV_ERR_INVALID_ARGUMENT);
+    EXPECT(sv_vault_delete(v, INT64_MAX), SV_ERR_NOT_FOUND);
+    report(exists(f) && count_recent(v) == before + 2, "bad ids delete nothing");
+    EXPECT(sv_vault_delete(v, id), SV_OK);
+    report(!exists(f) && count_recent(v) == before + 1, "sv_vault_delete removes the row and its file, keeps the other");
+    EXPECT(sv_vault_delete(v, id), SV_ERR_NOT_FOUND);
+    EXPECT(sv_vault_delete(v, kept), SV_OK);
+    report(count_recent(v) == before, "the second capture deleted too (%ld, was %ld)", count_recent(v), before);
+}
+
 static void test_corruption(sv_vault *v) {
     static const char *modes[] = {"truncated to half", "a byte flipped in the middle",
                                   "overwritten with text", "made zero bytes", "deleted"};
@@ -698,6 +720,7 @@ static void test_handles(int64_t id) {
     EXPECT(sv_vault_recent(v, 1, &c), SV_ERR_CLOSED);
     EXPECT(sv_vault_get(v, id, &c), SV_ERR_CLOSED);
     EXPECT(sv_vault_delete_older_than(v, 0, NULL), SV_ERR_CLOSED);
+    EXPECT(sv_vault_delete(v, id), SV_ERR_CLOSED);
     EXPECT(sv_vault_close(v), SV_ERR_CLOSED);
     EXPECT(sv_record_free(r), SV_OK);
     EXPECT(sv_record_free(r), SV_ERR_CLOSED);
@@ -917,6 +940,7 @@ int main(void) {
     test_round_trip(v, t0);
     test_write_list(v);
     test_delete_older_than(v, t0);
+    test_delete_one(v, t0);
     test_corruption(v);
     test_maintenance(v);
     test_fork(v);

@@ -69,6 +69,33 @@ extension Vault {
         return total
     }
 
+    /// Deletes one capture as a purge does (its rows in one transaction, then its files, the
+    /// footprint tally following), whatever its age or status. `.notFound` if there is none;
+    /// a capture naming an unsafe file is quarantined instead and `.unsafePath` is thrown.
+    public func delete(captureID id: Int64) throws {
+        guard id >= 1 else { throw SpikeVaultError(.invalidArgument, "capture id must be >= 1, got \(id)") }
+        var early = PurgeOutcome()  // files unlinked before their rows: the disk was full
+        let plan = { (db: Database) in self.plannedFiles(try RetentionStore.candidate(db, id: id).map { [$0] } ?? []) }
+        let (outcome, files) = try deleteFreeingSpace(into: &early, plan: plan) { db in
+            try db.writeTransaction { () throws -> (PurgeOutcome, [String]) in
+                guard let c = try RetentionStore.candidate(db, id: id) else {
+                    throw SpikeVaultError(.notFound, "no capture with id \(id)")
+                }
+                var o = PurgeOutcome()
+                var files: [String] = []
+                try purgeOne(db, c, into: &o, files: &files)
+                return (o, files)
+            }
+        }
+        var total = PurgeOutcome()
+        removeFiles(files, into: &total)
+        if outcome.purged > 0 || outcome.quarantined > 0 { changes.post(.removed(count: Int(outcome.purged))) }
+        giveBackWAL(force: early.filesDeleted > 0)
+        guard outcome.purged > 0 else {
+            throw SpikeVaultError(.unsafePath, "capture \(id) names a file that is not a plain file inside artefacts/; it is quarantined, not deleted")
+        }
+    }
+
     /// Deletes the capture's row and returns the allocated bytes of its files, or quarantines
     /// it (returning nil) if any of its names is unsafe.
     @discardableResult

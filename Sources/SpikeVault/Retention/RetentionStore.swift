@@ -22,6 +22,22 @@ enum RetentionStore {
         st.bind(1, cutoff)
         st.bind(2, excludingID)
         st.bind(3, Int64(limit))
+        return try candidates(st)
+    }
+
+    /// The capture with `id` (quarantined or not) as a candidate, or nil if there is none.
+    static func candidate(_ db: Database, id: Int64) throws -> Candidate? {
+        let st = try db.statement("""
+            SELECT c.id, c.capturedAt, c.profilePath, a.path
+            FROM profile_capture c LEFT JOIN capture_artefact a ON a.captureId = c.id
+            WHERE c.id = ?1
+            """)
+        st.bind(1, id)
+        return try candidates(st).first
+    }
+
+    /// Groups rows of (id, capturedAt, profilePath, artefact path) into candidates.
+    private static func candidates(_ st: Statement) throws -> [Candidate] {
         defer { st.reset() }
         var out: [Candidate] = []
         while try st.step() {

@@ -312,6 +312,14 @@ class Vault:
             check(library.sv_vault_delete_older_than(handle, cutoff_ms, ctypes.byref(deleted)))
         return deleted.value
 
+    def delete(self, id: int) -> None:
+        """Delete capture ``id``: its rows, then its artefact files (the footprint follows).
+        ``NotFoundError`` if there is none, ``InvalidArgumentError`` for an id below 1 or not
+        an integer; a capture naming an unsafe file is quarantined instead (``UnsafePathError``)."""
+        key = _convert.int64(id, "id")  # below 1: the library's InvalidArgumentError
+        with self._using() as handle:
+            check(lib().sv_vault_delete(handle, key))
+
     # -- retention -------------------------------------------------------------------------
 
     def maintain(self) -> MaintenanceReport:

@@ -228,6 +228,23 @@ def test_copy_summary_and_rerun(served, browser) -> None:
     assert new.pid == hot.pid and new_id != hot.id and served["vault"].count() == before + 1
 
 
+def test_delete_button_removes_the_capture_and_returns_to_the_list(served, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv, vault = browser, served["vault"]
+    doomed = vault.save(process_name="doomed", pid=4343, metric="cpu", value=50.0,
+                        artefacts={"oncpu.folded": b"main;doomed 7\n"})
+    path = Path(vault.artefact_path(doomed))
+    assert path.is_file()
+    drv.get(served["server"].base_url + f"/capture/{doomed}")
+    drv.find_element(By.ID, "delete").click()
+    assert wait_until(lambda: drv.current_url.rstrip("/") == served["server"].base_url.rstrip("/"), 60), drv.current_url
+    with pytest.raises(spikevault.NotFoundError):
+        vault.get(doomed)
+    assert not path.exists()
+    assert doomed not in _rows(drv) and served["hot"].id in _rows(drv)
+
+
 def test_export_download_holds_the_selection_redacted(served, browser) -> None:
     from selenium.webdriver.common.by import By
 
@@ -271,6 +288,11 @@ def test_post_without_csrf_is_refused_and_get_never_writes(served, browser) -> N
                     headers={**cookie, "Origin": "http://evil.example"}) == 403
     assert _request(url, headers=cookie) in (404, 405)  # GET of an action: no such page, nothing runs
     assert vault.count() == before
+    delete = server.base_url + f"/capture/{served['mem'].id}/delete"
+    assert _request(delete, data=b"", headers=cookie) == 403
+    assert _request(delete, data=b"csrf=wrong", headers=cookie) == 403
+    assert _request(delete, headers=cookie) in (404, 405)
+    assert vault.get(served["mem"].id).id == served["mem"].id and vault.count() == before
 
 
 def test_headers_forbid_inline_script_and_cross_origin(served) -> None:
@@ -292,9 +314,12 @@ def test_read_only_server_offers_and_accepts_no_action(served) -> None:
         cookie = {"Cookie": f"spikevault_token={ro.auth.token}"}
         req = urllib.request.Request(ro.base_url + f"/capture/{served['hot'].id}", headers=cookie)
         with urllib.request.urlopen(req) as r:
-            assert 'id="rerun"' not in r.read().decode()
+            page = r.read().decode()
+            assert 'id="rerun"' not in page and 'id="delete"' not in page
         before = vault.count()
         assert _request(ro.base_url + f"/capture/{served['hot'].id}/rerun",
+                        data=f"csrf={ro.auth.csrf}".encode(), headers=cookie) == 403
+        assert _request(ro.base_url + f"/capture/{served['hot'].id}/delete",
                         data=f"csrf={ro.auth.csrf}".encode(), headers=cookie) == 403
         assert vault.count() == before
     assert ro.host == "127.0.0.1"

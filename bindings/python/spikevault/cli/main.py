@@ -17,16 +17,17 @@ from .common import EXIT_FAILURE, EXIT_USAGE, CliError, Context, default_vault_d
 __all__ = ["main", "build_parser"]
 
 VERBS = ("list", "show", "dump", "path", "flamegraph", "diff", "export", "stats", "purge", "capture", "record",
-         "rerun", "watch", "top", "fleet", "serve")
+         "rerun", "watch", "top", "fleet", "serve", "delete")
 # The module of each verb, imported only when it runs (or for --help and a mistyped verb):
 # startup pays for what the verb uses and nothing else (measure: python3 -X importtime).
 MODULE_NAMES = ("cmd_list", "cmd_show", "cmd_dump", "cmd_flamegraph", "cmd_diff", "cmd_export", "cmd_stats",
-                "cmd_purge", "cmd_capture", "cmd_record", "cmd_rerun", "cmd_watch", "cmd_top", "cmd_fleet", "cmd_serve")
+                "cmd_purge", "cmd_capture", "cmd_record", "cmd_rerun", "cmd_watch", "cmd_top", "cmd_fleet", "cmd_serve",
+                "cmd_delete")
 VERB_MODULE = {"list": "cmd_list", "show": "cmd_show", "dump": "cmd_dump", "path": "cmd_dump",
                "flamegraph": "cmd_flamegraph", "diff": "cmd_diff", "export": "cmd_export", "stats": "cmd_stats",
                "purge": "cmd_purge", "capture": "cmd_capture", "record": "cmd_record", "rerun": "cmd_rerun",
                "watch": "cmd_watch", "top": "cmd_top", "fleet": "cmd_fleet",
-               "serve": "cmd_serve"}
+               "serve": "cmd_serve", "delete": "cmd_delete"}
 
 
 def _module(name: str):
@@ -49,6 +50,7 @@ EPILOG = """examples:
   spikevault record -- python3 app.py           run a command and capture it for its lifetime
   spikevault diff -2 -1 -o diff.svg             what changed between the last two captures
   spikevault purge --older-than 24h --dry-run   what a purge would delete
+  spikevault delete 12                          delete capture 12 (asks first; --yes in scripts)
   spikevault export --format csv -o spikes.csv  metadata for a spreadsheet
   spikevault export --format bundle --since 2h -o support.tar   artefacts to share
   spikevault stats --template p95 --since 24h   95th percentile per process

@@ -154,6 +154,9 @@ def capture_page(r: Any, summary: str, kinds: List[str], kind: Optional[str], ar
     mutating = "" if read_only else (
         f'<form method="post" action="/capture/{r.id}/rerun" class="inline" id="rerun-form">'
         f'<input type="hidden" name="csrf" value="{attr(csrf)}"><button type="submit" id="rerun">Re-run capture'
+        "</button></form> "
+        f'<form method="post" action="/capture/{r.id}/delete" class="inline" id="delete-form">'
+        f'<input type="hidden" name="csrf" value="{attr(csrf)}"><button type="submit" id="delete">Delete capture'
         "</button></form> ")
     actions = (f'<p class="actions">{mutating}<button type="button" id="copy-summary" data-src="/api/summary/{r.id}">'
                'Copy summary</button> <button type="button" id="copy-json" '

@@ -214,6 +214,10 @@ class App:
         if m:
             new = self.vault.rerun(int(m.group(1)))
             return Response(303, b"", "text/plain", [("Location", f"/capture/{new.id}")])
+        m = re.fullmatch(r"/capture/(\d{1,18})/delete", req.path)
+        if m:
+            self.vault.delete(int(m.group(1)))
+            return Response(303, b"", "text/plain", [("Location", "/")])
         return _html(404, pages.error_page(404, f"no action {req.path}", self.auth.csrf))
 
 

@@ -3,7 +3,7 @@
 _spikevault() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="" verb="" i w dashdash=""
     [ "$COMP_CWORD" -gt 0 ] && prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local verbs='list show dump path flamegraph diff export stats purge capture record rerun watch top fleet serve'
+    local verbs='list show dump path flamegraph diff export stats purge capture record rerun watch top fleet serve delete'
     local globals='-h --help --vault -v --verbose --no-pager --version'
     local valued='--vault'
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -37,6 +37,7 @@ _spikevault() {
         top) opts='-h --help --vault -v --verbose --no-pager -s --sort --process -n --limit -d --interval --iterations -b --batch --json --backend --duration';;
         fleet) opts='-h --help --vault -v --verbose --no-pager --engine --template --since --until --sql';;
         serve) opts='-h --help --vault -v --verbose --no-pager --port --host --read-only --page-size';;
+        delete) opts='-h --help --vault -v --verbose --no-pager --pid --all -y --yes --json';;
     esac
     case "$verb:$prev" in
         *:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
@@ -155,6 +156,8 @@ _spikevault() {
         serve:--port) return 0;;  # a value: nothing to offer
         serve:--host) return 0;;  # a value: nothing to offer
         serve:--page-size) return 0;;  # a value: nothing to offer
+        delete:--vault) COMPREPLY=($(compgen -d -- "$cur")); return 0;;
+        delete:--pid) return 0;;  # a value: nothing to offer
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -43,7 +43,13 @@ def worker(args):
     import ctypes
     import signal
     import spikevault
-    from spikevault import errors as sverrors  # noqa: F401  (import before arming)
+    import importlib
+    import pkgutil
+    # The package imports most modules on first use; import them all before arming, so an
+    # injected fault reaches the library's calls and never Python's own reads of its sources.
+    for module in pkgutil.iter_modules(spikevault.__path__):
+        if not module.ispkg:
+            importlib.import_module("spikevault." + module.name)
     shim = ctypes.CDLL(None)
     arm, disarm = shim.faultinject_arm, shim.faultinject_disarm
     arm.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_int]

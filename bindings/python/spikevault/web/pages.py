@@ -127,7 +127,8 @@ def _diff_table(diff: Dict[str, Any], a: Any, b: Any) -> str:
 
 def capture_page(r: Any, summary: str, kinds: List[str], kind: Optional[str], artefact_paths: Dict[str, str],
                  diff: Optional[Dict[str, Any]], against: Optional[Any], diff_error: Optional[str],
-                 threads: List[Dict[str, Any]], csrf: str, read_only: bool) -> str:
+                 threads: str, csrf: str, read_only: bool) -> str:
+    """``threads`` is the threads chart section, already rendered (threadchart.render)."""
     metric = r.metric.stored_name
     identity = _kv([("process", text(r.process_name)), ("pid", str(r.pid)),
                     ("process start", text(r.process_start_time if r.process_start_time is not None else "?")),
@@ -169,20 +170,11 @@ def capture_page(r: Any, summary: str, kinds: List[str], kind: Optional[str], ar
                f'value="{attr(against.id if against else "")}"></label> <button type="submit">Diff</button></form>')
     diff_html = (f'<p class="error">{text(diff_error)}</p>' if diff_error else "") + (
         _diff_table(diff, against, r) if diff and against else "")
-    thread_chart = ""
-    if threads:
-        peak = max(t["threads"] for t in threads) or 1
-        bars = "".join(f'<rect x="{i * 6}" y="{60 - 58 * t["threads"] / peak:.1f}" width="5" '
-                       f'height="{58 * t["threads"] / peak:.1f}"><title>{text(t["t"])}: {t["threads"]} threads'
-                       "</title></rect>" for i, t in enumerate(threads[:150]))
-        thread_chart = (f'<section><h2>Threads (procfs timeline, peak {peak})</h2>'
-                        f'<svg class="threads" viewBox="0 0 {max(6 * min(len(threads), 150), 6)} 60">{bars}</svg>'
-                        "</section>")
     body = (f"<h1>Capture {r.id}: <span class=\"proc\">{text(r.process_name)}</span></h1>{actions}{flame}"
             f'<div class="cols"><section><h2>Identity</h2>{identity}</section>'
             f"<section><h2>Trigger</h2>{trigger}</section><section><h2>Notes</h2>{notes}</section></div>"
             f'<section><h2>Summary</h2><pre id="summary">{lines(summary)}</pre></section>'
-            f"{thread_chart}<section><h2>Compare</h2>{compare}{diff_html}</section>"
+            f"{threads}<section><h2>Compare</h2>{compare}{diff_html}</section>"
             "<section><h2>Artefacts</h2><table><thead><tr><th>kind</th><th>raw</th><th>stored</th><th>path (reveal)"
             f"</th></tr></thead><tbody>{arts}</tbody></table></section>")
     return layout(f"Capture {r.id}", body, csrf, scripts=("app.js", "flame.js"), read_only=read_only)

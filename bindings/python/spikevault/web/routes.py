@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import SpikeVaultError
 from ..review import ANALYTICS_NAMES, record_key
-from . import actions, flamedata, pages
+from . import actions, flamedata, pages, threadchart
 from .auth import Auth
 from .filters import parse_filters
 
@@ -150,9 +150,13 @@ class App:
                 diff = flamedata.diff_rows(self.vault, against, r)
             except (ValueError, LookupError, SpikeVaultError) as exc:
                 diff_error = f"cannot compare: {exc}"
-        summary = self.vault.summary(r.id, "text", redact=True)
+        try:
+            summary = self.vault.summary(r.id, "text", redact=True)
+        except SpikeVaultError as exc:  # e.g. a malformed procfs.json: the rest of the page still renders
+            summary = f"(no summary: {exc})"
         page = pages.capture_page(r, summary, kinds, kind, actions.artefact_paths(self.vault, r), diff, against,
-                                  diff_error, [], self.auth.csrf, self.read_only)
+                                  diff_error, threadchart.render(*threadchart.load(self.vault, r)),
+                                  self.auth.csrf, self.read_only)
         return _html(200, page)
 
     def _stacks(self, capture_id: int, kind: str) -> Response:

@@ -224,12 +224,15 @@ extension Vault {
             }
         }
         if record.artefacts.contains(where: { $0.kind == "procfs.json" }) {
+            // The timeline is the process's data as stored: malformed JSON or odd entries give
+            // no busiest threads, not a failed summary.
             let doc = String(decoding: try readArtefact(captureID: id, kind: "procfs.json"), as: UTF8.self)
             s.threads = try withDatabase { db in
                 let st = try db.statement("""
                     SELECT json_extract(value, '$.tid'), json_extract(value, '$.name'),
                            json_extract(value, '$.cpuPercent'), json_extract(value, '$.cpuSeconds')
-                    FROM json_each(?1, '$.summary.threads')
+                    FROM json_each(CASE WHEN json_valid(?1) THEN ?1 END, '$.summary.threads')
+                    WHERE type = 'object'
                     ORDER BY json_extract(value, '$.cpuPercent') DESC, json_extract(value, '$.tid') LIMIT 5
                     """)
                 st.bind(1, doc)

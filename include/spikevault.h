@@ -778,6 +778,15 @@ sv_status sv_vault_export_stacks(sv_vault *vault, int64_t id, const char *kind, 
  * Thread-safe; the vault stays usable by other threads meanwhile (rows are read in pages). */
 sv_status sv_vault_export_records(sv_vault *vault, const sv_filter *filter, sv_format format, const char *dest_path, int32_t flags, int64_t *out_count);
 
+/* sv_vault_export_records, streamed to the open descriptor fd (a pipe, a socket, stdout)
+ * page by page as rows are read: the same bytes, no file, no atomicity. fd stays the caller's
+ * (not closed, not synced). SV_EXPORT_OVERWRITE is ignored. *out_count (may be NULL)
+ * receives the rows written, also when a write fails part way. SV_ERR_INVALID_ARGUMENT for a
+ * negative or closed fd; SV_ERR_IO (or the errno's status) when a write fails (EPIPE: the
+ * reader left; what was written stays written). Thread-safe; the vault stays usable by other
+ * threads meanwhile. */
+sv_status sv_vault_write_records(sv_vault *vault, const sv_filter *filter, sv_format format, int fd, int32_t flags, int64_t *out_count);
+
 /* Writes a support bundle: one ustar file at dest_path holding metadata.json (the records
  * as in SV_FORMAT_JSON plus the list of files) and the artefacts of the captures matching
  * filter as zstd frames under artefacts/. Each artefact is verified first (checksum,

@@ -174,7 +174,11 @@ public func sv_cursor_write_list(_ cursor: OpaquePointer?, _ fd: Int32, _ now_us
         }
         var table = ListTable(fd: fd, nowMicros: now_us)
         defer { out_rows?.pointee = table.rows }
-        while let rows = try box.takeRows() { try table.add(rows) }
+        // The next page is read on a worker thread while this one formats and writes the last
+        // (the cursor is the worker's alone until run returns: this thread only waits on it).
+        try Prefetch<[ProfileRecord]>.run(produce: { emit in
+            while let rows = try box.takeRows() { if !emit(rows) { return } }
+        }, consume: { try table.add($0) })
         try table.finish()
     }
 }

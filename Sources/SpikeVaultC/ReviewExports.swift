@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SpikeVault
 
 /// Filter criteria for sv_filter_set_int / _double / _text (`SV_FILTER_*`). Numbers are ABI.
@@ -316,17 +319,42 @@ public func sv_vault_export_records(_ vault: OpaquePointer?, _ filter: OpaquePoi
                                     _ dest_path: UnsafePointer<CChar>?, _ flags: Int32,
                                     _ out_count: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
-        let f: ExportFormat
-        switch sv_format(rawValue: format) {
-        case .json: f = .json
-        case .ndjson: f = .ndjson
-        case .csv: f = .csv
-        case .parquet: throw SpikeVaultError(.invalidArgument, "Parquet is a directory tree: use sv_vault_export_parquet")
-        default: throw SpikeVaultError(.invalidArgument, "records export as SV_FORMAT_JSON, _NDJSON or _CSV, got \(format)")
-        }
+        let f = try recordFormat(format)
         let dest = try cString(dest_path, "dest_path")
         let n = try Vault.from(vault).exportRecords(try filterOf(filter), format: f, to: dest, options: try exportOptions(flags))
         out_count?.pointee = Int64(n)
+    }
+}
+
+/// sv_vault_export_records, streamed to the open descriptor `fd` (a pipe, a socket, stdout)
+/// page by page as rows are read: same bytes, no file, no atomicity. `fd` stays the caller's
+/// (not closed, not synced). SV_EXPORT_OVERWRITE is ignored. *out_count (may be NULL)
+/// receives the rows written, also when a write fails part way. SV_ERR_INVALID_ARGUMENT for a
+/// negative or closed fd; SV_ERR_IO (or the errno's status) when a write fails (EPIPE: the
+/// reader left). Thread-safe; the vault stays usable by other threads meanwhile.
+@c(sv_vault_write_records)
+public func sv_vault_write_records(_ vault: OpaquePointer?, _ filter: OpaquePointer?, _ format: Int32, _ fd: Int32,
+                                   _ flags: Int32, _ out_count: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        out_count?.pointee = 0
+        let f = try recordFormat(format)
+        let v = try Vault.from(vault)
+        let criteria = try filterOf(filter)
+        let options = try exportOptions(flags)
+        guard fd >= 0, fcntl(fd, F_GETFL) >= 0 else {
+            throw SpikeVaultError(.invalidArgument, "fd \(fd) is not an open file descriptor")
+        }
+        out_count?.pointee = Int64(try v.writeRecords(criteria, format: f, fd: fd, options: options))
+    }
+}
+
+private func recordFormat(_ format: Int32) throws -> ExportFormat {
+    switch sv_format(rawValue: format) {
+    case .json: return .json
+    case .ndjson: return .ndjson
+    case .csv: return .csv
+    case .parquet: throw SpikeVaultError(.invalidArgument, "Parquet is a directory tree: use sv_vault_export_parquet")
+    default: throw SpikeVaultError(.invalidArgument, "records export as SV_FORMAT_JSON, _NDJSON or _CSV, got \(format)")
     }
 }
 

@@ -109,6 +109,15 @@ public struct ListTable {
     static func fixed(_ value: Double, _ digits: Int) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+        // Fast path: value * 10^digits lands on an integer k, so value is within rounding error of
+        // k / 10^digits, far from a rounding midpoint: the answer is k's digits (vsnprintf per
+        // cell was most of the table's time; durations and sizes are mostly such values).
+        let scaled = digits == 0 ? value : value * 10
+        if scaled == scaled.rounded(.towardZero) && scaled.magnitude < 1e15 {
+            let k = Int64(scaled.magnitude)
+            let sign = value.sign == .minus ? "-" : ""
+            return digits == 0 ? "\(sign)\(k)" : "\(sign)\(k / 10).\(k % 10)"
+        }
         var buf = [CChar](repeating: 0, count: 400)
         let n = withVaList([value]) { vsnprintf(&buf, buf.count, digits == 0 ? "%.0f" : "%.1f", $0) }
         return String(decoding: buf[0..<Int(max(0, min(n, Int32(buf.count - 1))))].map { UInt8(bitPattern: $0) }, as: UTF8.self)

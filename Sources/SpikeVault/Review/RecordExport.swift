@@ -34,13 +34,19 @@ enum RecordRows {
                              "capturedAtUTC", "durationSeconds", "status", "processStartTime", "profilePath",
                              "rawBytes", "storedBytes", "artefactKinds", "notes", "host", "machineId"]
 
-    /// Redacts the record's text fields (`notes` through SQLite's JSON1, string values only).
+    /// Redacts the record's text fields (string values only in `notes`) and writes `notes`
+    /// compact, so a record is one line whatever layout its notes were saved in.
     static func prepare(_ db: Database, _ records: [ProfileRecord], _ r: Redactor,
                         memo: RedactionMemo? = nil) throws -> [ExportRow] {
-        try records.map { rec in
-            ExportRow(record: rec, processName: r.enabled ? (memo?.text(rec.processName, r) ?? r.redact(text: rec.processName)) : rec.processName,
-                      notes: try JSONRedaction.redact(db, rec.notes, r, memo: memo), machineID: r.enabled ? nil : rec.machineID)
-        }
+        try records.map { try prepare($0, r, memo: memo, sqlite: { try $0(db) }) }
+    }
+
+    /// One record; `processName` when the caller redacted the name already.
+    static func prepare(_ rec: ProfileRecord, _ r: Redactor, memo: RedactionMemo?, processName: String? = nil,
+                        sqlite: JSONRedaction.SQLiteAccess) throws -> ExportRow {
+        ExportRow(record: rec, processName: processName ?? (r.enabled ? (memo?.text(rec.processName, r) ?? r.redact(text: rec.processName)) : rec.processName),
+                  notes: try JSONRedaction.redact(rec.notes, r, memo: memo, compact: true, sqlite: sqlite),
+                  machineID: r.enabled ? nil : rec.machineID)
     }
 
     static func writeJSON(_ row: ExportRow, to w: inout JSONWriter) {
@@ -82,28 +88,34 @@ enum RecordRows {
     /// building Swift Strings per field cost most of the export's time.
     static func appendCSVLine(_ row: ExportRow, to out: inout [UInt8]) {
         let r = row.record
-        var w = JSONWriter()
-        w.double(r.triggerValue)
-        let value = w.takeText()
-        w = JSONWriter()
-        w.double(r.durationSeconds)
-        let duration = w.takeText()
+        func comma() { out.append(0x2C) }
+        JSONWriter.appendInteger(r.id, to: &out); comma()
+        appendCSVField(row.processName, formulaGuard: true, to: &out); comma()
+        JSONWriter.appendInteger(Int64(r.pid), to: &out); comma()
+        out.append(contentsOf: r.triggerMetric.rawValue.utf8); comma()
+        JSONWriter.appendDouble(r.triggerValue, to: &out); comma()
         let time = r.capturedAt.description
-        let fields: [(String, Bool)] = [
-            (String(r.id), false), (row.processName, true), (String(r.pid), false), (r.triggerMetric.rawValue, false),
-            (value, false), (time, false), (time, false), (duration, false), (r.status.rawValue, false),
-            (r.processStartTime.map { String($0) } ?? "", false), (r.profilePath ?? "", true), (String(r.rawBytes), false),
-            (String(r.storedBytes), false), (r.artefacts.map(\.kind).joined(separator: ";"), true), (row.notes, true),
-            (r.host ?? "", true), (row.machineID ?? "", true),
-        ]
-        for (i, f) in fields.enumerated() {
-            if i > 0 { out.append(0x2C) }
-            appendCSVField(f.0, formulaGuard: f.1, to: &out)
-        }
+        out.append(contentsOf: time.utf8); comma()
+        out.append(contentsOf: time.utf8); comma()
+        JSONWriter.appendDouble(r.durationSeconds, to: &out); comma()
+        out.append(contentsOf: r.status.rawValue.utf8); comma()
+        if let start = r.processStartTime { JSONWriter.appendInteger(start, to: &out) }
+        comma()
+        appendCSVField(r.profilePath ?? "", formulaGuard: true, to: &out); comma()
+        JSONWriter.appendInteger(r.rawBytes, to: &out); comma()
+        JSONWriter.appendInteger(r.storedBytes, to: &out); comma()
+        appendCSVField(r.artefacts.count == 1 ? r.artefacts[0].kind : r.artefacts.map(\.kind).joined(separator: ";"),
+                       formulaGuard: true, to: &out); comma()
+        appendCSVField(row.notes, formulaGuard: true, to: &out); comma()
+        appendCSVField(r.host ?? "", formulaGuard: true, to: &out); comma()
+        appendCSVField(row.machineID ?? "", formulaGuard: true, to: &out)
         out += [13, 10]
     }
 
-    /// `csvField(formulaGuard ? csvText(s) : s)`, appended as bytes.
+    /// A field, quoted per RFC 4180 when it needs it, appended as bytes. With `formulaGuard` (a
+    /// text cell that came from a process), neutralised against spreadsheet formula injection
+    /// as OWASP recommends: a cell starting with `=`, `+`, `-`, `@`, a tab or a CR gets a
+    /// leading `'` (so Excel, LibreOffice and Sheets show it as text) and is quoted.
     static func appendCSVField(_ text: String, formulaGuard: Bool, to out: inout [UInt8]) {
         var s = text
         s.withUTF8 { b in
@@ -119,15 +131,6 @@ enum RecordRows {
             }
             out.append(0x22)
         }
-    }
-
-    /// A text cell that came from a process, neutralised against spreadsheet formula injection
-    /// as OWASP recommends: a cell starting with `=`, `+`, `-`, `@`, a tab or a CR gets a
-    /// leading `'` (so Excel, LibreOffice and Sheets show it as text) and is quoted.
-    static func csvText(_ s: String) -> String {
-        guard let first = s.utf8.first,
-              [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first) else { return s }
-        return "'" + s  // csvField quotes every cell that starts with the guard
     }
 
     /// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
@@ -152,6 +155,7 @@ enum RecordRows {
 final class RedactionMemo: @unchecked Sendable {  // one export, one thread
     private var texts: [String: String] = [:]
     private var vectors: [[String]: [String]] = [:]
+    private var names: [String: Bool] = [:]
     let limit = 4096
 
     func text(_ s: String, _ r: Redactor) -> String {
@@ -162,107 +166,20 @@ final class RedactionMemo: @unchecked Sendable {  // one export, one thread
         return out
     }
 
+    /// `Redactor.isSecretName` of a member name (notes repeat the same few names on every row).
+    func isSecretName(_ name: String) -> Bool {
+        if let hit = names[name] { return hit }
+        let out = Redactor.isSecretName(Substring(name))
+        if names.count >= limit { names.removeAll(keepingCapacity: true) }
+        names[name] = out
+        return out
+    }
+
     func arguments(_ a: [String], _ r: Redactor) -> [String] {
         if let hit = vectors[a] { return hit }
         let out = r.redact(arguments: a)
         if vectors.count >= limit { vectors.removeAll(keepingCapacity: true) }
         vectors[a] = out
-        return out
-    }
-}
-
-/// Redaction of every string value inside a JSON document (keys are kept). An array of
-/// strings is redacted as an argument vector (so `["--token", "x"]` masks `x`); any other
-/// string as free text. Parsing and rewriting use SQLite's JSON1 (`json_tree`, `json_set`).
-enum JSONRedaction {
-    static func redact(_ db: Database, _ json: String, _ r: Redactor, memo: RedactionMemo? = nil) throws -> String {
-        guard r.enabled, json.utf8.count > 2 else { return json }
-        let st = try db.statement("SELECT id, parent, type, fullkey, atom, key FROM json_tree(?1)")
-        st.bind(1, json)
-        var types: [Int64: String] = [:]
-        var leaves: [(id: Int64, parent: Int64?, path: String, text: String, secretKey: Bool)] = []
-        while try st.step() {
-            let id = st.int64(0)
-            let type = st.text(2) ?? ""
-            types[id] = type
-            if type == "text" {
-                // `{"password": "x"}`: a value under a secret-ish key is a secret whatever it looks like.
-                let secretKey = st.text(5).map { Redactor.isSecretName(Substring($0)) } ?? false
-                leaves.append((id, st.isNull(1) ? nil : st.int64(1), st.text(3) ?? "$", st.text(4) ?? "", secretKey))
-            }
-        }
-        st.reset()
-        var changes: [(leaf: Int, path: String, text: String)] = []
-        var i = 0
-        while i < leaves.count {
-            let leaf = leaves[i]
-            if let p = leaf.parent, types[p] == "array" {
-                var j = i
-                while j < leaves.count && leaves[j].parent == p { j += 1 }
-                let group = Array(leaves[i..<j])
-                let args = group.map(\.text)
-                let red = memo?.arguments(args, r) ?? r.redact(arguments: args)
-                for (k, g) in group.enumerated() where red[k] != g.text { changes.append((i + k, g.path, red[k])) }
-                i = j
-            } else {
-                let red = leaf.secretKey && !leaf.text.isEmpty ? Redactor.mask : (memo?.text(leaf.text, r) ?? r.redact(text: leaf.text))
-                if red != leaf.text { changes.append((i, leaf.path, red)) }
-                i += 1
-            }
-        }
-        if changes.isEmpty { return json }
-        if let text = rewrite(json, leaves: leaves.count, changes) { return text }
-        return try viaJSONSet(db, json, changes)
-    }
-
-    /// One linear pass over the text: json_tree lists string values in document order, so the
-    /// n-th string literal that is not an object key is leaf n. nil if the count disagrees
-    /// (input SQLite parsed more leniently than this scan); the caller then uses json_set.
-    private static func rewrite(_ json: String, leaves: Int, _ changes: [(leaf: Int, path: String, text: String)]) -> String? {
-        var replacement: [Int: String] = [:]
-        for c in changes { replacement[c.leaf] = c.text }
-        let src = Array(json.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(src.count)
-        var i = 0, leaf = 0
-        while i < src.count {
-            guard src[i] == 0x22 else { out.append(src[i]); i += 1; continue }
-            var j = i + 1
-            while j < src.count && src[j] != 0x22 { j += src[j] == 0x5C ? 2 : 1 }
-            let end = min(j + 1, src.count)
-            var k = end
-            while k < src.count && (src[k] == 0x20 || src[k] == 0x09 || src[k] == 0x0A || src[k] == 0x0D) { k += 1 }
-            let isKey = k < src.count && src[k] == 0x3A
-            if !isKey, let text = replacement[leaf] { JSONWriter.appendQuoted(text, to: &out) } else { out += src[i..<end] }
-            if !isKey { leaf += 1 }
-            i = end
-        }
-        return leaf == leaves ? String(decoding: out, as: UTF8.self) : nil
-    }
-
-    /// json_set in batches: re-parses the document per batch (quadratic on huge documents).
-    private static func viaJSONSet(_ db: Database, _ json: String, _ changes: [(leaf: Int, path: String, text: String)]) throws -> String {
-        var out = json
-        // json_set takes at most SQLITE_MAX_FUNCTION_ARG (127 by default) arguments: batches.
-        var start = 0
-        while start < changes.count {
-            let batch = changes[start..<min(changes.count, start + 60)]
-            var args = ""
-            for k in 0..<batch.count { args += ", ?\(2 * k + 2), ?\(2 * k + 3)" }
-            let set = try db.statement("SELECT json_set(?1\(args))")
-            set.bind(1, out)
-            for (k, c) in batch.enumerated() {
-                set.bind(Int32(2 * k + 2), c.path)
-                set.bind(Int32(2 * k + 3), c.text)
-            }
-            guard try set.step(), let t = set.text(0) else {
-                set.reset()
-                throw SpikeVaultError(.internalError, "could not rewrite JSON while redacting")
-            }
-            set.reset()
-            out = t
-            start += batch.count
-        }
         return out
     }
 }
@@ -277,38 +194,63 @@ extension Vault {
                               options: ExportOptions = ExportOptions()) throws -> Int {
         try filter.validate()
         var count = 0
+        try AtomicFile.write(to: destination, overwrite: options.overwrite) { fd in
+            count = try writeRecords(filter, format: format, fd: fd, what: "writing \(destination)", options: options)
+        }
+        return count
+    }
+
+    /// Writes the captures matching `filter` as `format` to the open descriptor `fd` as they are
+    /// read, page by page (a pipe sees the first rows at once; memory stays O(page)). `fd` stays
+    /// the caller's: not closed, not synced. Returns the number of records written.
+    /// - Throws: `.invalidArgument` (bad filter), the write's errno status (`.io` for EPIPE:
+    ///   the reader left; what was written stays written).
+    @discardableResult
+    public func writeRecords(_ filter: RecordFilter, format: ExportFormat, fd: Int32, what: String = "writing records",
+                             options: ExportOptions = ExportOptions()) throws -> Int {
+        try filter.validate()
+        var count = 0
         var line: [UInt8] = []
         let memo = RedactionMemo()
-        try AtomicFile.write(to: destination, overwrite: options.overwrite) { fd in
-            var out = OutputBuffer(fd: fd, what: "writing \(destination)")
-            switch format {
-            case .json: out.append("[")
-            case .csv: out.append(RecordRows.csvColumns.joined(separator: ",") + "\r\n")
-            case .ndjson: break
-            }
-            try forEachPage(filter) { page in
-                let rows = try withDatabase { db in try RecordRows.prepare(db, page, options.redactor, memo: memo) }
-                for row in rows {
-                    switch format {
-                    case .json, .ndjson:
-                        var w = JSONWriter()
-                        if format == .json && count > 0 { out.append(",") }
-                        if format == .json { out.append("\n") }
-                        RecordRows.writeJSON(row, to: &w)
-                        out.append(w.takeText())
-                        if format == .ndjson { out.append("\n") }
-                    case .csv:
-                        line.removeAll(keepingCapacity: true)
-                        RecordRows.appendCSVLine(row, to: &line)
-                        out.append(bytes: line)
-                    }
-                    count += 1
-                    try out.flushIfLarge()
-                }
-            }
-            if format == .json { out.append(count > 0 ? "\n]\n" : "]\n") }
-            try out.flush()
+        var out = OutputBuffer(fd: fd, what: what)
+        switch format {
+        case .json: out.append("[")
+        case .csv: out.append(RecordRows.csvColumns.joined(separator: ",") + "\r\n")
+        case .ndjson: break
         }
+        // Pages are read (and process names redacted) on a worker thread while this one redacts
+        // the notes, formats and writes the page before: two cores overlap the halves, which
+        // are about even. Each thread has its own memo.
+        let redactor = options.redactor
+        try Prefetch<[(ProfileRecord, String)]>.run(produce: { emit in
+            let names = RedactionMemo()
+            try self.forEachPage(filter) { page in
+                let named = page.map { rec in (rec, redactor.enabled ? names.text(rec.processName, redactor) : rec.processName) }
+                if !emit(named) { throw PrefetchStopped() }
+            }
+        }, consume: { page in
+            for (rec, name) in page {
+                let row = try RecordRows.prepare(rec, redactor, memo: memo, processName: name,
+                                                 sqlite: { body in try withDatabase(body) })
+                switch format {
+                case .json, .ndjson:
+                    var w = JSONWriter()
+                    if format == .json && count > 0 { out.append(",") }
+                    if format == .json { out.append("\n") }
+                    RecordRows.writeJSON(row, to: &w)
+                    w.takeBytes { out.append(bytes: $0) }
+                    if format == .ndjson { out.append("\n") }
+                case .csv:
+                    line.removeAll(keepingCapacity: true)
+                    RecordRows.appendCSVLine(row, to: &line)
+                    out.append(bytes: line)
+                }
+                count += 1
+                try out.flushIfLarge()
+            }
+        })
+        if format == .json { out.append(count > 0 ? "\n]\n" : "]\n") }
+        try out.flush()
         return count
     }
 }

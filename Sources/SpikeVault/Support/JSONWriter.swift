@@ -51,18 +51,33 @@ public struct JSONWriter: Sendable {
         buf.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    private mutating func digits(_ v: UInt64) {
+    private mutating func digits(_ v: UInt64) { JSONWriter.appendDigits(v, to: &buf) }
+
+    private mutating func signed(_ v: Int64) { JSONWriter.appendInteger(v, to: &buf) }
+
+    static func appendDigits(_ v: UInt64, to out: inout [UInt8]) {
         var x = v
         var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes >= 20 digits
         withUnsafeMutableBytes(of: &tmp) { t in
             var i = t.count
             repeat { i -= 1; t[i] = UInt8(truncatingIfNeeded: 0x30 &+ x % 10); x /= 10 } while x > 0
-            buf.append(contentsOf: t[i...])
+            out.append(contentsOf: t[i...])
         }
     }
 
-    private mutating func signed(_ v: Int64) {
-        if v < 0 { buf.append(0x2D); digits(v.magnitude) } else { digits(UInt64(v)) }
+    /// `v` in decimal, appended to `out` (what `int(_:)` writes).
+    static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
+        if v < 0 { out.append(0x2D); appendDigits(v.magnitude, to: &out) } else { appendDigits(UInt64(v), to: &out) }
+    }
+
+    /// `value` as `double(_:)` writes it, appended to `out`.
+    static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+        guard value.isFinite else { out.append(contentsOf: "null".utf8); return }
+        if value == value.rounded(.towardZero), abs(value) < 1e15 {
+            appendInteger(Int64(value), to: &out)  // 3.0 -> "3" (valid JSON, shorter)
+        } else {
+            out.append(contentsOf: String(value).utf8)  // Swift prints shortest round-trip form
+        }
     }
 
     public mutating func beginObject() { separate(); buf.append(0x7B); needsComma.append(false) }
@@ -104,12 +119,7 @@ public struct JSONWriter: Sendable {
     public mutating func rawJSON(_ json: String) { separate(); buf.append(contentsOf: json.utf8) }
     public mutating func double(_ value: Double) {
         separate()
-        guard value.isFinite else { raw("null"); return }
-        if value == value.rounded(.towardZero), abs(value) < 1e15 {
-            signed(Int64(value))                   // 3.0 -> "3" (valid JSON, shorter)
-        } else {
-            buf.append(contentsOf: String(value).utf8)  // Swift prints shortest round-trip form
-        }
+        JSONWriter.appendDouble(value, to: &buf)
     }
 
     // Convenience "key: value" members; nil optionals are written as null.

@@ -12,7 +12,7 @@ from typing import Union
 
 from .errors import EncodingError, InvalidArgumentError
 
-__all__ = ["EPOCH", "int64", "finite_float", "text", "fs_path", "datetime_to_ms", "ms_to_datetime"]
+__all__ = ["EPOCH", "int64", "fd", "finite_float", "text", "fs_path", "datetime_to_ms", "ms_to_datetime"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -32,6 +32,15 @@ def int64(value: object, what: str) -> int:
     if not _INT64_MIN <= value <= _INT64_MAX:
         raise InvalidArgumentError(f"{what} = {value} does not fit in 64 bits")
     return value
+
+
+def fd(value: object) -> int:
+    """``value`` as a file descriptor the C ``int`` can carry (ctypes would truncate 2**32 to 0,
+    stdin); a negative one is passed on for the library to refuse with its own message."""
+    n = int64(value, "fd")
+    if n >= 2**31:
+        raise InvalidArgumentError(f"fd {n} is not an open file descriptor")
+    return max(n, -1)
 
 
 def finite_float(value: object, what: str) -> float:

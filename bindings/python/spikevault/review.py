@@ -173,11 +173,9 @@ def write_list(handle: int, fd: int, now_us: int, criteria: dict) -> int:
     with FilterHandle(**criteria) as f:
         api().sv_vault_query(handle, f.handle, ctypes.byref(cursor))
     try:
-        status = lib().sv_cursor_write_list(cursor, _convert.int64(fd, "fd"), _convert.int64(now_us, "now_us"),
+        status = lib().sv_cursor_write_list(cursor, _convert.fd(fd), _convert.int64(now_us, "now_us"),
                                             ctypes.byref(rows))
-        if status < 0 and "Broken pipe" in lib().sv_errmsg().decode("utf-8", "replace"):
-            raise BrokenPipeError(32, "Broken pipe")
-        check(status)
+        _raise_write_status(status)
     finally:
         lib().sv_cursor_close(cursor)
     return rows.value
@@ -210,16 +208,38 @@ def export_stacks(handle: int, id: int, dest: Any, fmt: str, kind: Optional[str]
                                        _convert.fs_path(dest, "dest"), _flags(redact, overwrite))
 
 
-def export_records(handle: int, dest: Any, fmt: str, redact: bool, overwrite: bool, criteria: dict) -> int:
+def _record_format(fmt: str) -> int:
     formats = {"json": Format.JSON, "ndjson": Format.NDJSON, "csv": Format.CSV}
     if fmt not in formats:
         raise InvalidArgumentError(f"export format must be 'json', 'ndjson' or 'csv', not {fmt!r}")
+    return int(formats[fmt])
+
+
+def export_records(handle: int, dest: Any, fmt: str, redact: bool, overwrite: bool, criteria: dict) -> int:
+    code = _record_format(fmt)
     out = ctypes.c_int64()
     raw_dest = _convert.fs_path(dest, "dest")
     with FilterHandle(**criteria) as f:
-        api().sv_vault_export_records(handle, f.handle, int(formats[fmt]), raw_dest,
-                                            _flags(redact, overwrite), ctypes.byref(out))
+        api().sv_vault_export_records(handle, f.handle, code, raw_dest, _flags(redact, overwrite), ctypes.byref(out))
     return out.value
+
+
+def write_records(handle: int, fd: int, fmt: str, redact: bool, criteria: dict) -> int:
+    """export_records streamed by the library to descriptor ``fd`` (``sv_vault_write_records``);
+    the number of rows. ``BrokenPipeError`` when the reader left."""
+    code = _record_format(fmt)
+    out = ctypes.c_int64()
+    with FilterHandle(**criteria) as f:
+        status = lib().sv_vault_write_records(handle, f.handle, code, _convert.fd(fd), _flags(redact),
+                                              ctypes.byref(out))
+    _raise_write_status(status)
+    return out.value
+
+
+def _raise_write_status(status: int) -> None:
+    if status < 0 and "Broken pipe" in lib().sv_errmsg().decode("utf-8", "replace"):
+        raise BrokenPipeError(32, "Broken pipe")
+    check(status)
 
 
 def export_bundle(handle: int, dest: Any, redact: bool, overwrite: bool,

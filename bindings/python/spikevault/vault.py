@@ -543,6 +543,14 @@ class Vault:
         with self._using() as handle:
             return _review.export_records(handle, dest, format, redact, overwrite, criteria)
 
+    def write_records(self, fd: int, format: str = "json", *, redact: bool = True, **criteria: Any) -> int:
+        """``export_records`` to the open descriptor ``fd`` instead of a file: the library writes
+        the same bytes as it reads the rows (a pipe sees the first at once; nothing is held in
+        memory); return the row count. ``fd`` stays open. ``InvalidArgumentError`` for a bad
+        ``fd``, ``BrokenPipeError`` when the reader left."""
+        with self._using() as handle:
+            return _review.write_records(handle, fd, format, redact, criteria)
+
     def export_bundle(self, dest: PathLike, *, redact: bool = True, overwrite: bool = False,
                       progress: Any = None, **criteria: Any) -> "_review.BundleReport":
         """Write a .tar with metadata.json and the matching captures' artefacts (zstd; redacted

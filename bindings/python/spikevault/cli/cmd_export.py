@@ -1,6 +1,7 @@
 """``spikevault export``: the selected captures through the library's exporters: records as
 JSON, NDJSON or CSV, a support bundle (.tar with the artefacts; a progress bar on a terminal),
-or a DuckDB snapshot. Redacted by the library unless ``--no-redact``."""
+or a DuckDB snapshot. Redacted by the library unless ``--no-redact``. The records' bytes are the
+library's own (docs/json.md): the CLI streams them through, it does not re-encode them."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import os
 from typing import Any, List
 
 from .common import Context, UsageError, add_filter_arguments, check_output_path, copy_to_stdout, filters_from, \
-    library_output, private_tempdir
+    library_output, private_tempdir, stdout_fd
 from ..textsafe import visible
-from .jsonout import normalise_times
 from .progress import ProgressBar
 from .selection import export_criteria
 
@@ -76,15 +76,18 @@ def run(ctx: Context) -> int:
             ctx.note("withheld artefacts are binary and cannot be redacted; --no-redact includes them", level=0)
         return 0
     if to_stdout:
-        with private_tempdir() as scratch:
+        fd = stdout_fd(ctx)
+        if fd is not None:  # the library streams the rows straight to the pipe or file
+            ctx.stdout.flush()
+            vault.write_records(fd, args.format, redact=redact, **criteria)
+            return 0
+        with private_tempdir() as scratch:  # a stdout without a descriptor (a StringIO)
             dest = os.path.join(scratch, f"export.{args.format}")
             vault.export_records(dest, args.format, redact=redact, **criteria)
-            _one_time_representation(dest, args.format)
             copy_to_stdout(ctx, dest)
         return 0
     with library_output(args.output):
         n = vault.export_records(args.output, args.format, redact=redact, overwrite=args.force, **criteria)
-    _one_time_representation(args.output, args.format)
     ctx.note(f"wrote {n} record(s) to {args.output}")
     return 0
 
@@ -101,23 +104,3 @@ def _parquet(ctx: Context, filters: Any) -> int:
     n = vault.export_parquet(args.output, redact=not args.no_redact)
     ctx.note(f"wrote {n} new capture(s) to {args.output}" if n else f"nothing new to export to {args.output}")
     return 0
-
-
-def _one_time_representation(path: str, fmt: str) -> None:
-    """JSON and NDJSON exports carry ``capturedAt`` as every verb's --json does (ISO-8601 UTC,
-    ms; jsonout.json_time), whatever the library wrote; one record per line as the library's."""
-    import json
-
-    from .common import write_atomically
-
-    if fmt not in ("json", "ndjson"):
-        return
-    with open(path, "rb") as f:
-        text = f.read().decode("utf-8")
-    if fmt == "json":
-        rows = [json.dumps(normalise_times(r), separators=(",", ":"), ensure_ascii=False) for r in json.loads(text)]
-        out = "[\n" + ",\n".join(rows) + ("\n" if rows else "") + "]\n"
-    else:
-        out = "".join(json.dumps(normalise_times(json.loads(line)), separators=(",", ":"), ensure_ascii=False) + "\n"
-                      for line in text.split("\n") if line.strip())  # not splitlines: U+2028 may sit in a name
-    write_atomically(path, out.encode("utf-8"))

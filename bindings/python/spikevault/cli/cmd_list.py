@@ -9,7 +9,7 @@ import os
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, List, Optional
 
-from .common import Context, add_filter_arguments, filters_from
+from .common import Context, add_filter_arguments, filters_from, stdout_fd
 from .pager import paged
 from .records import record_dict
 from .render import Column, format_value, human_size, relative_time, render_table
@@ -90,11 +90,8 @@ def _json_lines(records: Iterable[Any]) -> Iterator[str]:
 def _pipe_fd(ctx: Context) -> Optional[int]:
     """stdout's descriptor when the table needs no colour, width limit or pager (not a terminal),
     else None (the CLI renders it: terminals are where those apply)."""
-    try:
-        fd = ctx.stdout.fileno()
-    except (AttributeError, ValueError, OSError):
-        return None  # a StringIO in tests, a closed stream: render in Python
-    if ctx.terminal is not None or os.isatty(fd) or ctx.palette.enabled or ctx.terminal_width is not None:
+    fd = stdout_fd(ctx)
+    if fd is None or ctx.terminal is not None or os.isatty(fd) or ctx.palette.enabled or ctx.terminal_width is not None:
         return None
     return fd
 

@@ -213,6 +213,15 @@ def exported_stacks(vault: Any, record: Any, kind: str, redact: bool) -> list:
     return stacks
 
 
+def stdout_fd(ctx: "Context") -> Optional[int]:
+    """stdout's descriptor, for the library to write to; None for a stream without one (a
+    StringIO in tests, a closed stream)."""
+    try:
+        return ctx.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def copy_to_stdout(ctx: "Context", path: str) -> None:
     """Stream a file's bytes to stdout (binary-safe when stdout has a buffer)."""
     ctx.stdout.flush()

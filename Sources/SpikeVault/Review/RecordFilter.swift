@@ -144,10 +144,10 @@ struct FilterSQL {
 
     var whereClause: String { clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ") }
 
-    static func orderBy(_ o: RecordOrder, prefix: String = "") -> String {
+    static func orderBy(_ o: RecordOrder) -> String {
         let dir = o.descending ? "DESC" : "ASC"
         let col = o.byValue ? "triggerValue" : "capturedAt"
-        return "\(prefix)\(col) \(dir), \(prefix)id \(dir)"
+        return "\(col) \(dir), id \(dir)"
     }
 
     func bind(_ st: Statement) {
@@ -163,23 +163,14 @@ struct FilterSQL {
 
 /// Review queries against the store. Callers hold the vault's lock.
 enum ReviewStore {
-    static func selectSQL(_ f: RecordFilter, throughID: Int64? = nil) -> (String, FilterSQL) {
+    static func query(_ db: Database, _ f: RecordFilter, throughID: Int64? = nil) throws -> [ProfileRecord] {
         let w = FilterSQL(f, withPaging: true, throughID: throughID)
         let limit = f.limit.map { " LIMIT \($0)" } ?? ""
-        let sql = """
-            SELECT \(RecordStore.columns)
-            FROM (SELECT * FROM profile_capture\(w.whereClause) ORDER BY \(FilterSQL.orderBy(f.order))\(limit)) c
-            LEFT JOIN capture_artefact a ON a.captureId = c.id
-            ORDER BY \(FilterSQL.orderBy(f.order, prefix: "c.")), a.id
-            """
-        return (sql, w)
-    }
-
-    static func query(_ db: Database, _ f: RecordFilter, throughID: Int64? = nil) throws -> [ProfileRecord] {
-        let (sql, w) = selectSQL(f, throughID: throughID)
-        let st = try db.statement(sql)
+        let st = try db.statement("""
+            SELECT \(RecordStore.captureColumns) FROM profile_capture\(w.whereClause) ORDER BY \(FilterSQL.orderBy(f.order))\(limit)
+            """)
         w.bind(st)
-        return try RecordStore.collect(st)
+        return try db.readTransaction { try RecordStore.captures(db, st) }
     }
 
     static func count(_ db: Database, _ f: RecordFilter) throws -> Int64 {

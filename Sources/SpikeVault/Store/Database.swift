@@ -108,6 +108,15 @@ final class Database: @unchecked Sendable {  // only used under the vault lock
         }
     }
 
+    /// Runs `body` inside one read transaction (`BEGIN … COMMIT`), so its statements see one
+    /// snapshot; inside a transaction already, just runs it.
+    func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        guard sqlite3_get_autocommit(handle) != 0 else { return try body() }
+        try statement("BEGIN").run()
+        defer { if sqlite3_get_autocommit(handle) == 0 { try? statement("COMMIT").run() } }
+        return try body()
+    }
+
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     var changes: Int64 { Int64(sqlite3_changes(handle)) }
 

@@ -131,30 +131,69 @@ enum RecordStore {
         return try st.step()
     }
 
-    /// Folds joined rows (one per artefact) into records, keeping the query's order.
+    /// Folds joined rows (one per artefact, `columns`) into records, keeping the query's order.
     static func collect(_ st: Statement) throws -> [ProfileRecord] {
         defer { st.reset() }
         var records: [ProfileRecord] = []
         while try st.step() {
-            let id = st.int64(0)
-            if records.last?.id != id {
-                guard let metric = TriggerMetric(rawValue: st.text(3) ?? ""),
-                      let status = CaptureStatus(rawValue: st.text(9) ?? "")
-                else { throw SpikeVaultError(.corrupt, "capture \(id) has an unknown metric or status") }
-                records.append(ProfileRecord(
-                    id: id, processName: st.text(1) ?? "", pid: Int32(truncatingIfNeeded: st.int64(2)),
-                    triggerMetric: metric, triggerValue: st.double(4),
-                    capturedAt: try st.timestamp(5), profilePath: st.text(6),
-                    durationSeconds: st.double(7), notes: st.text(8) ?? "{}", status: status,
-                    processStartTime: st.isNull(10) ? nil : st.int64(10),
-                    host: st.text(16), machineID: st.text(17)))
-            }
-            if !st.isNull(11) {
-                records[records.count - 1].artefacts.append(ArtefactInfo(
-                    kind: st.text(11) ?? "", path: st.text(12) ?? "", rawBytes: st.int64(13),
-                    storedBytes: st.int64(14), checksum: st.text(15) ?? ""))
-            }
+            if records.last?.id != st.int64(0) { records.append(try capture(st, hostColumn: 16)) }
+            if !st.isNull(11) { records[records.count - 1].artefacts.append(artefact(st, from: 11)) }
         }
         return records
+    }
+
+    /// The capture columns alone, for a query without the artefact join (`captures`).
+    static let captureColumns = """
+        id, processName, pid, triggerMetric, triggerValue, capturedAt, profilePath,
+        durationSeconds, notes, status, processStartTime, host, machineId
+        """
+
+    /// Records from rows of `captureColumns`, then their artefacts by a second query (a page
+    /// read this way needs no sort of the joined rows). Run both in one read transaction.
+    static func captures(_ db: Database, _ st: Statement) throws -> [ProfileRecord] {
+        var records: [ProfileRecord] = []
+        do {
+            defer { st.reset() }
+            while try st.step() { records.append(try capture(st, hostColumn: 11)) }
+        }
+        guard !records.isEmpty else { return records }
+        var index: [Int64: Int] = [:]
+        index.reserveCapacity(records.count)
+        var ids = "["
+        for (i, r) in records.enumerated() {
+            index[r.id] = i
+            if i > 0 { ids += "," }
+            ids += String(r.id)
+        }
+        ids += "]"
+        let a = try db.statement("""
+            SELECT captureId, kind, path, rawBytes, storedBytes, checksum FROM capture_artefact
+            WHERE captureId IN (SELECT value FROM json_each(?1)) ORDER BY captureId, id
+            """)
+        a.bind(1, ids)
+        defer { a.reset() }
+        while try a.step() {
+            if let i = index[a.int64(0)] { records[i].artefacts.append(artefact(a, from: 1)) }
+        }
+        return records
+    }
+
+    private static func capture(_ st: Statement, hostColumn h: Int32) throws -> ProfileRecord {
+        let id = st.int64(0)
+        guard let metric = TriggerMetric(rawValue: st.text(3) ?? ""),
+              let status = CaptureStatus(rawValue: st.text(9) ?? "")
+        else { throw SpikeVaultError(.corrupt, "capture \(id) has an unknown metric or status") }
+        return ProfileRecord(
+            id: id, processName: st.text(1) ?? "", pid: Int32(truncatingIfNeeded: st.int64(2)),
+            triggerMetric: metric, triggerValue: st.double(4),
+            capturedAt: try st.timestamp(5), profilePath: st.text(6),
+            durationSeconds: st.double(7), notes: st.text(8) ?? "{}", status: status,
+            processStartTime: st.isNull(10) ? nil : st.int64(10),
+            host: st.text(h), machineID: st.text(h + 1))
+    }
+
+    private static func artefact(_ st: Statement, from c: Int32) -> ArtefactInfo {
+        ArtefactInfo(kind: st.text(c) ?? "", path: st.text(c + 1) ?? "", rawBytes: st.int64(c + 2),
+                     storedBytes: st.int64(c + 3), checksum: st.text(c + 4) ?? "")
     }
 }

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, List, Optional
 
 from ._enums import Metric
-from ._library import lib
-from .errors import ClosedError, check
+from ._library import api, lib
+from .errors import ClosedError
 
 __all__ = ["ProcessRow", "ProcessTable"]
 
@@ -62,7 +62,7 @@ class ProcessTable:
         # would mix two passes (or index past the new table), so passes are serialised.
         self._lock = threading.Lock()
         handle = ctypes.c_void_p()
-        check(lib().sv_sampler_new(ctypes.byref(handle)))
+        api().sv_sampler_new(ctypes.byref(handle))
         self._handle = handle.value
 
     def _live(self) -> int:
@@ -79,17 +79,17 @@ class ProcessTable:
         library = lib()
         handle = self._live()
         n = ctypes.c_int64()
-        check(library.sv_sampler_refresh(handle, ctypes.byref(n)))
+        api().sv_sampler_refresh(handle, ctypes.byref(n))
         pid, uid, start = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
         inspectable = ctypes.c_int32()
         value = ctypes.c_double()
         rows: List[ProcessRow] = []
         for i in range(n.value):
-            check(library.sv_sampler_row_process(handle, i, ctypes.byref(pid), ctypes.byref(uid), ctypes.byref(start),
-                                                 ctypes.byref(inspectable)))
+            api().sv_sampler_row_process(handle, i, ctypes.byref(pid), ctypes.byref(uid), ctypes.byref(start),
+                                                 ctypes.byref(inspectable))
             values = {}
             for metric in Metric:
-                check(library.sv_sampler_row_value(handle, i, int(metric), ctypes.byref(value)))
+                api().sv_sampler_row_value(handle, i, int(metric), ctypes.byref(value))
                 values[metric] = value.value
             raw = library.sv_sampler_row_name(handle, i)
             rows.append(ProcessRow(
@@ -105,7 +105,7 @@ class ProcessTable:
         with self._lock:
             handle, self._handle = self._handle, None
         if handle is not None:
-            check(lib().sv_sampler_free(handle))
+            api().sv_sampler_free(handle)
 
     def __enter__(self) -> "ProcessTable":
         return self

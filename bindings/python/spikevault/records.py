@@ -11,7 +11,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ._convert import EPOCH, ms_to_datetime
 from ._enums import CaptureStatus, Metric, Status
-from .errors import InternalError, UnsupportedError, check
+from ._library import api
+from .errors import InternalError, UnsupportedError
 
 __all__ = ["Artefact", "Record", "RecordIterator", "read_cursor"]
 
@@ -132,7 +133,7 @@ def read_cursor_by_row(lib: ctypes.CDLL, cursor: int) -> List[Record]:
     records: List[Record] = []
     try:
         while True:
-            status = check(lib.sv_cursor_next(cursor))
+            status = api().sv_cursor_next(cursor)
             if status == Status.DONE:
                 return records
             records.append(_row(lib, cursor))
@@ -214,7 +215,7 @@ class RecordIterator:
         data = ctypes.c_void_p()
         size = ctypes.c_size_t()
         try:
-            status = check(self._lib.sv_cursor_next_page(self._cursor, ctypes.byref(data), ctypes.byref(size), None))
+            status = api().sv_cursor_next_page(self._cursor, ctypes.byref(data), ctypes.byref(size), None)
         except BaseException:
             self._release()
             raise

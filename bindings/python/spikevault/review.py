@@ -325,7 +325,7 @@ def export_duckdb(handle: int, dest: Any, redact: bool, overwrite: bool, duckdb:
 
 def export_parquet(handle: int, dest: Any, redact: bool) -> int:
     out = ctypes.c_int64()
-    check(lib().sv_vault_export_parquet(handle, _convert.fs_path(dest, "dest"), _flags(redact), ctypes.byref(out)))
+    api().sv_vault_export_parquet(handle, _convert.fs_path(dest, "dest"), _flags(redact), ctypes.byref(out))
     return out.value
 
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Iterator, List, Mapping, Optional, Sequen
 
 from . import _convert, errors as spikevault_errors, review as _review
 from ._enums import OPTION_KEYWORDS, OPTION_SPECS, TEXT_OPTION_SPECS, Backend, Metric, Option
-from ._library import lib
+from ._library import api, lib
 from ._options import OptionsHandle
-from .errors import ClosedError, InvalidArgumentError, NotFoundError, check
+from .errors import ClosedError, InvalidArgumentError, NotFoundError
 from .records import Record, RecordIterator, read_cursor
 
 if TYPE_CHECKING:
@@ -67,7 +67,6 @@ class Vault:
         if not raw_path:
             raise InvalidArgumentError("vault path is empty")
         self._path = os.fsdecode(raw_path)
-        library = lib()
         unknown = sorted(set(tunables) - set(OPTION_KEYWORDS))
         if unknown:
             raise TypeError(f"Vault() got an unexpected keyword argument {unknown[0]!r}")
@@ -75,7 +74,7 @@ class Vault:
         options[Option.OPEN_EXISTING] = None if create else 1
         handle = ctypes.c_void_p()
         with OptionsHandle(options) as options_handle:
-            check(library.sv_vault_open(raw_path, options_handle, ctypes.byref(handle)))
+            api().sv_vault_open(raw_path, options_handle, ctypes.byref(handle))
         self._handle = handle.value
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -96,7 +95,7 @@ class Vault:
             while self._users:
                 self._cond.wait()
         if handle is not None:
-            check(lib().sv_vault_close(handle))
+            api().sv_vault_close(handle)
 
     def __enter__(self) -> "Vault":
         self._require_open()
@@ -176,7 +175,7 @@ class Vault:
         with self._record(process_name, pid, metric, value, artefacts, captured_at, duration, notes,
                           process_start_time) as (library, handle, record):
             new_id = ctypes.c_int64()
-            check(library.sv_vault_save(handle, record, ctypes.byref(new_id)))
+            api().sv_vault_save(handle, record, ctypes.byref(new_id))
             return new_id.value
 
     def save_many(self, records: Sequence[Mapping[str, Any]]) -> List[int]:
@@ -215,7 +214,7 @@ class Vault:
                 handles.append(record)
             array = (ctypes.c_void_p * len(handles))(*handles)
             ids = (ctypes.c_int64 * len(handles))()
-            check(library.sv_vault_save_many(handle, array, len(handles), ids))
+            api().sv_vault_save_many(handle, array, len(handles), ids)
             return list(ids)
 
     def save_async(
@@ -284,18 +283,18 @@ class Vault:
         library = lib()
         with self._using() as handle:
             record = ctypes.c_void_p()
-            check(library.sv_record_new(ctypes.byref(record)))
+            api().sv_record_new(ctypes.byref(record))
             try:
-                check(library.sv_record_set_process(record, name))
-                check(library.sv_record_set_pid(record, pid_value))
-                check(library.sv_record_set_trigger(record, int(metric_value), trigger))
+                api().sv_record_set_process(record, name)
+                api().sv_record_set_pid(record, pid_value)
+                api().sv_record_set_trigger(record, int(metric_value), trigger)
                 if captured_ms is not None:
-                    check(library.sv_record_set_captured_at(record, captured_ms))
-                check(library.sv_record_set_duration(record, seconds))
+                    api().sv_record_set_captured_at(record, captured_ms)
+                api().sv_record_set_duration(record, seconds)
                 if notes_raw is not None:
-                    check(library.sv_record_set_notes(record, notes_raw))
+                    api().sv_record_set_notes(record, notes_raw)
                 if start is not None:
-                    check(library.sv_record_set_process_start_time(record, start))
+                    api().sv_record_set_process_start_time(record, start)
                 for raw_kind, kind, source in items:
                     _add_artefact(library, record, raw_kind, kind, source)
                 yield library, handle, record
@@ -306,10 +305,9 @@ class Vault:
         """Delete every capture taken strictly before ``cutoff`` (aware datetime), rows and
         files; return how many were deleted. A naive datetime raises ``InvalidArgumentError``."""
         cutoff_ms = _convert.datetime_to_ms(cutoff, "cutoff")
-        library = lib()
         deleted = ctypes.c_int64()
         with self._using() as handle:
-            check(library.sv_vault_delete_older_than(handle, cutoff_ms, ctypes.byref(deleted)))
+            api().sv_vault_delete_older_than(handle, cutoff_ms, ctypes.byref(deleted))
         return deleted.value
 
     def delete(self, id: int) -> None:
@@ -318,7 +316,7 @@ class Vault:
         an integer; a capture naming an unsafe file is quarantined instead (``UnsafePathError``)."""
         key = _convert.int64(id, "id")  # below 1: the library's InvalidArgumentError
         with self._using() as handle:
-            check(lib().sv_vault_delete(handle, key))
+            api().sv_vault_delete(handle, key)
 
     # -- retention -------------------------------------------------------------------------
 
@@ -330,7 +328,7 @@ class Vault:
         library = lib()
         report = ctypes.c_void_p()
         with self._using() as handle:
-            check(library.sv_vault_maintain(handle, ctypes.byref(report)))
+            api().sv_vault_maintain(handle, ctypes.byref(report))
         try:
             return MaintenanceReport.from_handle(report.value)
         finally:
@@ -340,7 +338,7 @@ class Vault:
         """Bytes the vault occupies on disk (database, WAL, artefacts; allocated blocks)."""
         out = ctypes.c_int64()
         with self._using() as handle:
-            check(lib().sv_vault_footprint(handle, ctypes.byref(out)))
+            api().sv_vault_footprint(handle, ctypes.byref(out))
         return out.value
 
     # -- capturing -------------------------------------------------------------------------
@@ -425,7 +423,7 @@ class Vault:
         library = lib()
         cursor = ctypes.c_void_p()
         with self._using() as handle:
-            check(library.sv_vault_get(handle, key, ctypes.byref(cursor)))
+            api().sv_vault_get(handle, key, ctypes.byref(cursor))
         records = read_cursor(library, cursor.value)
         if not records:
             raise NotFoundError(f"no capture with id {key}")
@@ -439,7 +437,7 @@ class Vault:
         library = lib()
         cursor = ctypes.c_void_p()
         with self._using() as handle:
-            check(library.sv_vault_recent(handle, count, ctypes.byref(cursor)))
+            api().sv_vault_recent(handle, count, ctypes.byref(cursor))
         rows = RecordIterator(library, cursor.value)
         return rows.to_list() if as_list else rows
 
@@ -458,8 +456,8 @@ class Vault:
         size = ctypes.c_size_t()
         try:
             with self._using() as handle:
-                read = library.sv_vault_read_artefact_redacted if redact else library.sv_vault_read_artefact
-                check(read(handle, key, raw_kind, ctypes.byref(data), ctypes.byref(size)))
+                read = api().sv_vault_read_artefact_redacted if redact else api().sv_vault_read_artefact
+                read(handle, key, raw_kind, ctypes.byref(data), ctypes.byref(size))
             return ctypes.string_at(data.value, size.value) if size.value else b""
         finally:
             library.sv_free(data)
@@ -470,9 +468,8 @@ class Vault:
         key = _convert.int64(id, "id")
         raw_kind = None if kind is None else _convert.text(kind, "kind")
         raw_dest = _convert.fs_path(dest, "dest")
-        library = lib()
         with self._using() as handle:
-            check(library.sv_vault_export_artefact(handle, key, raw_kind, raw_dest))
+            api().sv_vault_export_artefact(handle, key, raw_kind, raw_dest)
 
     def artefact_path(self, id: int, kind: Optional[str] = None) -> str:
         """The absolute path of an artefact's (compressed) file."""
@@ -482,7 +479,7 @@ class Vault:
         out = ctypes.c_void_p()
         try:
             with self._using() as handle:
-                check(library.sv_vault_artefact_path(handle, key, raw_kind, ctypes.byref(out)))
+                api().sv_vault_artefact_path(handle, key, raw_kind, ctypes.byref(out))
             return os.fsdecode(ctypes.string_at(out.value))
         finally:
             library.sv_free(out)
@@ -614,10 +611,10 @@ def _add_artefact(library: ctypes.CDLL, record: ctypes.c_void_p, raw_kind: bytes
             buffer = (ctypes.c_char * size).from_buffer(view) if size else None
         if size == 0:
             buffer = b""  # a valid pointer with size 0: the library reports EMPTY
-        check(library.sv_record_add_artefact_buffer(record, raw_kind, buffer, size))
+        api().sv_record_add_artefact_buffer(record, raw_kind, buffer, size)
         return
     if isinstance(source, os.PathLike):
-        check(library.sv_record_add_artefact_file(record, raw_kind, _convert.fs_path(source, f"artefact {kind!r}")))
+        api().sv_record_add_artefact_file(record, raw_kind, _convert.fs_path(source, f"artefact {kind!r}"))
         return
     if isinstance(source, str):
         raise InvalidArgumentError(

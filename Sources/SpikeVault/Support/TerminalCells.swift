@@ -1,8 +1,8 @@
 /// A table cell as the CLI shows it: hostile text escaped as `spikevault.textsafe.visible` does
 /// (Python's `str.isprintable` rules, through the generated `TerminalCellTables`) and measured in
-/// terminal columns as `cli.render.display_width` does (wide characters 2, combining 0). This is
-/// a stricter escape than `VisibleText` (which leaves printable-looking format characters such as
-/// U+200B alone): the library's table writer must print byte for byte what the CLI printed.
+/// terminal columns as `cli.render.display_width` does (wide characters 2, combining 0): the
+/// library's table writer must print byte for byte what the CLI printed. `VisibleText` escapes
+/// by the same tables.
 enum TerminalCells {
     /// `text` escaped, and its width in columns.
     static func cell(_ text: String) -> (text: String, width: Int) {

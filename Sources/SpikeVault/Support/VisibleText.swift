@@ -4,8 +4,9 @@
 /// Control characters (C0, DEL, C1) become visible escapes (`\x1b`, `\n`), so a process name
 /// holding `ESC ] 0 ; … BEL` cannot retitle a window, `ESC [ 2 J` cannot clear the screen and
 /// an embedded newline cannot forge a line such as `Executable: /usr/bin/legit`. Bidirectional
-/// overrides and isolates (which reorder what a reader sees) are escaped as `\u202e`; a
-/// backslash is doubled so no escape can be faked.
+/// overrides and isolates (which reorder what a reader sees) are escaped as `\u202e`, as is
+/// every other character Python does not call printable; a backslash is doubled so no escape
+/// can be faked.
 enum VisibleText {
     static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
@@ -30,10 +31,11 @@ enum VisibleText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Python's rule exactly (`not str.isprintable()`, through the generated tables, or a
+    /// backslash): besides controls, bidi and line separators that is every format character
+    /// (U+200B, U+FEFF, a soft hyphen), space other than U+0020, private-use and unassigned code
+    /// points, so `show` and the CLI agree on what a hostile name looks like.
     static func needsEscape(_ s: Unicode.Scalar) -> Bool {
-        let v = s.value
-        return v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0x5C
-            || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F || v == 0x061C
-            || v == 0x2028 || v == 0x2029  // line and paragraph separators: a forged line, as `\n`
+        s.value == 0x5C || TerminalCells.escaped(s.value)
     }
 }

@@ -67,6 +67,23 @@ def test_library_text_summary_escapes_every_process_string(hostile_vault) -> Non
         assert v.summary(capture_id, "json")["processName"] == HOSTILE_NAME
 
 
+def test_library_and_cli_escape_invisible_characters_alike(lib, tmp_path: Path) -> None:
+    """Format characters, odd spaces, private-use and unassigned code points look like nothing
+    or like a space; the library's text (show) escapes exactly what the CLI's visible() does."""
+    from spikevault.textsafe import visible
+
+    name = "zw\u200bsp bom\ufeff nb\u00a0sp soft\u00adhy pua\ue000 un\U000e0080 ideo\u3000sp \u65e5\u672c e\u0301"
+    with spikevault.Vault(tmp_path / "v", max_age_seconds=0) as v:
+        capture_id = v.save(process_name=name, pid=78, metric="cpu", value=1, artefacts={"a": b"x"})
+        text = v.summary(capture_id, "text", redact=False)
+    assert visible(name) in text, text
+    for raw in ("\u200b", "\ufeff", "\u00a0", "\u00ad", "\ue000", "\U000e0080", "\u3000"):
+        assert raw not in text, f"{raw!r} shown raw"
+    assert "\u65e5\u672c e\u0301" in text  # printable text stays as it is
+    r = run_cli(["show", str(capture_id), "--no-redact"], tmp_path / "v")
+    assert r.returncode == 0 and visible(name) in r.stdout.decode(), r.stdout
+
+
 @pytest.fixture
 def hostile_process() -> Iterator[subprocess.Popen]:
     """A CPU-busy process whose kernel name (comm) holds escape sequences and whose command

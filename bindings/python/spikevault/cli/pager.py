@@ -9,7 +9,6 @@ import io
 import os
 import shlex
 import shutil
-import subprocess
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional
 
@@ -46,6 +45,8 @@ def paged(ctx: Context) -> Iterator[None]:
     env = dict(os.environ)
     env.setdefault("LESS", "FRSX")  # a bare PAGER=less still shows colour and quits on one screen
     ctx.stdout.flush()
+    import subprocess  # here: `list` into a pipe never pages, and the import costs 5 ms of startup
+
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env=env)
     original = ctx.stdout
     ctx.terminal = original

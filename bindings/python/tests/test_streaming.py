@@ -158,6 +158,43 @@ def test_million_rows_through_python_in_bounded_memory(million: Path) -> None:
     assert max_rss_kb * 1024 < RSS_LIMIT_BYTES, f"Python lister peaked at {max_rss_kb} KiB"
 
 
+PY_WRITER = """
+import os, sys, spikevault
+v = spikevault.Vault(sys.argv[1], create=False, max_age_seconds=0, maintenance_interval_seconds=0)
+r, w = os.pipe()
+counted = [0]
+def drain():
+    while True:
+        b = os.read(r, 1 << 16)
+        if not b:
+            return
+        counted[0] += b.count(b"\\n")
+import threading
+t = threading.Thread(target=drain)
+t.start()
+listed = v.write_list(w, order="time-asc")
+exported = v.write_records(w, "ndjson", order="time-asc")
+os.close(w)
+t.join()
+v.close()
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(listed, exported, counted[0], hwm)
+"""
+
+
+def test_million_rows_streamed_to_a_pipe_in_bounded_memory(million: Path) -> None:
+    """`spikevault list` and the exports write through the library to a descriptor: the
+    table and the NDJSON of a million captures into a pipe, within the same bound."""
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT))
+    done = subprocess.run([sys.executable, "-c", PY_WRITER, str(million)],
+                          capture_output=True, text=True, timeout=1800, env=env)
+    assert done.returncode == 0, done.stderr
+    listed, exported, lines, max_rss_kb = (int(x) for x in done.stdout.split())
+    assert listed == MILLION and exported == MILLION
+    assert lines == 2 * MILLION + 1  # the table's header, its rows, one NDJSON line per capture
+    assert max_rss_kb * 1024 < RSS_LIMIT_BYTES, f"the writer peaked at {max_rss_kb} KiB"
+
+
 def _saved(vault: Vault, n: int, base: datetime) -> list:
     return [vault.save(process_name=f"p{i}", pid=100 + i, metric="cpu", value=float(i % 7),
                        captured_at=base + timedelta(seconds=i // 2),

@@ -27,6 +27,10 @@ enum Posix {
             let n = write(fd, p, left)
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {  // a caller's non-blocking pipe: wait as write(2) would
+                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    if poll(&ready, 1, -1) >= 0 || errno == EINTR { continue }
+                }
                 throw SpikeVaultError.errno(errno, what)
             }
             p += n; left -= n

@@ -146,6 +146,35 @@ def test_a_reader_that_leaves_gives_broken_pipe_and_keeps_the_vault(vault: spike
     assert len(streamed(vault, "ndjson").splitlines()) == 3000
 
 
+def test_a_non_blocking_pipe_gets_every_byte(vault: spikevault.Vault, tmp_path: Path) -> None:
+    """A host's stdout may be a non-blocking pipe: a full pipe is waited on, not an error."""
+    for i in range(2000):
+        vault.save(process_name="p", pid=1, metric="cpu", value=1.0, captured_at=BASE + timedelta(milliseconds=i),
+                   notes={"i": i, "pad": "x" * 200}, artefacts={"a": b"x"})
+    dest = tmp_path / "file.ndjson"
+    vault.export_records(dest, "ndjson")
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    chunks: List[bytes] = []
+
+    def slow_reader() -> None:
+        while True:
+            b = os.read(r, 4096)
+            if not b:
+                return
+            chunks.append(b)
+
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    try:
+        assert vault.write_records(w, "ndjson") == 2000
+    finally:
+        os.close(w)
+        reader.join(timeout=60)
+        os.close(r)
+    assert b"".join(chunks) == dest.read_bytes()
+
+
 def test_cli_export_streams_the_librarys_bytes(vault: spikevault.Vault, tmp_path: Path) -> None:
     fill(vault)
     vault.close()

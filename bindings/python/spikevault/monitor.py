@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional,
 from . import _convert
 from ._enums import Backend, Metric, MonitorCounter, Status
 from ._functions import MONITOR_CAPTURE_CALLBACK, MONITOR_FIRED_CALLBACK
+from ._closing import Closing
 from ._library import api, lib
 from .capture import parse_backend
 from .errors import ClosedError, InvalidArgumentError, SpikeVaultError, check, error_for_status
@@ -103,7 +104,7 @@ class CaptureDone:
         return self.error is None
 
 
-class _RuleHandle:
+class _RuleHandle(Closing):
     def __init__(self, rule: Rule) -> None:
         try:
             metric = Metric.parse(rule.metric)
@@ -132,13 +133,9 @@ class _RuleHandle:
             raise
 
     def close(self) -> None:
-        lib().sv_rule_free(self.handle)
-
-    def __enter__(self) -> "_RuleHandle":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+        handle, self.handle = getattr(self, "handle", None), None
+        if handle is not None:
+            lib().sv_rule_free(handle)
 
 
 def _strings(values: Sequence[str], what: str) -> List[bytes]:
@@ -183,7 +180,7 @@ _FIRED = MONITOR_FIRED_CALLBACK(_on_fired)
 _CAPTURED = MONITOR_CAPTURE_CALLBACK(_on_capture)
 
 
-class Monitor:
+class Monitor(Closing):
     """Watches processes and captures into ``vault`` on sustained spikes.
 
     ``rules``: a sequence of ``Rule`` (``None``: ``default_rules()``). ``interval``: sampling
@@ -270,15 +267,6 @@ class Monitor:
     def __enter__(self) -> "Monitor":
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            if getattr(self, "_handle", None) is not None:
-                self.close()
-        except Exception:
-            pass
 
     # -- host-fed mode --
     def observe(self, pid: int, metric: Union[Metric, str], value: float, time_ms: Optional[int] = None) -> None:

@@ -16,9 +16,10 @@ import ctypes
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import List, Optional
 
 from ._enums import Metric
+from ._closing import Closing
 from ._library import api, lib
 from .errors import ClosedError
 
@@ -53,7 +54,7 @@ def _count(value: float) -> Optional[int]:
     return None if math.isnan(value) else int(value)
 
 
-class ProcessTable:
+class ProcessTable(Closing):
     """A /proc sampler of its own (``sv_sampler``): ``refresh()`` is one pass with every reading."""
 
     def __init__(self) -> None:
@@ -107,15 +108,3 @@ class ProcessTable:
         if handle is not None:
             api().sv_sampler_free(handle)
 
-    def __enter__(self) -> "ProcessTable":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            if getattr(self, "_handle", None) is not None:
-                self.close()
-        except Exception:
-            pass

@@ -11,6 +11,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ._convert import EPOCH, ms_to_datetime
 from ._enums import CaptureStatus, Metric, Status
+from ._closing import Closing
 from ._library import api
 from .errors import InternalError, UnsupportedError
 
@@ -183,7 +184,7 @@ def _page_records(text: bytes) -> List[Record]:
     return out
 
 
-class RecordIterator:
+class RecordIterator(Closing):
     """The captures of a query, read lazily: one C call (``sv_cursor_next_page``) brings a page
     of rows, so memory stays one page whatever the size of the result. Single pass.
 
@@ -293,14 +294,3 @@ class RecordIterator:
         if cursor is not None:
             self._lib.sv_cursor_close(cursor)
 
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self) -> "RecordIterator":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

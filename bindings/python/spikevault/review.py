@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, 
 from . import _convert
 from ._enums import Analytics, CaptureStatus, ExportFlag, FilterField, Format, Metric, Order
 from ._functions import PROGRESS_CALLBACK
+from ._closing import Closing
 from ._library import api, lib
 from .errors import InvalidArgumentError, check
 from .records import Record, RecordIterator
@@ -72,7 +73,7 @@ def _take_string(out: ctypes.c_void_p) -> str:
         lib().sv_free(out)
 
 
-class FilterHandle:
+class FilterHandle(Closing):
     """An ``sv_filter*`` built from keyword criteria (see ``Vault.query``); a context manager."""
 
     def __init__(
@@ -146,15 +147,9 @@ class FilterHandle:
             raise
 
     def close(self) -> None:
-        if self.handle is not None:
-            lib().sv_filter_free(self.handle)
-            self.handle = None
-
-    def __enter__(self) -> "FilterHandle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        handle, self.handle = getattr(self, "handle", None), None
+        if handle is not None:
+            lib().sv_filter_free(handle)
 
 
 def query(handle: int, criteria: dict) -> RecordIterator:

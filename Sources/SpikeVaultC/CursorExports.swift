@@ -69,13 +69,13 @@ final class CursorBox: @unchecked Sendable {
 
     /// The rest of the current page, else the next page; nil at the end. The cursor then has
     /// no current row.
-    func takeRows() throws -> [ProfileRecord]? {
+    func takeRows(pageSize: Int? = nil) throws -> [ProfileRecord]? {
         releaseStrings()
         if ended { return nil }
         var rows = index + 1 < records.count ? Array(records[(index + 1)...]) : []
         records = []
         index = -1
-        if rows.isEmpty, let source { rows = try source.nextPage() }
+        if rows.isEmpty, let source { rows = try source.nextPage(size: pageSize) }
         if rows.isEmpty {
             ended = true
             return nil
@@ -177,7 +177,7 @@ public func sv_cursor_write_list(_ cursor: OpaquePointer?, _ fd: Int32, _ now_us
         // The next page is read on a worker thread while this one formats and writes the last
         // (the cursor is the worker's alone until run returns: this thread only waits on it).
         try Prefetch<[ProfileRecord]>.run(produce: { emit in
-            while let rows = try box.takeRows() { if !emit(rows) { return } }
+            while let rows = try box.takeRows(pageSize: ListTable.blockRows) { if !emit(rows) { return } }
         }, consume: { try table.add($0) })
         try table.finish()
     }

@@ -9,7 +9,7 @@ import Glibc
 /// the blocks before, two spaces between columns, trailing spaces stripped, every cell escaped
 /// as `textsafe.visible` does (`TerminalCells`). The CLI keeps its own renderer for terminals.
 public struct ListTable {
-    static let blockRows = 1000
+    public static let blockRows = 1000
     static let titles = ["ID", "TIME", "PROCESS", "PID", "METRIC", "VALUE", "DURATION", "SIZE", "STATUS", "ARTEFACTS"]
     static let rightAligned: [Bool] = [true, false, false, true, false, true, true, true, false, false]
 

@@ -58,9 +58,10 @@ public final class RecordCursor: @unchecked Sendable {  // one thread at a time,
         if let last = page.last { filter.after = RecordKey(last) }
     }
 
-    /// The next page, in the filter's order: at most `pageSize` records, empty once the
-    /// result is exhausted (and on every later call). The first page was read at open.
-    public func nextPage() throws -> [ProfileRecord] {
+    /// The next page, in the filter's order: at most `pageSize` records (or `size`, for a
+    /// caller that streams the whole result and pays per page), empty once the result is
+    /// exhausted (and on every later call). The first page was read at open.
+    public func nextPage(size: Int? = nil) throws -> [ProfileRecord] {
         if position < buffer.count {  // rows not yet handed out by `next()` come first
             let rest = position == 0 ? buffer : Array(buffer[position...])
             buffer = []
@@ -70,8 +71,9 @@ public final class RecordCursor: @unchecked Sendable {  // one thread at a time,
         buffer = []
         position = 0
         guard !finished else { return [] }
+        let size = min(max(size ?? pageSize, 1), RecordCursor.pageSizeRange.upperBound)
         var f = filter
-        f.limit = min(pageSize, left ?? pageSize)
+        f.limit = min(size, left ?? size)
         let bound = throughID
         let page = try vault.withDatabase { db in try ReviewStore.query(db, f, throughID: bound) }
         accept(page, asked: f.limit!)

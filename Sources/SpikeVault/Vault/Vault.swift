@@ -385,6 +385,13 @@ public final class Vault: Sendable {
         return try withDatabase { db in try RecordStore.recent(db, limit: Int64(limit)) }
     }
 
+    /// `recent(limit:)` as packed rows: the same captures in the same order, their texts as C
+    /// strings in one block (see PackedRecords), for hosts that read them through pointers.
+    public func recentRows(limit: Int) throws -> PackedRecords {
+        guard limit >= 0 else { throw SpikeVaultError(.invalidArgument, "limit must be >= 0, got \(limit)") }
+        return try withDatabase { db in try RecordStore.recentRows(db, limit: Int64(limit)) }
+    }
+
     /// Deletes captures older than `cutoff` (strictly), rows first in one transaction, then
     /// their files (only plain files inside `artefacts/`). Returns how many captures went.
     /// Works on a full disk: see `deleteFreeingSpace` and docs/retention.md ("Full disk").

@@ -188,7 +188,8 @@ public final class Vault: Sendable {
             // file of the group is written (its writeback started), then each is fsynced and
             // published in turn. So a batch's files reach the disk together and the first
             // fsync commits their block allocations at once (ext4: one journal commit instead
-            // of one per file), while no file gets its final name before it is durable.
+            // of one per file), the group's fsyncs run several at once (Posix.fsyncAll), and
+            // no file gets its final name before it is durable.
             var jobs: [(record: Int, artefact: NewArtefact)] = []
             for (i, (_, newArtefacts)) in batch.enumerated() { for a in newArtefacts { jobs.append((i, a)) } }
             let together = jobs.count > 1 && options.durability != .off
@@ -201,11 +202,15 @@ public final class Vault: Sendable {
                     for j in range {
                         written.append(try located(jobs[j].record) { try writeTemp(jobs[j].artefact, startWriteback: together) })
                     }
+                    // Every file of the group durable before any gets its final name.
+                    if together { try Posix.fsyncAll(written.map(\.fd), "syncing artefacts") }
                     for (k, temp) in written.enumerated() {
                         handed = k + 1
                         let i = jobs[range.lowerBound + k].record
                         let record = batch[i].0
-                        let (info, bytes) = try located(i) { try publish(temp, stem: "\(record.capturedAt.compactUTC)-\(record.pid)") }
+                        let (info, bytes) = try located(i) {
+                            try publish(temp, stem: "\(record.capturedAt.compactUTC)-\(record.pid)", synced: together)
+                        }
                         published.append(info.path)
                         saved[i].artefacts.append(info)
                         allocated[i].append(bytes)
@@ -317,16 +322,17 @@ public final class Vault: Sendable {
         }
     }
 
-    /// Makes a written temp file durable (fsync, unless durability is off) and publishes it
+    /// Makes a written temp file durable (fsync, unless durability is off or the caller
+    /// `synced` it already) and publishes it
     /// under its final name; the temp is closed, and removed if it was not published. Returns
     /// its row and the bytes the file allocates (for the footprint's running total).
-    private func publish(_ temp: WrittenTemp, stem: String) throws -> (ArtefactInfo, Int64) {
+    private func publish(_ temp: WrittenTemp, stem: String, synced: Bool) throws -> (ArtefactInfo, Int64) {
         var published = false
         defer {
             Posix.close(temp.fd)
             if !published { artefacts.discard(temp.name) }
         }
-        if options.durability != .off { try Posix.fsync(temp.fd, "syncing artefact") }
+        if options.durability != .off && !synced { try Posix.fsync(temp.fd, "syncing artefact") }
         let result = temp.result
         let allocated = max(FootprintMeter.allocatedBytes(fd: temp.fd), Footprint.estimatedAllocation(result.storedBytes))
         let name = try artefacts.publish(temp.name, stem: stem, suffix: "\(temp.kind).zst")

@@ -107,8 +107,9 @@ public final class PackedRecords: @unchecked Sendable {
     private struct Builder {
         var captures: [Capture] = []
         var artefacts: [Artefact] = []
-        var capacity = 4096
-        var block = UnsafeMutablePointer<CChar>.allocate(capacity: 4096)
+        // Room for a page of 50-100 typical captures without growing (each growth copies).
+        var capacity = 16384
+        var block = UnsafeMutablePointer<CChar>.allocate(capacity: 16384)
         var used = 0
 
         mutating func read(_ st: Statement) throws {

@@ -323,9 +323,9 @@ public final class Vault: Sendable {
     }
 
     /// Makes a written temp file durable (fsync, unless durability is off or the caller
-    /// `synced` it already) and publishes it
-    /// under its final name; the temp is closed, and removed if it was not published. Returns
-    /// its row and the bytes the file allocates (for the footprint's running total).
+    /// `synced` it already) and publishes it under its final name; the temp is closed, and
+    /// removed if it was not published. Returns its row and the bytes the file allocates (for
+    /// the footprint's running total).
     private func publish(_ temp: WrittenTemp, stem: String, synced: Bool) throws -> (ArtefactInfo, Int64) {
         var published = false
         defer {

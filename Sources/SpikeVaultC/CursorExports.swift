@@ -8,28 +8,48 @@ import Glibc
 /// of the current row, which live until the next sv_cursor_next or sv_cursor_close.
 final class CursorBox: @unchecked Sendable {
     private(set) var records: [ProfileRecord]
+    /// Packed rows (sv_vault_recent): read in place instead of `records`, their texts handed
+    /// out as pointers into the rows' own block, with no copy per accessor call.
+    /// A constant: accessors read it without an exclusivity check.
+    let rows: PackedRecords?
+    /// `rows?.captures` held here, read without a call into the core per accessor.
+    private let captures: [PackedRecords.Capture]
     private let source: RecordCursor?
     private(set) var index = -1
     private var ended = false
-    private var strings: [UnsafeMutablePointer<CChar>] = []
+    /// The C strings handed out for the current row (see `keep`).
+    private var strings = StringArena()
     /// The packed page of the last sv_cursor_next_page (NUL-terminated, malloc'd), owned here.
     private var packed: UnsafeMutablePointer<UInt8>?
 
     init(_ records: [ProfileRecord]) {
         self.records = records
+        self.rows = nil
+        self.captures = []
+        self.source = nil
+    }
+
+    init(rows: PackedRecords) {
+        self.records = []
+        self.rows = rows
+        self.captures = rows.captures
         self.source = nil
     }
 
     init(streaming source: RecordCursor) {
         self.records = []
+        self.rows = nil
+        self.captures = []
         self.source = source
     }
 
-    deinit { releaseStrings() }
+    deinit {
+        releaseStrings()
+        strings.release()
+    }
 
     private func releaseStrings() {
-        strings.forEach { free($0) }
-        strings.removeAll()
+        strings.reset()
         free(packed)
         packed = nil
     }
@@ -44,7 +64,7 @@ final class CursorBox: @unchecked Sendable {
             index = 0
             records = try source.nextPage()
         }
-        if index >= records.count {
+        if index >= rowCount {
             ended = true
             records = []
             index = 0
@@ -52,6 +72,11 @@ final class CursorBox: @unchecked Sendable {
         }
         return .row
     }
+
+    private var rowCount: Int { rows == nil ? records.count : captures.count }
+
+    /// Packed row `r` (from `row()`), nil for a cursor of records.
+    func packedCapture(_ r: Int) -> PackedRecords.Capture? { rows == nil ? nil : captures[r] }
 
     /// The rest of the current page (or the next page) packed as JSON (see
     /// sv_cursor_next_page); nil at the end. The cursor then has no current row.
@@ -72,6 +97,15 @@ final class CursorBox: @unchecked Sendable {
     func takeRows(pageSize: Int? = nil) throws -> [ProfileRecord]? {
         releaseStrings()
         if ended { return nil }
+        if let packed = self.rows {  // the rest as records; then no row is left
+            let from = index + 1
+            index = packed.count
+            guard from < packed.count else {
+                ended = true
+                return nil
+            }
+            return (from..<packed.count).map { packed.record($0) }
+        }
         var rows = index + 1 < records.count ? Array(records[(index + 1)...]) : []
         records = []
         index = -1
@@ -86,7 +120,7 @@ final class CursorBox: @unchecked Sendable {
     /// The index of the current row. Accessors read `records[try row()].field` in place:
     /// copying the whole record out would retain every one of its strings on every call.
     func row() throws -> Int {
-        guard !ended && index >= 0 && index < records.count else {
+        guard !ended && index >= 0 && index < rowCount else {
             throw SpikeVaultError(.invalidArgument, "cursor has no current row (call sv_cursor_next first)")
         }
         return index
@@ -95,7 +129,7 @@ final class CursorBox: @unchecked Sendable {
     /// The current row and the index of its artefact `i`, checked.
     func artefactIndex(_ i: Int32) throws -> (row: Int, artefact: Int) {
         let r = try row()
-        let count = records[r].artefacts.count
+        let count = packedCapture(r)?.artefactCount ?? records[r].artefacts.count
         guard i >= 0 && Int(i) < count else {
             throw SpikeVaultError(.invalidArgument, "artefact index \(i) is outside 0..<\(count)")
         }
@@ -103,13 +137,69 @@ final class CursorBox: @unchecked Sendable {
     }
 
     /// The current row as a value (for the rare accessor that needs all of it).
-    var current: ProfileRecord { get throws { records[try row()] } }
+    var current: ProfileRecord {
+        get throws {
+            let r = try row()
+            return rows?.record(r) ?? records[r]
+        }
+    }
 
     /// A C copy of `s` owned by the cursor until it moves.
-    func keep(_ s: String) -> UnsafePointer<CChar> {
-        let p = strdup(s)!
-        strings.append(p)
+    func keep(_ s: String) -> UnsafePointer<CChar> { strings.copy(s) }
+}
+
+/// A bump allocator for the C strings a cursor hands out for its current row: each accessor
+/// call copies its text (NUL-terminated) into a block reused from row to row, instead of a
+/// malloc and a free per call. `reset` (the cursor moved) makes every pointer handed out
+/// invalid, as the header says; `release` frees the memory.
+struct StringArena {
+    static let blockSize = 8192
+    /// Blocks of `blockSize` bytes, kept across resets; texts too big for a block get their own.
+    private var blocks: [UnsafeMutablePointer<CChar>] = []
+    private var large: [UnsafeMutablePointer<CChar>] = []
+    private var block = 0  // index in `blocks` being filled
+    private var used = 0   // bytes used in it
+
+    mutating func copy(_ s: String) -> UnsafePointer<CChar> {
+        var text = s
+        return text.withUTF8 { bytes in place(bytes) }
+    }
+
+    private mutating func place(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar> {
+        let need = bytes.count + 1
+        let p: UnsafeMutablePointer<CChar>
+        if need > Self.blockSize {
+            p = UnsafeMutablePointer<CChar>.allocate(capacity: need)
+            large.append(p)
+        } else {
+            if blocks.isEmpty || used + need > Self.blockSize {
+                if !blocks.isEmpty { block += 1 }
+                if block == blocks.count { blocks.append(UnsafeMutablePointer<CChar>.allocate(capacity: Self.blockSize)) }
+                used = 0
+            }
+            p = blocks[block] + used
+            used += need
+        }
+        if let base = bytes.baseAddress {
+            UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: bytes.count)
+        }
+        p[bytes.count] = 0
         return UnsafePointer(p)
+    }
+
+    /// Forgets every string handed out; keeps the first block for the next row.
+    mutating func reset() {
+        large.forEach { $0.deallocate() }
+        large.removeAll(keepingCapacity: true)
+        while blocks.count > 1 { blocks.removeLast().deallocate() }
+        block = 0
+        used = 0
+    }
+
+    mutating func release() {
+        reset()
+        blocks.forEach { $0.deallocate() }
+        blocks.removeAll()
     }
 }
 
@@ -193,62 +283,92 @@ public func sv_cursor_close(_ cursor: OpaquePointer?) -> Int32 {
 /// The current row's capture id; 0 when there is no current row or the cursor is invalid
 /// (sv_errmsg says why). The same convention holds for every accessor: 0, -1 or NULL on misuse.
 @c(sv_cursor_id)
-public func sv_cursor_id(_ cursor: OpaquePointer?) -> Int64 { cursorValue(cursor, 0) { $0.records[try $0.row()].id } }
+public func sv_cursor_id(_ cursor: OpaquePointer?) -> Int64 {
+    cursorValue(cursor, 0) { c in let r = try c.row(); return c.packedCapture(r)?.id ?? c.records[r].id }
+}
 
 /// The current row's process name (UTF-8). Owned by the cursor: valid until the next
 /// sv_cursor_next or sv_cursor_close. NULL on misuse.
 @c(sv_cursor_process_name)
 public func sv_cursor_process_name(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
-    cursorValue(cursor, nil) { c in c.keep(c.records[try c.row()].processName) }
+    cursorValue(cursor, nil) { c in
+        let r = try c.row()
+        return c.rows?.processName(r) ?? c.keep(c.records[r].processName)
+    }
 }
 
 /// The current row's process id; 0 on misuse.
 @c(sv_cursor_pid)
-public func sv_cursor_pid(_ cursor: OpaquePointer?) -> Int64 { cursorValue(cursor, 0) { Int64($0.records[try $0.row()].pid) } }
+public func sv_cursor_pid(_ cursor: OpaquePointer?) -> Int64 {
+    cursorValue(cursor, 0) { c in let r = try c.row(); return Int64(c.packedCapture(r)?.pid ?? c.records[r].pid) }
+}
 
 /// The current row's trigger metric (an SV_METRIC_* value); 0 on misuse.
 @c(sv_cursor_metric)
 public func sv_cursor_metric(_ cursor: OpaquePointer?) -> Int32 {
-    cursorValue(cursor, 0) { sv_metric.number($0.records[try $0.row()].triggerMetric) }
+    cursorValue(cursor, 0) { c in
+        let r = try c.row()
+        return sv_metric.number(c.packedCapture(r)?.triggerMetric ?? c.records[r].triggerMetric)
+    }
 }
 
 /// The current row's trigger value; 0 on misuse.
 @c(sv_cursor_trigger_value)
-public func sv_cursor_trigger_value(_ cursor: OpaquePointer?) -> Double { cursorValue(cursor, 0) { $0.records[try $0.row()].triggerValue } }
+public func sv_cursor_trigger_value(_ cursor: OpaquePointer?) -> Double {
+    cursorValue(cursor, 0) { c in let r = try c.row(); return c.packedCapture(r)?.triggerValue ?? c.records[r].triggerValue }
+}
 
 /// The current row's capture time in milliseconds since the Unix epoch, UTC; 0 on misuse.
 @c(sv_cursor_captured_at)
 public func sv_cursor_captured_at(_ cursor: OpaquePointer?) -> Int64 {
-    cursorValue(cursor, 0) { $0.records[try $0.row()].capturedAt.milliseconds }
+    cursorValue(cursor, 0) { c in
+        let r = try c.row()
+        return (c.packedCapture(r)?.capturedAt ?? c.records[r].capturedAt).milliseconds
+    }
 }
 
 /// The current row's capture duration in seconds; 0 on misuse.
 @c(sv_cursor_duration)
-public func sv_cursor_duration(_ cursor: OpaquePointer?) -> Double { cursorValue(cursor, 0) { $0.records[try $0.row()].durationSeconds } }
+public func sv_cursor_duration(_ cursor: OpaquePointer?) -> Double {
+    cursorValue(cursor, 0) { c in let r = try c.row(); return c.packedCapture(r)?.durationSeconds ?? c.records[r].durationSeconds }
+}
 
 /// The current row's notes, a JSON object as UTF-8 text. Owned by the cursor: valid until the
 /// next sv_cursor_next or sv_cursor_close. NULL on misuse.
 @c(sv_cursor_notes)
 public func sv_cursor_notes(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
-    cursorValue(cursor, nil) { c in c.keep(c.records[try c.row()].notes) }
+    cursorValue(cursor, nil) { c in
+        let r = try c.row()
+        return c.rows?.notes(r) ?? c.keep(c.records[r].notes)
+    }
 }
 
 /// The current row's status (an SV_CAPTURE_* value); 0 on misuse.
 @c(sv_cursor_status)
 public func sv_cursor_status(_ cursor: OpaquePointer?) -> Int32 {
-    cursorValue(cursor, 0) { sv_capture_status.number($0.records[try $0.row()].status) }
+    cursorValue(cursor, 0) { c in
+        let r = try c.row()
+        return sv_capture_status.number(c.packedCapture(r)?.status ?? c.records[r].status)
+    }
 }
 
 /// The current row's process start time in clock ticks since boot; -1 when unknown or on misuse.
 @c(sv_cursor_process_start_time)
 public func sv_cursor_process_start_time(_ cursor: OpaquePointer?) -> Int64 {
-    cursorValue(cursor, -1) { $0.records[try $0.row()].processStartTime ?? -1 }
+    cursorValue(cursor, -1) { c in
+        let r = try c.row()
+        if let p = c.packedCapture(r) { return p.processStartTime ?? -1 }
+        return c.records[r].processStartTime ?? -1
+    }
 }
 
 /// The number of artefacts of the current row; -1 on misuse.
 @c(sv_cursor_artefact_count)
 public func sv_cursor_artefact_count(_ cursor: OpaquePointer?) -> Int32 {
-    cursorValue(cursor, -1) { Int32(clamping: $0.records[try $0.row()].artefacts.count) }
+    cursorValue(cursor, -1) { c in
+        let r = try c.row()
+        return Int32(clamping: c.packedCapture(r)?.artefactCount ?? c.records[r].artefacts.count)
+    }
 }
 
 /// The kind of artefact `index` (0-based) of the current row. Owned by the cursor: valid
@@ -257,7 +377,7 @@ public func sv_cursor_artefact_count(_ cursor: OpaquePointer?) -> Int32 {
 public func sv_cursor_artefact_kind(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
     cursorValue(cursor, nil) { c in
         let (r, a) = try c.artefactIndex(index)
-        return c.keep(c.records[r].artefacts[a].kind)
+        return c.rows?.artefactKind(r, a) ?? c.keep(c.records[r].artefacts[a].kind)
     }
 }
 
@@ -267,7 +387,7 @@ public func sv_cursor_artefact_kind(_ cursor: OpaquePointer?, _ index: Int32) ->
 public func sv_cursor_artefact_path(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
     cursorValue(cursor, nil) { c in
         let (r, a) = try c.artefactIndex(index)
-        return c.keep(c.records[r].artefacts[a].path)
+        return c.rows?.artefactPath(r, a) ?? c.keep(c.records[r].artefacts[a].path)
     }
 }
 
@@ -277,7 +397,7 @@ public func sv_cursor_artefact_path(_ cursor: OpaquePointer?, _ index: Int32) ->
 public func sv_cursor_artefact_checksum(_ cursor: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
     cursorValue(cursor, nil) { c in
         let (r, a) = try c.artefactIndex(index)
-        return c.keep(c.records[r].artefacts[a].checksum)
+        return c.rows?.artefactChecksum(r, a) ?? c.keep(c.records[r].artefacts[a].checksum)
     }
 }
 
@@ -286,7 +406,7 @@ public func sv_cursor_artefact_checksum(_ cursor: OpaquePointer?, _ index: Int32
 public func sv_cursor_artefact_raw_bytes(_ cursor: OpaquePointer?, _ index: Int32) -> Int64 {
     cursorValue(cursor, -1) { c in
         let (r, a) = try c.artefactIndex(index)
-        return c.records[r].artefacts[a].rawBytes
+        return c.rows?.artefactRawBytes(r, a) ?? c.records[r].artefacts[a].rawBytes
     }
 }
 
@@ -295,6 +415,6 @@ public func sv_cursor_artefact_raw_bytes(_ cursor: OpaquePointer?, _ index: Int3
 public func sv_cursor_artefact_stored_bytes(_ cursor: OpaquePointer?, _ index: Int32) -> Int64 {
     cursorValue(cursor, -1) { c in
         let (r, a) = try c.artefactIndex(index)
-        return c.records[r].artefacts[a].storedBytes
+        return c.rows?.artefactStoredBytes(r, a) ?? c.records[r].artefacts[a].storedBytes
     }
 }

@@ -23,6 +23,7 @@ public func sv_options_set_string(_ options: OpaquePointer?, _ key: Int32, _ val
 public func sv_cursor_host(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
     guardedValue(nil) {
         let c = try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor")
+        if let rows = c.rows { return rows.host(try c.row()) ?? c.keep("") }
         return c.keep(try c.current.host ?? "")
     }
 }
@@ -33,6 +34,7 @@ public func sv_cursor_host(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
 public func sv_cursor_machine_id(_ cursor: OpaquePointer?) -> UnsafePointer<CChar>? {
     guardedValue(nil) {
         let c = try Handles.shared.lookup(cursor, as: CursorBox.self, "cursor")
+        if let rows = c.rows { return rows.machineID(try c.row()) ?? c.keep("") }
         return c.keep(try c.current.machineID ?? "")
     }
 }

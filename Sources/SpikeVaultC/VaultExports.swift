@@ -109,7 +109,13 @@ public func sv_vault_recent(_ vault: OpaquePointer?, _ limit: Int64, _ out_curso
         guard limit >= 0 && limit <= 1_000_000 else {
             throw SpikeVaultError(.invalidArgument, "limit must be between 0 and 1000000, got \(limit)")
         }
-        out.pointee = Handles.shared.register(CursorBox(streaming: try v.recentCursor(limit: Int(limit))))
+        if limit <= Int64(RecordCursor.defaultPageSize) {
+            // One page: one query is one snapshot, the rows the streaming cursor would return
+            // (it reads its first page at open), without its bound query and page bookkeeping.
+            out.pointee = Handles.shared.register(CursorBox(rows: try v.recentRows(limit: Int(limit))))
+        } else {
+            out.pointee = Handles.shared.register(CursorBox(streaming: try v.recentCursor(limit: Int(limit))))
+        }
     }
 }
 

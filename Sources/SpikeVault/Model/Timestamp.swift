@@ -75,7 +75,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses the stored form exactly (`YYYY-MM-DD HH:MM:SS.SSSZ`); nil for anything else.
     public init?(sqlText text: String) {
-        let b = Array(text.utf8)
+        var t = text
+        guard let parsed = t.withUTF8({ Timestamp(sqlBytes: $0) }) else { return nil }
+        self = parsed
+    }
+
+    /// `init(sqlText:)` over UTF-8 bytes (a column read in place, no string made).
+    init?(sqlBytes b: UnsafeBufferPointer<UInt8>) {
         guard b.count == 24, b[4] == 45, b[7] == 45, b[10] == 32, b[13] == 58, b[16] == 58, b[19] == 46, b[23] == 90
         else { return nil }
         func num(_ from: Int, _ to: Int) -> Int64? {

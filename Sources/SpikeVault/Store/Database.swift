@@ -190,6 +190,12 @@ final class Statement {
     /// Steps to completion, for statements that return no rows.
     func run() throws { while try step() {} ; sqlite3_reset(stmt) }
 
+    /// The column's text bytes in place (valid until the next step or reset), nil for NULL.
+    func textBytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard let p = sqlite3_column_text(stmt, column) else { return nil }
+        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column)))
+    }
+
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
     func double(_ column: Int32) -> Double { sqlite3_column_double(stmt, column) }
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }

@@ -76,14 +76,23 @@ enum RecordStore {
 
     /// The newest `limit` captures, newest first (the seed's `fetchRecent(limit:)`).
     static func recent(_ db: Database, limit: Int64) throws -> [ProfileRecord] {
-        let st = try db.statement("""
-            SELECT \(columns)
-            FROM (SELECT * FROM profile_capture ORDER BY capturedAt DESC, id DESC LIMIT ?1) c
-            LEFT JOIN capture_artefact a ON a.captureId = c.id
-            ORDER BY c.capturedAt DESC, c.id DESC, a.id
-            """)
+        let st = try db.statement(recentSQL)
         st.bind(1, limit)
         return try collect(st)
+    }
+
+    static let recentSQL = """
+        SELECT \(columns)
+        FROM (SELECT * FROM profile_capture ORDER BY capturedAt DESC, id DESC LIMIT ?1) c
+        LEFT JOIN capture_artefact a ON a.captureId = c.id
+        ORDER BY c.capturedAt DESC, c.id DESC, a.id
+        """
+
+    /// `recent` read into packed rows (PackedRecords), for the C cursor.
+    static func recentRows(_ db: Database, limit: Int64) throws -> PackedRecords {
+        let st = try db.statement(recentSQL)
+        st.bind(1, limit)
+        return try PackedRecords(st)
     }
 
     /// Deletes captures with `capturedAt < cutoff`; returns how many and the artefact file

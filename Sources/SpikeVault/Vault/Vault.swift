@@ -176,22 +176,51 @@ public final class Vault: Sendable {
         let artefactTotal: Int64
         do {
             defer { Posix.close(lock) }
-            for (i, (record, newArtefacts)) in batch.enumerated() {
+            for (record, _) in batch {
                 var r = record
                 r.artefacts = []
                 if r.host == nil { r.host = hostIdentity.hostName }
                 if r.machineID == nil { r.machineID = hostIdentity.machineID }
-                var sizes: [Int64] = []
-                for artefact in newArtefacts {
-                    let (info, bytes) = try located(i) { try store(artefact, stem: "\(record.capturedAt.compactUTC)-\(record.pid)") }
-                    published.append(info.path)
-                    r.artefacts.append(info)
-                    sizes.append(bytes)
-                }
-                r.profilePath = r.artefacts.first?.path
                 saved.append(r)
-                allocated.append(sizes)
+                allocated.append([])
             }
+            // Every artefact of the batch, in order. They are stored a group at a time: each
+            // file of the group is written (its writeback started), then each is fsynced and
+            // published in turn. So a batch's files reach the disk together and the first
+            // fsync commits their block allocations at once (ext4: one journal commit instead
+            // of one per file), the group's fsyncs run several at once (Posix.fsyncAll), and
+            // no file gets its final name before it is durable.
+            var jobs: [(record: Int, artefact: NewArtefact)] = []
+            for (i, (_, newArtefacts)) in batch.enumerated() { for a in newArtefacts { jobs.append((i, a)) } }
+            let together = jobs.count > 1 && options.durability != .off
+            for group in stride(from: 0, to: jobs.count, by: Vault.syncGroupSize) {
+                let range = group..<min(group + Vault.syncGroupSize, jobs.count)
+                var written: [WrittenTemp] = []
+                written.reserveCapacity(range.count)
+                var handed = 0  // temps of `written` given to `publish` (which cleans up after itself)
+                do {
+                    for j in range {
+                        written.append(try located(jobs[j].record) { try writeTemp(jobs[j].artefact, startWriteback: together) })
+                    }
+                    // Every file of the group durable before any gets its final name.
+                    if together { try Posix.fsyncAll(written.map(\.fd), "syncing artefacts") }
+                    for (k, temp) in written.enumerated() {
+                        handed = k + 1
+                        let i = jobs[range.lowerBound + k].record
+                        let record = batch[i].0
+                        let (info, bytes) = try located(i) {
+                            try publish(temp, stem: "\(record.capturedAt.compactUTC)-\(record.pid)", synced: together)
+                        }
+                        published.append(info.path)
+                        saved[i].artefacts.append(info)
+                        allocated[i].append(bytes)
+                    }
+                } catch {
+                    for temp in written[handed...] { temp.discard(from: artefacts) }
+                    throw error
+                }
+            }
+            for i in saved.indices { saved[i].profilePath = saved[i].artefacts.first?.path }
             if options.durability != .off && !published.isEmpty { try self.artefacts.sync() }
             let toInsert = saved
             let sizes = allocated
@@ -256,25 +285,59 @@ public final class Vault: Sendable {
         try requireJSONObjectShape(notes)
     }
 
-    /// Compresses one artefact into a temp file and publishes it under its final name.
-    /// Returns its row and the bytes the file allocates (for the footprint's running total).
-    private func store(_ artefact: NewArtefact, stem: String) throws -> (ArtefactInfo, Int64) {
+    /// How many artefact files a save writes before it syncs and publishes them (and so how
+    /// many temp files it holds open at most).
+    static let syncGroupSize = 64
+
+    /// An artefact compressed into its temp file (open), neither synced nor published yet.
+    private struct WrittenTemp {
+        let fd: Int32
+        let name: String
+        let kind: String
+        let result: ZstdCompressor.Result
+
+        /// Closes and removes the temp file (a save that fails before publishing it).
+        func discard(from directory: ArtefactDirectory) {
+            Posix.close(fd)
+            directory.discard(name)
+        }
+    }
+
+    /// Compresses one artefact into a new temp file, left open for `publish`. With
+    /// `startWriteback` the file's writeback starts at once (see `Posix.startWriteback`).
+    private func writeTemp(_ artefact: NewArtefact, startWriteback: Bool) throws -> WrittenTemp {
         if case .file(let source) = artefact.source { try Self.requireNonEmptyFile(source, kind: artefact.kind) }
         let temp = try artefacts.createTemp()
+        do {
+            let compressor = try takeCompressor()
+            defer { returnCompressor(compressor) }
+            let result = try compressor.compress(artefact.source, to: temp.fd)
+            if result.rawBytes == 0 { throw SpikeVaultError(.empty, "artefact '\(artefact.kind)' is empty (0 bytes)") }
+            if startWriteback { Posix.startWriteback(temp.fd) }
+            return WrittenTemp(fd: temp.fd, name: temp.name, kind: artefact.kind, result: result)
+        } catch {
+            Posix.close(temp.fd)
+            artefacts.discard(temp.name)
+            throw error
+        }
+    }
+
+    /// Makes a written temp file durable (fsync, unless durability is off or the caller
+    /// `synced` it already) and publishes it under its final name; the temp is closed, and
+    /// removed if it was not published. Returns its row and the bytes the file allocates (for
+    /// the footprint's running total).
+    private func publish(_ temp: WrittenTemp, stem: String, synced: Bool) throws -> (ArtefactInfo, Int64) {
         var published = false
         defer {
             Posix.close(temp.fd)
             if !published { artefacts.discard(temp.name) }
         }
-        let compressor = try takeCompressor()
-        defer { returnCompressor(compressor) }
-        let result = try compressor.compress(artefact.source, to: temp.fd)
-        if result.rawBytes == 0 { throw SpikeVaultError(.empty, "artefact '\(artefact.kind)' is empty (0 bytes)") }
-        if options.durability != .off { try Posix.fsync(temp.fd, "syncing artefact") }
+        if options.durability != .off && !synced { try Posix.fsync(temp.fd, "syncing artefact") }
+        let result = temp.result
         let allocated = max(FootprintMeter.allocatedBytes(fd: temp.fd), Footprint.estimatedAllocation(result.storedBytes))
-        let name = try artefacts.publish(temp.name, stem: stem, suffix: "\(artefact.kind).zst")
+        let name = try artefacts.publish(temp.name, stem: stem, suffix: "\(temp.kind).zst")
         published = true
-        return (ArtefactInfo(kind: artefact.kind, path: name, rawBytes: result.rawBytes,
+        return (ArtefactInfo(kind: temp.kind, path: name, rawBytes: result.rawBytes,
                              storedBytes: result.storedBytes, checksum: result.checksum), allocated)
     }
 
@@ -294,6 +357,7 @@ public final class Vault: Sendable {
     }
 
     private func requireJSONObjectShape(_ notes: String) throws {
+        if notes == "{}" { return }  // the default notes: no query needed
         guard try scratch.withLock({ db in try RecordStore.isJSONObject(db, notes) }) else {
             throw SpikeVaultError(.invalidArgument, "notes must be a JSON object, got: \(notes.prefix(60))")
         }
@@ -325,6 +389,13 @@ public final class Vault: Sendable {
     public func recent(limit: Int) throws -> [ProfileRecord] {
         guard limit >= 0 else { throw SpikeVaultError(.invalidArgument, "limit must be >= 0, got \(limit)") }
         return try withDatabase { db in try RecordStore.recent(db, limit: Int64(limit)) }
+    }
+
+    /// `recent(limit:)` as packed rows: the same captures in the same order, their texts as C
+    /// strings in one block (see PackedRecords), for hosts that read them through pointers.
+    public func recentRows(limit: Int) throws -> PackedRecords {
+        guard limit >= 0 else { throw SpikeVaultError(.invalidArgument, "limit must be >= 0, got \(limit)") }
+        return try withDatabase { db in try RecordStore.recentRows(db, limit: Int64(limit)) }
     }
 
     /// Deletes captures older than `cutoff` (strictly), rows first in one transaction, then

@@ -67,6 +67,25 @@ def test_bad_record_stores_nothing(vault: Vault, tmp_path: Path) -> None:
     assert len(stored_files(vault)) == 1
 
 
+def test_failure_in_any_group_leaves_no_file(vault: Vault, tmp_path: Path) -> None:
+    # A batch's files are written a group of 64 at a time, then synced and published: a failure
+    # while writing (temps of the group not yet published) or in a later group (earlier groups
+    # published) removes every file of the batch, temp files included, and stores no row.
+    for bad in (7, 63, 64, 70, 99):
+        batch = items(100)
+        batch[bad]["artefacts"] = {"stack.txt": b"ok", "perf.data": tmp_path / "missing"}
+        with pytest.raises(spikevault.NotFoundError, match=f"record {bad}"):
+            vault.save_many(batch)
+        assert list((Path(vault.path) / "artefacts").iterdir()) == []
+        assert vault.recent(10) == []
+    two = items(40)
+    for it in two:
+        it["artefacts"] = dict(it["artefacts"], **{"more.txt": b"second"})
+    ids = vault.save_many(two)  # 80 files: two groups
+    assert [vault.read_artefact(rid, "more.txt") for rid in ids] == [b"second"] * 40
+    assert len(stored_files(vault)) == 80
+
+
 def test_c_bad_inputs(lib, vault: Vault) -> None:
     kept = vault.save(process_name="kept", pid=1, metric="cpu", value=1.0)
     records = []

@@ -9,6 +9,7 @@ final class ArtefactDirectory: @unchecked Sendable {
     let fd: Int32
     let path: String
     static let tempPrefix = ".tmp-"
+    static let tempPrefixBytes: StaticString = ".tmp-"
 
     init(fd: Int32, path: String) {
         self.fd = fd
@@ -81,8 +82,10 @@ final class ArtefactDirectory: @unchecked Sendable {
         return .removed(bytes: Int64(st.st_blocks) * 512)
     }
 
-    /// Names of the entries in the directory (not `.`/`..`).
-    func entryNames() throws -> [String] {
+    /// Names of the entries in the directory (not `.`/`..`); with `prefix`, only those that
+    /// start with it, compared on the raw bytes (a vault of 100,000 artefacts then makes 100,000
+    /// byte compares at open, not 100,000 Strings).
+    func entryNames(prefix: StaticString? = nil) throws -> [String] {
         let dupfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dupfd >= 0, let dir = fdopendir(dupfd) else {
             if dupfd >= 0 { Posix.close(dupfd) }
@@ -91,10 +94,18 @@ final class ArtefactDirectory: @unchecked Sendable {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
+            if let prefix, !Self.startsWith(Posix.direntName(entry), prefix) { continue }
             let name = Posix.direntString(entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// Whether the NUL-terminated `name` starts with `prefix` (stops at the first difference,
+    /// so never reads past the name's NUL).
+    private static func startsWith(_ name: UnsafePointer<UInt8>, _ prefix: StaticString) -> Bool {
+        for k in 0..<prefix.utf8CodeUnitCount where name[k] != prefix.utf8Start[k] { return false }
+        return true
     }
 
     /// Deletes temp files left by writers that no longer run (a crash mid-save), or that are
@@ -102,7 +113,7 @@ final class ArtefactDirectory: @unchecked Sendable {
     func sweepTemps() throws -> Int {
         var removed = 0
         let now = time(nil)
-        for name in try entryNames() where name.hasPrefix(Self.tempPrefix) {
+        for name in try entryNames(prefix: Self.tempPrefixBytes) where name.hasPrefix(Self.tempPrefix) {
             let parts = name.dropFirst(Self.tempPrefix.count).split(separator: "-")
             let writer = parts.first.flatMap { pid_t($0) } ?? 0
             var st = stat()

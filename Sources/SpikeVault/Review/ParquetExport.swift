@@ -64,7 +64,8 @@ enum Parquet {
         var st = stat()
         if lstat(dir, &st) != 0 {
             guard errno == ENOENT else { throw SpikeVaultError.errno(errno, "checking \(dir)") }
-            if mkdir(dir, 0o700) != 0 { throw SpikeVaultError.errno(errno, "creating \(dir)") }
+            // EEXIST: a concurrent export made it first; what is there is checked below all the same.
+            if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw SpikeVaultError.errno(errno, "creating \(dir)") }
             guard lstat(dir, &st) == 0 else { throw SpikeVaultError.errno(errno, "checking \(dir)") }
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {

@@ -44,9 +44,11 @@ def fill(vault: spikevault.Vault) -> List[int]:
     return ids
 
 
-def streamed(vault: spikevault.Vault, fmt: str, **kw) -> bytes:
-    """What write_records puts into a pipe, read by a second thread as it comes."""
+def streamed(vault: spikevault.Vault, fmt: str, nonblocking: bool = False, **kw) -> bytes:
+    """What write_records puts into a pipe (its write end non-blocking if asked), read by a
+    second thread as it comes."""
     r, w = os.pipe()
+    os.set_blocking(w, not nonblocking)
     chunks: List[bytes] = []
 
     def drain() -> None:
@@ -152,27 +154,8 @@ def test_a_non_blocking_pipe_gets_every_byte(vault: spikevault.Vault, tmp_path: 
         vault.save(process_name="p", pid=1, metric="cpu", value=1.0, captured_at=BASE + timedelta(milliseconds=i),
                    notes={"i": i, "pad": "x" * 200}, artefacts={"a": b"x"})
     dest = tmp_path / "file.ndjson"
-    vault.export_records(dest, "ndjson")
-    r, w = os.pipe()
-    os.set_blocking(w, False)
-    chunks: List[bytes] = []
-
-    def slow_reader() -> None:
-        while True:
-            b = os.read(r, 4096)
-            if not b:
-                return
-            chunks.append(b)
-
-    reader = threading.Thread(target=slow_reader)
-    reader.start()
-    try:
-        assert vault.write_records(w, "ndjson") == 2000
-    finally:
-        os.close(w)
-        reader.join(timeout=60)
-        os.close(r)
-    assert b"".join(chunks) == dest.read_bytes()
+    assert vault.export_records(dest, "ndjson") == 2000
+    assert streamed(vault, "ndjson", nonblocking=True) == dest.read_bytes()
 
 
 def test_cli_export_streams_the_librarys_bytes(vault: spikevault.Vault, tmp_path: Path) -> None:

@@ -127,9 +127,7 @@ enum JSONRedaction {
         var i = 0, leaf = 0
         while i < src.count {
             guard src[i] == 0x22 else { out.append(src[i]); i += 1; continue }
-            var j = i + 1
-            while j < src.count && src[j] != 0x22 { j += src[j] == 0x5C ? 2 : 1 }
-            let end = min(j + 1, src.count)
+            let end = src.withUnsafeBufferPointer { JSONLeaves.literalEnd($0, from: i) }
             var k = end
             while k < src.count && (src[k] == 0x20 || src[k] == 0x09 || src[k] == 0x0A || src[k] == 0x0D) { k += 1 }
             let isKey = k < src.count && src[k] == 0x3A

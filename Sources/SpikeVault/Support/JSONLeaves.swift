@@ -46,7 +46,7 @@ struct JSONLeaves {
                 next += 1
                 i = r.upperBound
             } else if c == 0x22 {  // a key: copied as it is
-                let end = Parser.stringEnd(bytes, from: i)
+                let end = JSONLeaves.literalEnd(bytes, from: i)
                 out.append(contentsOf: bytes[i..<end])
                 i = end
             } else {
@@ -57,18 +57,19 @@ struct JSONLeaves {
         return out
     }
 
+    /// The index after the closing quote of the string literal that starts at `from` (a
+    /// backslash skips the byte after it); `b.count` when it is not closed.
+    static func literalEnd(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        var j = from + 1
+        while j < b.count && b[j] != 0x22 { j += b[j] == 0x5C ? 2 : 1 }
+        return min(j + 1, b.count)
+    }
+
     private struct Parser {
         let b: UnsafeBufferPointer<UInt8>
         var i = 0
 
         static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-
-        /// The index after the closing quote of the (already validated) literal starting at `from`.
-        static func stringEnd(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
-            var j = from + 1
-            while j < b.count && b[j] != 0x22 { j += b[j] == 0x5C ? 2 : 1 }
-            return min(j + 1, b.count)
-        }
 
         mutating func skipSpace(_ doc: inout JSONLeaves) {
             while i < b.count && Parser.isSpace(b[i]) { i += 1; doc.hasWhitespace = true }
